@@ -1,0 +1,1 @@
+"""Pure rules of the bank: no Qt, no database session, no network."""

@@ -1,0 +1,54 @@
+"""One exception hierarchy for the whole workbench.
+
+Every error the RM can meet carries a ``user_message`` (Chinese, plain words, what
+happened and what to do) and ``details`` (technical, for the "copy details" button
+and the log). The UI shows exactly one dialog for all of them.
+"""
+
+from __future__ import annotations
+
+
+class WorkbenchError(Exception):
+    """Base class: something the RM should be told about in plain words."""
+
+    def __init__(self, user_message: str, details: str = "") -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+        self.details = details
+
+    def __str__(self) -> str:
+        if self.details:
+            return f"{self.user_message} ({self.details})"
+        return self.user_message
+
+
+class ConfigError(WorkbenchError):
+    """The bank configuration file is missing, unreadable or inconsistent."""
+
+
+class CacheError(WorkbenchError):
+    """The local cache cannot be opened or written."""
+
+
+class CacheCorruptError(CacheError):
+    """The cache file is damaged; it has been left untouched for recovery."""
+
+
+class CacheKeyError(CacheError):
+    """The cache is encrypted and the key does not open it (or is missing)."""
+
+
+class CacheTooNewError(CacheError):
+    """The cache was written by a newer workbench than this one."""
+
+
+class DiskFullError(CacheError):
+    """The disk holding the cache is full; the last change was not saved."""
+
+
+class SecretStoreUnavailable(WorkbenchError):
+    """No OS keyring is available on this machine."""
+
+
+class ValidationError(WorkbenchError):
+    """Input the RM typed (or data from a system) breaks a rule; says which."""

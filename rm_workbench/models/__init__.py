@@ -1,0 +1,29 @@
+"""Typed SQLAlchemy 2 models of the local cache (one module per area of the bank's data)."""
+
+from rm_workbench.models.activity import ContactLog, Need, Opportunity, Visit
+from rm_workbench.models.audit import AuditLog
+from rm_workbench.models.base import Base, Synced, new_id, utcnow
+from rm_workbench.models.catalog import Account, Product
+from rm_workbench.models.customer import Customer, CustomerGroup, GroupMembership
+from rm_workbench.models.organization import Branch, RelationshipManager
+from rm_workbench.models.proposal import BundleProposal
+
+__all__ = [
+    "Account",
+    "AuditLog",
+    "Base",
+    "Branch",
+    "BundleProposal",
+    "ContactLog",
+    "Customer",
+    "CustomerGroup",
+    "GroupMembership",
+    "Need",
+    "Opportunity",
+    "Product",
+    "RelationshipManager",
+    "Synced",
+    "Visit",
+    "new_id",
+    "utcnow",
+]
