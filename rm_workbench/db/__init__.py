@@ -1,0 +1,1 @@
+"""The local cache: engine, migrations, search index, bulk loading."""

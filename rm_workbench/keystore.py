@@ -1,0 +1,67 @@
+"""Secrets, only through the OS keyring: the cache key now, the sync token later.
+
+Nothing secret is ever written to SQLite, a settings file or a log. When the machine
+has no keyring (a headless Linux box), :class:`SecretStoreUnavailable` says so in
+plain words and the caller decides how to go on (the cache then stays unencrypted,
+with a visible warning).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+import keyring
+from keyring.errors import KeyringError, NoKeyringError
+
+from rm_workbench.errors import SecretStoreUnavailable
+
+log = logging.getLogger(__name__)
+
+SERVICE = "rm-workbench"
+
+NO_KEYRING_MESSAGE = (
+    "本机没有可用的系统密钥库（Windows 凭据管理器、macOS 钥匙串或 Secret Service），"
+    "本地缓存将不加密保存，登录令牌也无法保存。请联系技术支持开启系统密钥库。"
+)
+
+
+def _get(name: str) -> str | None:
+    try:
+        return keyring.get_password(SERVICE, name)
+    except NoKeyringError as exc:
+        raise SecretStoreUnavailable(NO_KEYRING_MESSAGE, str(exc)) from exc
+    except KeyringError as exc:
+        raise SecretStoreUnavailable("读取系统密钥库失败。", repr(exc)) from exc
+
+
+def _set(name: str, value: str) -> None:
+    try:
+        keyring.set_password(SERVICE, name, value)
+    except NoKeyringError as exc:
+        raise SecretStoreUnavailable(NO_KEYRING_MESSAGE, str(exc)) from exc
+    except KeyringError as exc:
+        raise SecretStoreUnavailable("写入系统密钥库失败。", repr(exc)) from exc
+
+
+def keyring_available() -> bool:
+    try:
+        _get("probe")
+    except SecretStoreUnavailable:
+        return False
+    return True
+
+
+def cache_key(profile: str, *, create: bool) -> str | None:
+    """The 256-bit key (64 hex characters) of a profile's encrypted cache.
+
+    With ``create`` a new random key is stored on first use; without it a missing
+    key gives None (the cache then cannot be opened, and the caller says so).
+    """
+    name = f"cache-key:{profile}"
+    key = _get(name)
+    if key is None and create:
+        key = secrets.token_hex(32)
+        _set(name, key)
+        log.info("created a new cache key for profile %s in the OS keyring", profile)
+    return key
