@@ -139,8 +139,9 @@ def open_engine(path: Path, key: str | None = None) -> Cache:
             )
         if not plain and key is None:
             raise CacheKeyError(
-                f"本地缓存文件 {path} 已加密，但在系统密钥库中找不到它的密钥。"
-                "文件已原样保留；请在原来的电脑账户下打开，或联系技术支持。",
+                f"本地缓存文件 {path} 不是普通的数据库文件：它已加密，但在系统密钥库中"
+                "找不到它的密钥（或文件已损坏）。文件已原样保留；请在原来的电脑账户下打开，"
+                "或联系技术支持。",
                 "no SQLite header and no key",
             )
     engine = make_engine(path, key)

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: installs what the tests need, then runs
+# ruff, mypy and pytest. Extra arguments go to pytest (e.g. -k search).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh test
+export QT_QPA_PLATFORM=offscreen
+echo "== ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+echo "== mypy"
+.venv/bin/mypy rm_workbench central_crm
+echo "== pytest"
+.venv/bin/pytest "$@"
