@@ -138,15 +138,17 @@ def check_resident_id(raw: str | None, today: date | None = None) -> IdCheck:
         bad = _first_non_digit(number[:17])
         position, char = bad if bad is not None else (0, "")
         return _invalid(f"前17位应全为数字，第{position}位是'{char}'")
-    except InvalidChecksum:
-        expected = ric.calc_check_digit(number)
-        return _invalid(f"校验位应为 {expected}，实际为 {number[17]}")
-    except (InvalidComponent, KeyError):
+    except (InvalidChecksum, InvalidComponent, KeyError) as exc:
+        # An impossible date or area is named before a wrong check digit: a mistyped
+        # date breaks both, and "the date does not exist" tells the RM where to look.
         # KeyError: stdnum fails this way on an unknown district of a known province.
         reason = _date_or_area_problem(number)
         if reason is not None:
             return _invalid(reason)
-        # Otherwise only the area/birth-year rule failed, which is not applied here.
+        if isinstance(exc, InvalidChecksum):
+            expected = ric.calc_check_digit(number)
+            return _invalid(f"校验位应为 {expected}，实际为 {number[17]}")
+        # Otherwise only stdnum's area/birth-year rule failed, which is not applied here.
 
     birth = ric.get_birth_date(number)
     if today is not None:
