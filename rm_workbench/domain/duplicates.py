@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import defaultdict
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from itertools import combinations
@@ -70,10 +70,9 @@ def find_duplicates(customers: Iterable[CustomerKey]) -> list[DuplicateFlag]:
     same name and birth date (from the record, else from a valid ID number).
     Flags come sorted by customer ids, then reason code.
     """
-    by_id: dict[Hashable, list[str]] = defaultdict(list)
-    by_name_phone: dict[Hashable, list[str]] = defaultdict(list)
-    by_name_birth: dict[Hashable, list[str]] = defaultdict(list)
-    id_display: dict[str, str] = {}
+    by_id: dict[str, list[str]] = defaultdict(list)
+    by_name_phone: dict[tuple[str, str], list[str]] = defaultdict(list)
+    by_name_birth: dict[tuple[str, date], list[str]] = defaultdict(list)
     old_format: set[str] = set()
     seen: set[str] = set()
 
@@ -97,20 +96,17 @@ def find_duplicates(customers: Iterable[CustomerKey]) -> list[DuplicateFlag]:
         phone = normalize_phone(customer.mobile_phone)
         if phone:
             by_name_phone[(name, phone)].append(customer.customer_id)
-            id_display.setdefault(phone, customer.mobile_phone or phone)
         if birth is not None:
             by_name_birth[(name, birth)].append(customer.customer_id)
 
     flags: list[DuplicateFlag] = []
     for key, ids in by_id.items():
-        assert isinstance(key, str)
         detail = mask_id_number(key)
         if key in old_format:
             detail += "，含旧版15位号码"
         flags.extend(_pair_flags(ids, SAME_ID_NUMBER, f"证件号码相同（{detail}）"))
-    for key, ids in by_name_phone.items():
-        _, phone = key  # type: ignore[misc]
-        reason = f"姓名与手机号相同（{mask_phone(id_display[phone])}）"
+    for (_, phone), ids in by_name_phone.items():
+        reason = f"姓名与手机号相同（{mask_phone(phone)}）"
         flags.extend(_pair_flags(ids, SAME_NAME_PHONE, reason))
     for ids in by_name_birth.values():
         flags.extend(_pair_flags(ids, SAME_NAME_BIRTH_DATE, "姓名与出生日期相同"))
