@@ -17,6 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from rm_workbench.errors import ConfigError
+from rm_workbench.models.enums import MaritalStatus
 
 CONFIG_ENV = "RM_WORKBENCH_BANK_CONFIG"
 
@@ -56,7 +57,8 @@ class LifeStageRule(_Strict):
     name: str
     min_age: int | None = None
     max_age: int | None = None
-    marital: list[str] | None = None
+    # Checked against the vocabulary: a typo would otherwise silently never match.
+    marital: list[MaritalStatus] | None = None
     min_children: int | None = None
     max_children: int | None = None
 

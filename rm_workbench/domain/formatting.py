@@ -104,4 +104,3 @@ def format_datetime(dt: datetime) -> str:
     """An aware datetime in Beijing time: ``"2026年12月3日 14:30"``; naive raises ValueError."""
     local = _local(dt)
     return babel_dates.format_datetime(local, "y年M月d日 HH:mm", tzinfo=local.tzinfo, locale=LOCALE)
-

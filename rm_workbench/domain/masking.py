@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-import phonenumbers
-
 from rm_workbench.domain.identity import clean_id_number, normalize_phone
 
 MaskKind = Literal["id_number", "phone", "credit_code"]
@@ -57,22 +55,26 @@ def mask_phone(value: str | None) -> str:
         national = e164[3:]
         if len(national) == 11 and national.startswith("1"):
             return national[:3] + _STAR * 4 + national[-4:]
-        landline = _mask_landline(e164)
+        landline = _mask_landline(national)
         if landline is not None:
             return landline
     text = "".join(value.split())
     return _keep_ends(text, 2)
 
 
-def _mask_landline(e164: str) -> str | None:
-    try:
-        parsed = phonenumbers.parse(e164)
-    except phonenumbers.NumberParseException:  # pragma: no cover - e164 came from us
+def _mask_landline(national: str) -> str | None:
+    # Mainland area codes: 10 and 2x are two digits, the rest three; subscriber
+    # numbers have 7 or 8 digits. Decided by the numbering plan, not by phonenumbers'
+    # validity tables, which reject many real numbers in new ranges.
+    # 400 and 800 numbers are nationwide and have no area code.
+    if national.startswith(("10", "2")):
+        area_length = 2
+    elif national[:1] in tuple("3456789") and not national.startswith(("400", "800")):
+        area_length = 3
+    else:
         return None
-    area_length = phonenumbers.length_of_geographical_area_code(parsed)
-    national = phonenumbers.national_significant_number(parsed)
     subscriber = national[area_length:]
-    if area_length == 0 or len(subscriber) < 4:
+    if not 7 <= len(subscriber) <= 8:
         return None
     return f"0{national[:area_length]}-{_STAR * (len(subscriber) - 2)}{subscriber[-2:]}"
 
