@@ -7,6 +7,7 @@ from rm_workbench.models.catalog import Account, Product
 from rm_workbench.models.customer import Customer, CustomerGroup, GroupMembership
 from rm_workbench.models.organization import Branch, RelationshipManager
 from rm_workbench.models.proposal import BundleProposal
+from rm_workbench.models.search import CustomerSearchTerm as CustomerSearchTerm
 
 __all__ = [
     "Account",

@@ -7,6 +7,7 @@ from enum import IntEnum
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import QApplication, QStyle
 
 from rm_workbench.services.customers import CustomerSummary
 
@@ -36,6 +37,15 @@ class CustomerTableModel(QAbstractTableModel):
         self._rows: list[CustomerSummary] = []
         self._total = 0
         self._fetch_page: Callable[[int, int], Sequence[CustomerSummary]] = lambda _o, _l: []
+        self._warning_icon = QApplication.style().standardIcon(
+            QStyle.StandardPixmap.SP_MessageBoxWarning
+        )
+        self._lifecycle_labels = {
+            "potential": self.tr("Potential"),
+            "active": self.tr("Active"),
+            "dormant": self.tr("Dormant"),
+            "lost": self.tr("Lost"),
+        }
         self._headers = {
             Column.CUSTOMER_NO: self.tr("Customer no."),
             Column.NAME: self.tr("Name"),
@@ -94,10 +104,12 @@ class CustomerTableModel(QAbstractTableModel):
             if column is Column.TIER:
                 return row.tier or ""
             if column is Column.LIFECYCLE:
-                return row.lifecycle_label
+                return self._lifecycle_labels.get(row.lifecycle_status, row.lifecycle_status)
             if column is Column.PHONE:
                 return row.masked_phone
             return row.masked_id_number
+        if role == Qt.ItemDataRole.DecorationRole and index.column() == Column.NAME and row.warnings:
+            return self._warning_icon
         if role == Qt.ItemDataRole.ToolTipRole and row.warnings:
             return "\n".join(row.warnings)
         return None

@@ -1,0 +1,722 @@
+"""Customer search over the local cache: one box for name, pinyin, phone, ID and number.
+
+Design
+======
+Every customer is expanded (in Python, at write time) into short *terms* kept in one
+table, ``customer_search(kind, term, customer_id)``. Its primary key is
+``(kind, term, customer_id)`` and it is ``WITHOUT ROWID``, so the table's own B-tree is
+the term index and a lookup never leaves it. Every match is an index range scan
+``kind = :k AND term >= :q AND term < :q || U+10FFFF`` that SQLite walks in term order
+and stops after a few rows, however many customers the cache holds:
+
+=============  ===========================================  ==========================
+kind           term                                         finds
+=============  ===========================================  ==========================
+name           the normalized name (张三丰)                 exact / prefix 张三
+pinyin         full pinyin (zhangsanfeng), and surname in   zhangsanfeng, zhangs,
+               full + given-name initials (zhangsf)         zhangsf
+initials       pinyin initials (zsf)                        zsf, zs
+customer_no    the customer number                          exact / prefix
+phone_tail     mobile / other phone, digits *reversed*      last 4+ digits, whole no.
+id_tail        ID number / credit code, *reversed*          last 4+ characters
+name_sub       every proper suffix of the name (三丰, 丰)   contains (fuzzy)
+pinyin_sub     pinyin from each given-name syllable on      sanfeng, feng (fuzzy)
+=============  ===========================================  ==========================
+
+* ``kind`` leads the key so that each probe reads only its own kind: with ``term``
+  first, a one-digit query walked through thousands of reversed phone numbers that
+  happen to start with that digit.
+* "Last N digits" is a prefix of the reversed string, so phone and ID tails use the
+  same range scan as everything else.
+* "Contains" is a prefix of some suffix (a poor man's suffix array). Names are short
+  (2–4 characters, corporate names ~15), so this costs a few rows per customer and,
+  unlike FTS5's trigram tokenizer, also works for 1–2 character queries and needs no
+  virtual table (nothing for Alembic to skip, the same under SQLCipher).
+* "All characters in order" (张丰 → 张三丰): the suffixes starting with the query's
+  first character are matched against ``张*丰*`` with GLOB inside the index; only
+  matches touch the customer table. (Driving it from the customer rows instead cost
+  30–45 ms per query under SQLCipher, every page read being decrypted.)
+
+Ranking: 0 exact, 1 prefix (a phone / ID tail counts as prefix, the whole number as
+exact), 2 fuzzy (contains, then in-order). Within a rank hits are ordered by the
+matched term, then customer number: for a Chinese query that is the name, for a
+pinyin query the pinyin, i.e. the order of a Chinese dictionary. That order is the
+index order, so each probe reads ``2 × limit`` rows with ``LIMIT`` instead of
+collecting and sorting thousands of candidates for a one-letter query; the probes are
+merged in Python (:func:`_collect`). Fuzzy probes run only when exact and prefix hits
+do not fill the page.
+
+Pinyin: pypinyin has no surname mode, so surnames come from the tables below
+(曾 zeng, 单 shan, 解 xie, 仇 qiu, 区 ou, 查 zha, 朴 piao …; compound 欧阳, 司马,
+长孙, 单于 …); the given name is read by pypinyin with its phrase dictionary, plus the
+other readings of characters that are read two ways in names (``GIVEN_NAME_READINGS``),
+``MAX_READINGS`` in all. Corporate names are read as a whole (phrases: 重庆 chongqing,
+银行 yinhang).
+
+Writers keep the index current: whoever inserts or changes customers calls
+:func:`index_customers` in the same transaction (a tombstoned customer loses its
+terms); hard deletes cascade. Queries also join ``customer`` and skip
+``deleted = 1``, so a tombstone written without re-indexing never shows up.
+
+Measured by ``bench/bench_search.py`` (50,000 customers, every keystroke of 200 typed
+names, pinyin, initials, phone and ID tails): p95 ≈ 1.3 ms plain, ≈ 3.3 ms SQLCipher.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import islice
+from typing import Any
+
+from pypinyin import Style, lazy_pinyin, pinyin
+from sqlalchemy import Connection
+
+TABLE = "customer_search"
+# Declared in rm_workbench.models.search (index=True); rebuild_index drops and remakes it.
+CUSTOMER_ID_INDEX = "ix_customer_search_customer_id"
+
+# Tables in the cache the models do not declare (e.g. FTS shadow tables); the
+# "autogenerate finds no difference" check skips these. The search table itself is
+# declared in rm_workbench.models.search, so nothing is internal today.
+SEARCH_INTERNAL_TABLES: frozenset[str] = frozenset()
+
+# Readings indexed per name: the correct one plus heteronyms of given-name characters.
+MAX_READINGS = 4
+# Suffixes indexed per name: a very long corporate name stays a few dozen rows.
+MAX_NAME_SUFFIXES = 32
+# In-order (subsequence) matches read at most; they are the last resort of a search.
+SUBSEQUENCE_SCAN_CAP = 1000
+# Phone and ID tails shorter than this match far too many customers to be useful.
+MIN_TAIL = 4
+
+KIND_NAME = "name"
+KIND_NAME_SUB = "name_sub"
+KIND_PINYIN = "pinyin"
+KIND_PINYIN_SUB = "pinyin_sub"
+KIND_INITIALS = "initials"
+KIND_CUSTOMER_NO = "customer_no"
+KIND_PHONE_TAIL = "phone_tail"
+KIND_ID_TAIL = "id_tail"
+
+RANK_EXACT = 0
+RANK_PREFIX = 1
+RANK_FUZZY = 2
+
+# What a hit reports: suffix terms are fuzzy matches on the name / pinyin.
+_PUBLIC_KIND = {KIND_NAME_SUB: KIND_NAME, KIND_PINYIN_SUB: KIND_PINYIN}
+
+# Larger than any character a term can hold (normalization drops noncharacters).
+_TOP = "\U0010ffff"
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    customer_id: str
+    customer_no: str
+    name: str
+    rank: int  # 0 exact, 1 prefix, 2 fuzzy
+    matched_kind: str  # name, pinyin, initials, customer_no, phone_tail, id_tail
+
+
+# --- normalization and pinyin (pure) -------------------------------------------------
+
+_DROPPED_CHARS = frozenset("·・•‧'’")  # name separators (阿卜杜·热合曼) and pinyin apostrophes
+_DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"})
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
+_ASCII_ALNUM = re.compile(r"[a-z0-9]+")
+_PHONE_QUERY = re.compile(r"[0-9+\-()]+")
+
+# Surnames pypinyin reads wrongly out of context (曾 → ceng) or that have two real
+# surname readings (乐 yue / le): the surname reading(s), most common first.
+SURNAME_READINGS: dict[str, tuple[str, ...]] = {
+    "曾": ("zeng",),
+    "单": ("shan",),
+    "解": ("xie",),
+    "仇": ("qiu",),
+    "区": ("ou",),
+    "查": ("zha",),
+    "朴": ("piao",),
+    "翟": ("zhai",),
+    "缪": ("miao",),
+    "覃": ("qin",),
+    "柏": ("bai",),
+    "秘": ("bi",),
+    "员": ("yun",),
+    "贠": ("yun",),
+    "尉": ("wei",),
+    "盖": ("ge", "gai"),
+    "乐": ("yue", "le"),
+    "召": ("shao",),
+    "隗": ("wei",),
+    "能": ("nai",),
+    "句": ("gou",),
+    "阚": ("kan",),
+    "乜": ("nie",),
+    "繁": ("po",),
+    "黑": ("he",),
+    "种": ("chong",),
+    "折": ("she",),
+    "长": ("chang",),
+    "重": ("chong",),
+    "薄": ("bo",),
+    "都": ("du",),
+    "适": ("kuo",),
+    "蔚": ("yu", "wei"),
+    "祭": ("zhai",),
+    "宓": ("mi", "fu"),
+    "谌": ("chen", "shen"),
+    "訾": ("zi",),
+    "厍": ("she",),
+    "逄": ("pang",),
+    "逢": ("feng", "pang"),
+    "牟": ("mou", "mu"),
+    "贾": ("jia",),
+    "沈": ("shen",),
+    "石": ("shi",),
+    "任": ("ren",),
+    "宁": ("ning",),
+    "燕": ("yan",),
+    "曲": ("qu",),
+    "卜": ("bu",),
+    "藏": ("zang",),
+    "莘": ("shen",),
+    "颉": ("xie",),
+    "佴": ("nai",),
+    "陆": ("lu",),
+    "弓": ("gong",),
+    "鲜": ("xian",),
+    "干": ("gan",),
+    "行": ("xing",),
+    "苑": ("yuan",),
+    "占": ("zhan",),
+    "粘": ("nian",),
+    "番": ("pan",),
+    "系": ("xi",),
+    "车": ("che",),
+    "和": ("he",),
+    "朝": ("chao",),
+    "便": ("pian",),
+    "把": ("ba",),
+}
+
+# Compound surnames (复姓) with their readings; a name starting with one is read as
+# compound surname + given name (and also as single surname + given name, since
+# e.g. 单于飞 may be 单 + 于飞).
+COMPOUND_SURNAMES: dict[str, tuple[str, str]] = {
+    "欧阳": ("ou", "yang"),
+    "司马": ("si", "ma"),
+    "上官": ("shang", "guan"),
+    "诸葛": ("zhu", "ge"),
+    "东方": ("dong", "fang"),
+    "皇甫": ("huang", "fu"),
+    "令狐": ("ling", "hu"),
+    "慕容": ("mu", "rong"),
+    "宇文": ("yu", "wen"),
+    "司徒": ("si", "tu"),
+    "司空": ("si", "kong"),
+    "夏侯": ("xia", "hou"),
+    "公孙": ("gong", "sun"),
+    "轩辕": ("xuan", "yuan"),
+    "澹台": ("tan", "tai"),
+    "尉迟": ("yu", "chi"),
+    "万俟": ("mo", "qi"),
+    "长孙": ("zhang", "sun"),
+    "单于": ("chan", "yu"),
+    "端木": ("duan", "mu"),
+    "呼延": ("hu", "yan"),
+    "南宫": ("nan", "gong"),
+    "西门": ("xi", "men"),
+    "申屠": ("shen", "tu"),
+    "闻人": ("wen", "ren"),
+    "公冶": ("gong", "ye"),
+    "太叔": ("tai", "shu"),
+    "钟离": ("zhong", "li"),
+    "濮阳": ("pu", "yang"),
+    "百里": ("bai", "li"),
+    "东郭": ("dong", "guo"),
+    "亓官": ("qi", "guan"),
+    "拓跋": ("tuo", "ba"),
+    "赫连": ("he", "lian"),
+    "仲孙": ("zhong", "sun"),
+    "宗政": ("zong", "zheng"),
+    "公羊": ("gong", "yang"),
+    "乐正": ("yue", "zheng"),
+    "第五": ("di", "wu"),
+    "左丘": ("zuo", "qiu"),
+    "羊舌": ("yang", "she"),
+    "巫马": ("wu", "ma"),
+    "谷梁": ("gu", "liang"),
+    "段干": ("duan", "gan"),
+    "梁丘": ("liang", "qiu"),
+    "壤驷": ("rang", "si"),
+    "子车": ("zi", "ju"),
+    "漆雕": ("qi", "diao"),
+    "公西": ("gong", "xi"),
+    "颛孙": ("zhuan", "sun"),
+}
+
+
+# Characters read more than one way *in given names* (长 chang / zhang, 乐 le / yue):
+# every reading here is indexed besides pypinyin's contextual one. pypinyin's own
+# heteronym lists are not used: they carry archaic readings (淑 chu, 俊 dun, 英 yang,
+# 平 beng) that put wrong names among prefix hits and double the pinyin rows.
+GIVEN_NAME_READINGS: dict[str, tuple[str, ...]] = {
+    "长": ("chang", "zhang"),
+    "乐": ("le", "yue"),
+    "重": ("zhong", "chong"),
+    "行": ("xing", "hang"),
+    "朝": ("zhao", "chao"),
+    "觉": ("jue", "jiao"),
+    "茜": ("qian", "xi"),
+    "会": ("hui", "kuai"),
+    "都": ("du", "dou"),
+    "降": ("jiang", "xiang"),
+    "参": ("can", "shen"),
+    "传": ("chuan", "zhuan"),
+    "率": ("shuai", "lv"),
+    "调": ("tiao", "diao"),
+    "省": ("sheng", "xing"),
+    "藏": ("cang", "zang"),
+    "强": ("qiang", "jiang"),
+    "将": ("jiang", "qiang"),
+    "盛": ("sheng", "cheng"),
+    "晟": ("sheng", "cheng"),
+    "乘": ("cheng", "sheng"),
+    "蔚": ("wei", "yu"),
+    "尉": ("wei", "yu"),
+    "柏": ("bai", "bo"),
+    "伯": ("bo", "bai"),
+    "宿": ("su", "xiu"),
+    "奇": ("qi", "ji"),
+    "期": ("qi", "ji"),
+    "折": ("zhe", "she"),
+    "露": ("lu", "lou"),
+    "莎": ("sha", "suo"),
+    "娜": ("na", "nuo"),
+    "那": ("na", "nuo"),
+    "隽": ("jun", "juan"),
+    "筠": ("yun", "jun"),
+    "靓": ("jing", "liang"),
+    "见": ("jian", "xian"),
+    "大": ("da", "dai"),
+    "角": ("jiao", "jue"),
+    "扁": ("bian", "pian"),
+    "便": ("bian", "pian"),
+    "殷": ("yin", "yan"),
+    "阿": ("a", "e"),
+    "石": ("shi", "dan"),
+    "单": ("dan", "shan"),
+    "解": ("jie", "xie"),
+    "曾": ("zeng", "ceng"),
+    "查": ("cha", "zha"),
+    "朴": ("pu", "piao"),
+    "区": ("qu", "ou"),
+    "仇": ("chou", "qiu"),
+    "翟": ("zhai", "di"),
+    "覃": ("tan", "qin"),
+    "员": ("yuan", "yun"),
+    "秘": ("mi", "bi"),
+    "泌": ("mi", "bi"),
+    "缪": ("miao", "miu"),
+    "沈": ("shen", "chen"),
+    "谌": ("chen", "shen"),
+    "汤": ("tang", "shang"),
+    "贾": ("jia", "gu"),
+    "种": ("zhong", "chong"),
+    "於": ("yu", "wu"),
+    "薄": ("bo", "bao"),
+    "弄": ("nong", "long"),
+    "落": ("luo", "la"),
+    "颉": ("jie", "xie"),
+    "蕃": ("fan", "bo"),
+    "珩": ("heng", "hang"),
+    "炅": ("gui", "jiong"),
+    "芾": ("fu", "fei"),
+    "蔓": ("man", "wan"),
+    "鹄": ("hu", "gu"),
+    "莘": ("shen", "xin"),
+    "厦": ("sha", "xia"),
+    "给": ("gei", "ji"),
+    "了": ("le", "liao"),
+    "的": ("de", "di"),
+    "和": ("he", "huo"),
+    "塞": ("sai", "se"),
+    "卜": ("bu", "bo"),
+}
+
+
+def normalize(text: str) -> str:
+    """The form both terms and queries are compared in: full-width → half-width (NFKC),
+    lower case, no spaces, no control or unassigned characters, no name dots."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    if folded.isalnum():  # the common case (names, numbers): nothing to drop
+        return folded
+    return "".join(
+        ch
+        for ch in folded
+        if ch not in _DROPPED_CHARS and unicodedata.category(ch) not in _DROPPED_CATEGORIES
+    )
+
+
+def _ascii_tokens(text: str) -> list[str]:
+    return _ASCII_ALNUM.findall(text)
+
+
+@lru_cache(maxsize=8192)
+def _char_readings(char: str) -> tuple[str, ...]:
+    """Toneless readings of one Han character, pypinyin's most common first."""
+    readings = pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")
+    found = [r for r in (readings[0] if readings else []) if _ASCII_ALNUM.fullmatch(r)]
+    return tuple(dict.fromkeys(found))
+
+
+@lru_cache(maxsize=65536)
+def _syllable_options(text: str) -> tuple[tuple[str, ...], ...]:
+    """Per syllable of ``text`` (normalized), its readings: the contextual one first
+    (pypinyin's phrase dictionary), then the character's other readings. A run of
+    Latin letters or digits is one "syllable" with one reading."""
+    options: list[tuple[str, ...]] = []
+    position = 0
+    for run in _HAN.finditer(text):
+        options.extend((token,) for token in _ascii_tokens(text[position : run.start()]))
+        chars = run.group()
+        contextual = lazy_pinyin(chars, style=Style.NORMAL, errors="ignore")
+        if len(contextual) != len(chars):  # a character without a reading
+            contextual = [(_char_readings(ch) or ("",))[0] for ch in chars]
+        for char, primary in zip(chars, contextual, strict=True):
+            others = tuple(r for r in GIVEN_NAME_READINGS.get(char, ()) if r != primary)
+            if primary:
+                options.append((primary, *others))
+            elif others:
+                options.append(others)
+        position = run.end()
+    options.extend((token,) for token in _ascii_tokens(text[position:]))
+    return tuple(options)
+
+
+def _combinations(options: Sequence[Sequence[str]], cap: int) -> list[tuple[str, ...]]:
+    """The first reading of every syllable, then variants differing in one syllable
+    (earlier syllables first), ``cap`` in all: all combinations explode for long names."""
+    if not options:
+        return []
+    primary = tuple(choice[0] for choice in options)
+    found = [primary]
+    for index, choices in enumerate(options):
+        for alternative in choices[1:]:
+            if len(found) >= cap:
+                return found
+            found.append((*primary[:index], alternative, *primary[index + 1 :]))
+    return found
+
+
+@dataclass(frozen=True)
+class NameReading:
+    """One way to read a name: its syllables, the first ``surname_length`` of which are
+    the surname (0 for a corporate name)."""
+
+    syllables: tuple[str, ...]
+    surname_length: int
+
+
+def name_readings(name: str, *, individual: bool = True) -> list[NameReading]:
+    """How a (normalized) name may be read, most likely first, at most MAX_READINGS."""
+    if not _HAN.search(name):
+        return []
+    if not individual:
+        return [NameReading(s, 0) for s in _combinations(_syllable_options(name), 1)]
+    parses: list[tuple[list[tuple[str, ...]], int]] = []
+    compound = COMPOUND_SURNAMES.get(name[:2]) if len(name) >= 3 else None
+    if compound is not None:
+        parses.append(([(compound[0],), (compound[1],), *_syllable_options(name[2:])], 2))
+    first = name[0]
+    surname = SURNAME_READINGS.get(first) or _char_readings(first)[:1]
+    if _HAN.fullmatch(first) and surname:
+        parses.append(([surname, *_syllable_options(name[1:])], 1))
+    else:
+        parses.append((list(_syllable_options(name)), 0))
+    readings: dict[tuple[str, ...], int] = {}
+    # Each parse's most likely reading goes in before any heteronym variant.
+    for options, surname_length in parses:
+        for syllables in _combinations(options, 1):
+            readings.setdefault(syllables, surname_length)
+    for options, surname_length in parses:
+        for syllables in _combinations(options, MAX_READINGS):
+            if len(readings) >= MAX_READINGS:
+                break
+            readings.setdefault(syllables, surname_length)
+    return [NameReading(s, n) for s, n in islice(readings.items(), MAX_READINGS)]
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in normalize(text) if "0" <= ch <= "9")
+
+
+def _alnum(text: str) -> str:
+    return "".join(_ASCII_ALNUM.findall(normalize(text)))
+
+
+def search_terms(customer: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The (term, kind) pairs that find ``customer`` (a mapping with the customer
+    table's columns; missing ones count as empty). Pure; no duplicates."""
+    terms: dict[tuple[str, str], None] = {}
+
+    def add(term: str, kind: str) -> None:
+        if term:
+            terms[(term, kind)] = None
+
+    name = normalize(str(customer.get("name") or ""))
+    individual = str(customer.get("category") or "individual") != "corporate"
+    add(name, KIND_NAME)
+    for start in range(1, min(len(name), MAX_NAME_SUFFIXES + 1)):
+        add(name[start:], KIND_NAME_SUB)
+    for reading in name_readings(name, individual=individual):
+        syllables = reading.syllables
+        add("".join(syllables), KIND_PINYIN)
+        add("".join(s[0] for s in syllables), KIND_INITIALS)
+        if individual and 0 < reading.surname_length < len(syllables):
+            surname = "".join(syllables[: reading.surname_length])
+            given = syllables[reading.surname_length :]
+            # zhangsf: how many type a name; for 张三 "zhangs" is just a pinyin prefix.
+            if len(given) >= 2:
+                add(surname + "".join(s[0] for s in given), KIND_PINYIN)
+            for start in range(reading.surname_length, len(syllables)):
+                add("".join(syllables[start:]), KIND_PINYIN_SUB)
+    add(normalize(str(customer.get("customer_no") or "")), KIND_CUSTOMER_NO)
+    for column in ("mobile_phone", "other_phone"):
+        add(_digits(str(customer.get(column) or ""))[::-1], KIND_PHONE_TAIL)
+    for column in ("id_number", "credit_code"):
+        add(_alnum(str(customer.get(column) or ""))[::-1], KIND_ID_TAIL)
+    return list(terms)
+
+
+# --- writing the index ---------------------------------------------------------------
+
+_INSERT = f"INSERT OR IGNORE INTO {TABLE} (kind, term, customer_id) VALUES (?, ?, ?)"
+_DELETE_ONE = f"DELETE FROM {TABLE} WHERE customer_id = ?"
+_CUSTOMER_COLUMNS = (
+    "id, name, category, customer_no, mobile_phone, other_phone, id_number, credit_code"
+)
+_BATCH = 5000
+
+
+def _insert_terms(conn: Connection, customers: Iterable[Mapping[str, Any]]) -> int:
+    rows: list[tuple[str, str, str]] = []
+    count = 0
+    for customer in customers:
+        if customer.get("deleted"):
+            continue
+        customer_id = str(customer["id"])
+        rows.extend((kind, term, customer_id) for term, kind in search_terms(customer))
+        count += 1
+    # Inserting in key order appends to the B-tree instead of splitting pages all over.
+    rows.sort()
+    if rows:
+        conn.exec_driver_sql(_INSERT, rows)
+    return count
+
+
+def index_customers(conn: Connection, customers: Iterable[Mapping[str, Any]]) -> int:
+    """Replace the search terms of ``customers`` (mappings with the customer table's
+    columns, ``id`` required); tombstoned ones (``deleted``) are only removed.
+    Returns how many customers were indexed. Call it in the transaction that wrote
+    the customers, so the index never lags behind the table."""
+    batch = list(customers)
+    if not batch:
+        return 0
+    remove_customers(conn, [str(c["id"]) for c in batch])
+    return _insert_terms(conn, batch)
+
+
+def remove_customers(conn: Connection, ids: Iterable[str]) -> None:
+    """Drop the search terms of these customers (eviction, tombstones)."""
+    params = [(customer_id,) for customer_id in ids]
+    if params:
+        conn.exec_driver_sql(_DELETE_ONE, params)
+
+
+def rebuild_index(conn: Connection) -> int:
+    """Re-index every customer that is not deleted; returns how many. Reads the table
+    with plain SQL so migration 0002 can call it whatever the models look like later.
+
+    The customer_id index is dropped and built again afterwards: inserting 500,000
+    rows into it in random (UUID) order costs more than sorting them once."""
+    conn.exec_driver_sql(f"DELETE FROM {TABLE}")
+    conn.exec_driver_sql(f"DROP INDEX IF EXISTS {CUSTOMER_ID_INDEX}")
+    result = conn.exec_driver_sql(f"SELECT {_CUSTOMER_COLUMNS} FROM customer WHERE deleted = 0")
+    customers = [dict(row._mapping) for row in result]
+    total = 0
+    for start in range(0, len(customers), _BATCH):
+        total += _insert_terms(conn, customers[start : start + _BATCH])
+    conn.exec_driver_sql(f"CREATE INDEX {CUSTOMER_ID_INDEX} ON {TABLE} (customer_id)")
+    return total
+
+
+# --- searching -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Probe:
+    """One range scan: terms of ``kind`` starting with ``prefix``."""
+
+    kind: str
+    prefix: str
+    fuzzy: bool = False
+
+
+@dataclass(frozen=True, order=True)
+class _Row:
+    rank: int
+    term: str
+    customer_no: str
+    customer_id: str
+    kind: str
+    name: str
+
+    @property
+    def order(self) -> tuple[int, str, str]:
+        return (self.rank, self.term, self.customer_no)
+
+
+# CROSS JOIN pins the join order: drive from the term index, never from an index on
+# customer (rm_id) that SQLite might otherwise pick and then sort thousands of rows.
+_SELECT_HITS = (
+    "SELECT s.term, s.kind, s.customer_id, c.customer_no, c.name"
+    f" FROM {TABLE} AS s CROSS JOIN customer AS c ON c.id = s.customer_id"
+)
+_PROBE_SQL = (
+    f"{_SELECT_HITS} WHERE s.kind = ? AND s.term >= ? AND s.term < ? AND c.deleted = 0"
+    " AND (? IS NULL OR c.rm_id = ?) ORDER BY s.term, c.customer_no LIMIT ?"
+)
+# In-order matches: every name holding the query's first character (at the start:
+# kind name; further on: name_sub) whose suffix from there holds the rest in order.
+# Index-only until a suffix matches; GLOB is case-sensitive like the normalized terms.
+_IN_ORDER_SQL = (
+    f"{_SELECT_HITS} WHERE s.kind IN ('name', 'name_sub') AND s.term >= ? AND s.term < ?"
+    " AND s.term GLOB ? AND c.deleted = 0 AND (? IS NULL OR c.rm_id = ?) LIMIT ?"
+)
+
+
+def _fetch(conn: Connection, probe: _Probe, count: int, rm_id: str | None) -> list[_Row]:
+    params = (probe.kind, probe.prefix, probe.prefix + _TOP, rm_id, rm_id, count)
+    rows = []
+    for term, kind, customer_id, customer_no, name in conn.exec_driver_sql(_PROBE_SQL, params):
+        rank = RANK_EXACT if term == probe.prefix else RANK_PREFIX
+        if probe.fuzzy:
+            rank = RANK_FUZZY
+        rows.append(_Row(rank, term, customer_no or "", customer_id, kind, name or ""))
+    return rows
+
+
+def _hit(row: _Row) -> SearchHit:
+    return SearchHit(
+        customer_id=row.customer_id,
+        customer_no=row.customer_no,
+        name=row.name,
+        rank=row.rank,
+        matched_kind=_PUBLIC_KIND.get(row.kind, row.kind),
+    )
+
+
+def _collect(
+    conn: Connection,
+    probes: Sequence[_Probe],
+    found: dict[str, SearchHit],
+    limit: int,
+    rm_id: str | None,
+) -> None:
+    """Add the best hits of ``probes`` to ``found`` (id → hit) until it holds ``limit``.
+
+    Each probe reads its rows in (term, customer_no) order with a LIMIT; the merged
+    order is only trusted up to the last row of any probe that hit its LIMIT, and if
+    that is too few the probes run again reading more (one customer can own several
+    rows: readings, two phones)."""
+    wanted = limit - len(found)
+    count = 2 * limit + 16
+    while True:
+        streams = [_fetch(conn, probe, count, rm_id) for probe in probes]
+        cut = min((s[-1].order for s in streams if len(s) == count), default=None)
+        added: dict[str, SearchHit] = {}
+        complete = True
+        for row in heapq.merge(*streams):
+            if cut is not None and row.order > cut:
+                complete = False
+                break
+            if row.customer_id not in found and row.customer_id not in added:
+                added[row.customer_id] = _hit(row)
+                if len(added) == wanted:
+                    break
+        if len(added) == wanted or complete:
+            found.update(added)
+            return
+        count *= 4
+
+
+def _glob_literal(char: str) -> str:
+    return f"[{char}]" if char in "*?[" else char
+
+
+def _collect_in_order(
+    conn: Connection, query: str, found: dict[str, SearchHit], limit: int, rm_id: str | None
+) -> None:
+    """Names holding the query's characters in order, not next to each other
+    (张丰 → 张三丰); at most SUBSEQUENCE_SCAN_CAP of them are read."""
+    first = query[0]
+    pattern = _glob_literal(first) + "*" + "*".join(map(_glob_literal, query[1:])) + "*"
+    params = (first, first + _TOP, pattern, rm_id, rm_id, SUBSEQUENCE_SCAN_CAP)
+    rows = {
+        customer_id: (name or "", customer_no or "", customer_id, kind)
+        for _term, kind, customer_id, customer_no, name in conn.exec_driver_sql(
+            _IN_ORDER_SQL, params
+        )
+        if customer_id not in found
+    }
+    for name, customer_no, customer_id, kind in sorted(rows.values()):
+        if len(found) >= limit:
+            return
+        found[customer_id] = SearchHit(
+            customer_id, customer_no, name, RANK_FUZZY, _PUBLIC_KIND.get(kind, kind)
+        )
+
+
+def _probes(query: str) -> list[_Probe]:
+    probes = [_Probe(KIND_NAME, query), _Probe(KIND_CUSTOMER_NO, query)]
+    alnum = bool(_ASCII_ALNUM.fullmatch(query))
+    if alnum:
+        probes += [_Probe(KIND_PINYIN, query), _Probe(KIND_INITIALS, query)]
+    if _PHONE_QUERY.fullmatch(query):
+        digits = "".join(ch for ch in query if "0" <= ch <= "9")
+        if len(digits) >= MIN_TAIL:
+            probes.append(_Probe(KIND_PHONE_TAIL, digits[::-1]))
+    if alnum and len(query) >= MIN_TAIL:
+        probes.append(_Probe(KIND_ID_TAIL, query[::-1]))
+    return probes
+
+
+def _fuzzy_probes(query: str) -> list[_Probe]:
+    probes = [_Probe(KIND_NAME_SUB, query, fuzzy=True)]
+    if _ASCII_ALNUM.fullmatch(query):
+        probes.append(_Probe(KIND_PINYIN_SUB, query, fuzzy=True))
+    return probes
+
+
+def search_customers(
+    conn: Connection, query: str, *, limit: int = 50, rm_id: str | None = None
+) -> list[SearchHit]:
+    """Customers matching what was typed in the search box, best first, at most
+    ``limit`` (ask again with a larger limit for more). ``rm_id`` keeps one RM's
+    customers only. Never raises on odd input: every value is a bound parameter."""
+    q = normalize(query)
+    if not q or limit <= 0:
+        return []
+    found: dict[str, SearchHit] = {}
+    _collect(conn, _probes(q), found, limit, rm_id)
+    if len(found) < limit:
+        _collect(conn, _fuzzy_probes(q), found, limit, rm_id)
+    if len(found) < limit and len(q) >= 2 and not q.isascii():
+        _collect_in_order(conn, q, found, limit, rm_id)
+    return list(found.values())
