@@ -16,32 +16,52 @@
 <context>
     <name>CustomerTableModel</name>
     <message>
-        <location filename="../../ui/customer_table.py" line="40" />
+        <location filename="../../ui/customer_table.py" line="44" />
+        <source>Potential</source>
+        <translation>潜在</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer_table.py" line="45" />
+        <source>Active</source>
+        <translation>活跃</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer_table.py" line="46" />
+        <source>Dormant</source>
+        <translation>沉寂</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer_table.py" line="47" />
+        <source>Lost</source>
+        <translation>流失</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer_table.py" line="50" />
         <source>Customer no.</source>
         <translation>客户号</translation>
     </message>
     <message>
-        <location filename="../../ui/customer_table.py" line="41" />
+        <location filename="../../ui/customer_table.py" line="51" />
         <source>Name</source>
         <translation>姓名</translation>
     </message>
     <message>
-        <location filename="../../ui/customer_table.py" line="42" />
+        <location filename="../../ui/customer_table.py" line="52" />
         <source>Tier</source>
         <translation>客户等级</translation>
     </message>
     <message>
-        <location filename="../../ui/customer_table.py" line="43" />
+        <location filename="../../ui/customer_table.py" line="53" />
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../ui/customer_table.py" line="44" />
+        <location filename="../../ui/customer_table.py" line="54" />
         <source>Mobile</source>
         <translation>手机</translation>
     </message>
     <message>
-        <location filename="../../ui/customer_table.py" line="45" />
+        <location filename="../../ui/customer_table.py" line="55" />
         <source>ID number</source>
         <translation>证件号码</translation>
     </message>
