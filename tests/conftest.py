@@ -12,8 +12,8 @@ from keyring.backend import KeyringBackend
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from rm_workbench.db.cache import open_cache  # noqa: E402
-from rm_workbench.db.engine import Cache  # noqa: E402
+from rm_workbench.db.cache import open_cache
+from rm_workbench.db.engine import Cache
 
 
 class MemoryKeyring(KeyringBackend):

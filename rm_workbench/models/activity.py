@@ -45,7 +45,9 @@ class Visit(Synced, Base):
     place: Mapped[str | None] = mapped_column(String(200))
     purpose: Mapped[str | None] = mapped_column(String(200))
     category: Mapped[VisitCategory] = mapped_column(enum_column(VisitCategory))
-    status: Mapped[VisitStatus] = mapped_column(enum_column(VisitStatus), default=VisitStatus.PLANNED)
+    status: Mapped[VisitStatus] = mapped_column(
+        enum_column(VisitStatus), default=VisitStatus.PLANNED
+    )
     priority: Mapped[Priority] = mapped_column(enum_column(Priority), default=Priority.NORMAL)
     cost: Mapped[Decimal | None] = mapped_column(Money)
     attendees: Mapped[str | None] = mapped_column(String(200))
@@ -106,7 +108,9 @@ class Opportunity(Synced, Base):
     ends_on: Mapped[date | None] = mapped_column(Date)
     probability: Mapped[int] = mapped_column(Integer, default=10)  # percent, 0-100
     sales_method: Mapped[str | None] = mapped_column(String(32))
-    sales_stage: Mapped[SalesStage] = mapped_column(enum_column(SalesStage), default=SalesStage.LEAD)
+    sales_stage: Mapped[SalesStage] = mapped_column(
+        enum_column(SalesStage), default=SalesStage.LEAD
+    )
     summary: Mapped[str] = mapped_column(String(200))
     content: Mapped[str | None] = mapped_column(Text)
     expected_value: Mapped[Decimal | None] = mapped_column(Money)

@@ -55,7 +55,9 @@ class CustomerTableModel(QAbstractTableModel):
             Column.ID_NUMBER: self.tr("ID number"),
         }
 
-    def set_source(self, total: int, fetch_page: Callable[[int, int], Sequence[CustomerSummary]]) -> None:
+    def set_source(
+        self, total: int, fetch_page: Callable[[int, int], Sequence[CustomerSummary]]
+    ) -> None:
         self.beginResetModel()
         self._total = total
         self._fetch_page = fetch_page
@@ -70,16 +72,16 @@ class CustomerTableModel(QAbstractTableModel):
 
     # Qt overrides ---------------------------------------------------------
 
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(Column)
 
-    def canFetchMore(self, parent: ModelIndex) -> bool:  # noqa: N802
+    def canFetchMore(self, parent: ModelIndex) -> bool:
         return not parent.isValid() and len(self._rows) < self._total
 
-    def fetchMore(self, parent: ModelIndex) -> None:  # noqa: N802
+    def fetchMore(self, parent: ModelIndex) -> None:
         if parent.isValid():
             return
         start = len(self._rows)
@@ -108,13 +110,17 @@ class CustomerTableModel(QAbstractTableModel):
             if column is Column.PHONE:
                 return row.masked_phone
             return row.masked_id_number
-        if role == Qt.ItemDataRole.DecorationRole and index.column() == Column.NAME and row.warnings:
+        if (
+            role == Qt.ItemDataRole.DecorationRole
+            and index.column() == Column.NAME
+            and row.warnings
+        ):
             return self._warning_icon
         if role == Qt.ItemDataRole.ToolTipRole and row.warnings:
             return "\n".join(row.warnings)
         return None
 
-    def headerData(  # noqa: N802
+    def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
