@@ -9,6 +9,7 @@ from sqlalchemy import Row, bindparam, func, select
 
 from rm_workbench.db.engine import Cache
 from rm_workbench.db.search import SearchHit, search_customers
+from rm_workbench.domain.duplicates import CustomerKey, find_duplicates
 from rm_workbench.domain.masking import mask
 from rm_workbench.domain.quality import record_warnings
 from rm_workbench.models import Customer
@@ -52,7 +53,9 @@ _SUMMARY_COLUMNS = (
 _BY_IDS = select(*_SUMMARY_COLUMNS).where(Customer.id.in_(bindparam("ids", expanding=True)))
 
 
-def _summary(row: Row[Any], hit: SearchHit | None = None) -> CustomerSummary:
+def _summary(
+    row: Row[Any], hit: SearchHit | None = None, duplicates: tuple[str, ...] = ()
+) -> CustomerSummary:
     return CustomerSummary(
         id=row.id,
         customer_no=row.customer_no,
@@ -75,7 +78,8 @@ def _summary(row: Row[Any], hit: SearchHit | None = None) -> CustomerSummary:
                 mobile_phone=row.mobile_phone,
                 other_phone=row.other_phone,
             )
-        ),
+        )
+        + duplicates,
         match_rank=None if hit is None else hit.rank,
         matched_kind=None if hit is None else hit.matched_kind,
     )
@@ -93,6 +97,38 @@ class CustomerService:
         self._cache = cache
         # None: every customer in the cache (the cache holds one RM's book anyway).
         self._rm_id = rm_id
+        # customer id -> "possible duplicate" warnings; filled by refresh_duplicates().
+        self._duplicates: dict[str, tuple[str, ...]] = {}
+
+    def refresh_duplicates(self) -> int:
+        """Re-run the duplicate rules over the whole book; returns the number of flags.
+
+        Needs every customer, so it runs once at start-up and after a sync, not per
+        row (about 0.5 s for 50,000 customers). Flags are warnings on the rows; no
+        record is ever merged.
+        """
+        query = select(
+            Customer.id,
+            Customer.customer_no,
+            Customer.name,
+            Customer.id_number,
+            Customer.mobile_phone,
+            Customer.birth_date,
+        ).where(Customer.deleted.is_(False))
+        with self._cache.engine.connect() as conn:
+            keys = [CustomerKey(*row) for row in conn.execute(query)]
+        number = {key.customer_id: key.customer_no for key in keys}
+        found: dict[str, list[str]] = {}
+        flags = find_duplicates(keys)
+        for flag in flags:
+            first, second = flag.customer_ids
+            found.setdefault(first, []).append(f"可能重复：与客户 {number[second]} {flag.reason}")
+            found.setdefault(second, []).append(f"可能重复：与客户 {number[first]} {flag.reason}")
+        self._duplicates = {cid: tuple(reasons) for cid, reasons in found.items()}
+        return len(flags)
+
+    def _row(self, row: Row[Any], hit: SearchHit | None = None) -> CustomerSummary:
+        return _summary(row, hit, self._duplicates.get(row.id, ()))
 
     def search(self, query: str, limit: int = 50) -> list[CustomerSummary]:
         """Customers matching the search box, best first (exact, prefix, fuzzy); at
@@ -104,7 +140,7 @@ class CustomerService:
             rows = conn.execute(_BY_IDS, {"ids": [hit.customer_id for hit in hits]})
             by_id = {row.id: row for row in rows}
         # Both reads share one transaction, so a hit without its row is impossible.
-        return [_summary(by_id[hit.customer_id], hit) for hit in hits if hit.customer_id in by_id]
+        return [self._row(by_id[hit.customer_id], hit) for hit in hits if hit.customer_id in by_id]
 
     def page(self, offset: int, limit: int) -> list[CustomerSummary]:
         """One page of the whole list (no search), ordered by name then customer number."""
@@ -118,7 +154,7 @@ class CustomerService:
         if self._rm_id is not None:
             query = query.where(Customer.rm_id == self._rm_id)
         with self._cache.engine.connect() as conn:
-            return [_summary(row) for row in conn.execute(query)]
+            return [self._row(row) for row in conn.execute(query)]
 
     def count(self) -> int:
         """How many customers (not deleted) the cache holds for this view."""

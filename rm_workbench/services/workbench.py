@@ -40,10 +40,12 @@ def open_workbench(profile: str, *, demo: bool = False, encrypt: bool = True) ->
         if cache_is_empty(cache):
             counts = load_demo_book(cache)
             log.info("demo book loaded: %s", counts)
+    customers = CustomerService(cache)
+    customers.refresh_duplicates()
     return Workbench(
         profile=profile,
         cache=cache,
-        customers=CustomerService(cache),
+        customers=customers,
         bank_name=bank_config().bank.name,
         warning=opened.warning,
     )
