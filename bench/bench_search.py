@@ -8,8 +8,11 @@ prefix of their name, of their pinyin initials, of their full pinyin (up to 8
 letters), of their phone's last 4 digits and of their ID's last 6 characters. Each
 keystroke is timed twice on the same connection: ``search_customers`` (ours), and
 as the baseline the bare range lookups on the term index those queries need (no
-join, ranking, merging or fuzzy step). Prints a table and writes
-``bench/out/search.json``. Target: p95 of ours under 20 ms at 50,000 customers.
+join, ranking, merging or fuzzy step). The "service" row times the same keystrokes
+through ``CustomerService.search``, what the search box waits for (rows fetched,
+phone and ID masked, data-quality and duplicate warnings attached). Prints a table
+and writes ``bench/out/search.json``. Target: p95 of the service under 20 ms at
+50,000 customers.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from rm_workbench.db.search import (  # noqa: E402
     search_customers,
 )
 from rm_workbench.models import Customer  # noqa: E402
+from rm_workbench.services.customers import CustomerService  # noqa: E402
 
 TARGET_P95_MS = 20.0
 PINYIN_KEYSTROKES = 8
@@ -253,6 +257,17 @@ def main() -> int:
                     all_ours += ours
                     all_base += base
         results["all"] = {"ours": summary(all_ours), "baseline": summary(all_base)}
+        # What the search box really waits for: the service, which also fetches the
+        # rows, masks phone and ID, and attaches data-quality and duplicate warnings.
+        service = CustomerService(cache)
+        service.refresh_duplicates()
+        service_times: list[float] = []
+        for typed in queries.values():
+            for query in typed:
+                started = time.perf_counter()
+                service.search(query)
+                service_times.append((time.perf_counter() - started) * 1000)
+        results["service"] = {"ours": summary(service_times), "baseline": summary(all_base)}
         for row in results.values():
             row["ratio_p50"] = round(
                 row["ours"]["p50_ms"] / max(row["baseline"]["p50_ms"], 1e-6), 2
@@ -280,7 +295,7 @@ def main() -> int:
                 f"{ours_s['max_ms']:>7.2f}   {base_s['p50_ms']:>8.3f}{base_s['p95_ms']:>7.3f}"
                 f"{base_s['max_ms']:>7.3f}   {row['ratio_p50']:>9.1f}{row['ratio_p95']:>6.1f}"
             )
-        p95 = results["all"]["ours"]["p95_ms"]
+        p95 = results["service"]["ours"]["p95_ms"]
         verdict = "OK" if p95 < TARGET_P95_MS else "MISSED"
         print(f"target p95 < {TARGET_P95_MS:.0f} ms: {verdict} ({p95:.2f} ms); times in ms")
 
