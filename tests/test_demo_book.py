@@ -534,3 +534,26 @@ def test_bulk_upsert_accepts_enum_members_and_other_time_zones(cache: Cache) -> 
         assert loaded.product_type is ProductType(product["product_type"])
         assert loaded.created_at == product["created_at"]
         assert loaded.target_tiers == product["target_tiers"]
+
+
+def test_rows_missing_a_required_field_are_refused_clearly_and_nothing_is_written(
+    cache: Cache,
+) -> None:
+    from rm_workbench.errors import ValidationError
+
+    book = generate_book("default", with_activity=False)
+    customers = [dict(row) for row in book.tables["customer"][:3]]
+    customers[1]["name"] = None  # a record from another system with no name
+    tables = {
+        "branch": book.tables["branch"],
+        "relationship_manager": book.tables["relationship_manager"],
+        "customer": customers,
+    }
+    with (
+        pytest.raises(ValidationError, match="客户中有记录缺少必填字段") as info,
+        cache.engine.begin() as conn,
+    ):
+        load_book(conn, tables)
+    assert "customer.name" in info.value.details
+    with cache.session() as session:
+        assert session.scalar(select(func.count()).select_from(Customer)) == 0

@@ -29,7 +29,9 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Dialect, Table, bindparam, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 
+from rm_workbench.errors import ValidationError
 from rm_workbench.models import Base
 from rm_workbench.models.types import UTCDateTime
 
@@ -279,6 +281,24 @@ def bulk_upsert(
     return len(rows)
 
 
+# How tables are named to an RM in error messages.
+TABLE_LABELS = {
+    "branch": "网点",
+    "relationship_manager": "客户经理",
+    "customer": "客户",
+    "customer_group": "客户群",
+    "group_membership": "客户群成员",
+    "product": "产品",
+    "account": "账户",
+    "visit": "拜访",
+    "contact_log": "联系记录",
+    "need": "客户需求",
+    "opportunity": "商机",
+    "bundle_proposal": "套餐方案",
+    "audit_log": "审计日志",
+}
+
+
 def load_book(
     conn: Connection, tables: Mapping[str, Sequence[Mapping[str, Any]]]
 ) -> dict[str, int]:
@@ -286,7 +306,9 @@ def load_book(
 
     Parents are written before children whatever the mapping's order, so the cache's
     foreign-key checks hold. Runs in the caller's transaction; returns rows written
-    per table. Raises ValueError for a name that is not a cache table.
+    per table. Raises ValueError for a name that is not a cache table, and
+    ValidationError (with the table and the broken rule) when rows break a NOT NULL,
+    unique or foreign-key rule.
     """
     known = {table.name: table for table in Base.metadata.sorted_tables}
     unknown = set(tables) - set(known)
@@ -295,5 +317,15 @@ def load_book(
     written: dict[str, int] = {}
     for name, table in known.items():
         if name in tables:
-            written[name] = bulk_upsert(conn, table, tables[name])
+            try:
+                written[name] = bulk_upsert(conn, table, tables[name])
+            except IntegrityError as exc:
+                # Data from another system broke a rule of the cache: say which table
+                # and which rule; the caller's transaction rolls back, nothing is half
+                # written.
+                raise ValidationError(
+                    f"数据不完整，未写入：{TABLE_LABELS.get(name, name)}中有记录缺少必填字段、"
+                    "编号重复或引用了不存在的记录。",
+                    f"{name}: {exc.orig}",
+                ) from exc
     return written
