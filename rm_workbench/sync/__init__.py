@@ -1,0 +1,1 @@
+"""Sync with the central CRM: wire schemas, HTTP client, outbox, push/pull engine."""

@@ -1,0 +1,352 @@
+"""The sync protocol's wire format, shared by the workbench and the central service.
+
+The central service publishes these models in its OpenAPI document, which is the
+contract a bank implements if it replaces the reference service.
+
+Protocol (version 1), all under ``/api/v1`` and JSON (gzip both ways):
+
+* ``POST /auth/login`` → bearer token (expiring; stored hashed server-side).
+* ``POST /sync/hello``: protocol range, server time, whether the device must
+  (re-)bootstrap and from which snapshot sequence.
+* ``GET /sync/snapshot``: one table's rows in id order at a snapshot, resumable page
+  by page (``after_id``). After the last table the device's cursor is the snapshot's
+  sequence number.
+* ``POST /sync/push``: ordered mutations from the outbox; each has a device-monotonic
+  ``mutation_id`` and an ``idempotency_key``; a replay changes nothing and returns the
+  first answer. Updates carry each field's ``base`` (the value the device last saw) and
+  ``new`` value; the server merges field by field.
+* ``GET /sync/pull?cursor=N``: the changes after the cursor in the RM's scope, in
+  sequence order: changed rows (tombstones included) and evictions (a customer
+  reassigned away). The client applies a page and its cursor in one transaction.
+* ``GET /sync/checksums``: per-table count and digest of ``(id, version)`` in scope,
+  to prove convergence.
+* ``GET /sync/conflicts`` and ``POST /sync/conflicts/{id}/resolve``.
+
+Row values travel as JSON scalars: money and rates as decimal strings, dates as
+``YYYY-MM-DD``, times as ISO-8601 with offset, enums as their value. ``encode_row``
+and ``decode_row`` convert using the cache table's column types, so both sides agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Boolean, Date, Integer, Table
+from sqlalchemy import Enum as SAEnum
+
+from rm_workbench.models import Base
+from rm_workbench.models.types import JSONList, Money, Rate, UTCDateTime, parse_utc, utc_iso
+
+PROTOCOL_VERSION = 1
+API_PREFIX = "/api/v1"
+
+# Tables that travel, in foreign-key order (parents first): those with the sync
+# columns. The cache's own bookkeeping (search index, outbox, sync state) stays local.
+SYNCED_TABLES: tuple[str, ...] = tuple(
+    t.name for t in Base.metadata.sorted_tables if "version" in t.c and "deleted" in t.c
+)
+
+# Tables whose rows belong to one customer through ``customer_id``.
+CUSTOMER_CHILD_TABLES: tuple[str, ...] = (
+    "account",
+    "visit",
+    "contact_log",
+    "need",
+    "opportunity",
+    "bundle_proposal",
+    "group_membership",
+)
+
+# Reference data every RM receives (no customer in it).
+GLOBAL_TABLES: tuple[str, ...] = ("branch", "relationship_manager", "product")
+
+# Fields only the central CRM may change (core banking, catalog); a push that
+# touches them has those fields rejected, the rest of the mutation still applies.
+SERVER_OWNED_FIELDS: dict[str, frozenset[str]] = {
+    "customer": frozenset(
+        {
+            "customer_no",
+            "category",
+            "aum",
+            "contribution",
+            "tier",
+            "lifecycle_status",
+            "customer_since",
+            "last_transaction_on",
+            "rm_id",
+            "branch_id",
+            "name",
+            "id_type",
+            "id_number",
+            "credit_code",
+            "birth_date",
+            "gender",
+        }
+    ),
+    "customer_group": frozenset({"group_no", "kind", "rm_id"}),
+}
+# Whole tables the RM reads but never writes.
+READ_ONLY_TABLES: frozenset[str] = frozenset(
+    {"account", "product", "branch", "relationship_manager"}
+)
+# Insert-only tables: records of what happened, never edited, never in conflict.
+APPEND_ONLY_TABLES: frozenset[str] = frozenset({"contact_log", "audit_log"})
+# Free-text fields where two edits are both kept (theirs, then yours) instead of
+# conflicting: a visit's notes are never lost.
+APPEND_FIELDS: dict[str, frozenset[str]] = {"visit": frozenset({"report"})}
+# Columns the sync itself manages; never sent as edits.
+SYNC_COLUMNS: frozenset[str] = frozenset({"id", "version", "created_at", "updated_at"})
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- auth ---------------------------------------------------------------------------
+
+
+class LoginRequest(WireModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+    device_id: str = Field(min_length=8, max_length=64)
+    device_name: str = Field(default="", max_length=100)
+
+
+class UserInfo(WireModel):
+    username: str
+    display_name: str
+    role: Literal["rm", "admin"]
+    rm_id: str | None
+
+
+class LoginResponse(WireModel):
+    token: str
+    expires_at: datetime
+    user: UserInfo
+
+
+class ErrorBody(WireModel):
+    """Every 4xx/5xx answer: a code a program can test and a message a person reads."""
+
+    code: str
+    message: str
+    details: Any = None
+
+
+# --- hello --------------------------------------------------------------------------
+
+
+class HelloRequest(WireModel):
+    protocol_version: int
+    device_id: str = Field(min_length=8, max_length=64)
+    cursor: int = Field(ge=0)
+    client_time: datetime
+
+
+class HelloResponse(WireModel):
+    protocol_min: int
+    protocol_max: int
+    server_time: datetime
+    clock_skew_seconds: float
+    server_seq: int
+    # The device holds nothing yet, or fell behind the tombstone horizon: push the
+    # outbox, then bootstrap from ``snapshot_seq``.
+    must_bootstrap: bool
+    bootstrap_reason: str | None = None
+    snapshot_seq: int | None = None
+    tables: list[str]
+
+
+# --- snapshot -----------------------------------------------------------------------
+
+
+class SnapshotPage(WireModel):
+    table: str
+    snapshot_seq: int
+    rows: list[dict[str, Any]]
+    # Pass as ``after_id`` for the next page; None when the table is done.
+    next_after_id: str | None
+
+
+# --- push ---------------------------------------------------------------------------
+
+
+class FieldChange(WireModel):
+    new: Any = None
+    # The value the device last saw (absent for inserts).
+    base: Any = None
+
+
+class Mutation(WireModel):
+    mutation_id: int = Field(ge=1)
+    idempotency_key: str = Field(min_length=8, max_length=64)
+    table: str
+    row_id: str = Field(min_length=1, max_length=36)
+    op: Literal["insert", "update", "delete"]
+    fields: dict[str, FieldChange] = Field(default_factory=dict)
+
+
+class PushRequest(WireModel):
+    device_id: str = Field(min_length=8, max_length=64)
+    mutations: list[Mutation] = Field(max_length=1000)
+
+
+class ConflictInfo(WireModel):
+    conflict_id: str
+    table: str
+    row_id: str
+    field: str
+    base: Any
+    theirs: Any
+    yours: Any
+
+
+MutationStatus = Literal["applied", "duplicate", "conflict", "rejected", "handed_over"]
+
+
+class MutationResult(WireModel):
+    mutation_id: int
+    status: MutationStatus
+    # Server version of the row after this mutation (None if nothing was written).
+    version: int | None = None
+    conflicts: list[ConflictInfo] = Field(default_factory=list)
+    rejected_fields: list[str] = Field(default_factory=list)
+    message: str | None = None
+
+
+class PushResponse(WireModel):
+    results: list[MutationResult]
+
+
+# --- pull ---------------------------------------------------------------------------
+
+
+class ChangeItem(WireModel):
+    seq: int
+    kind: Literal["row", "evict"]
+    table: str | None = None
+    row: dict[str, Any] | None = None
+    # For evictions: the customer whose whole subtree leaves this RM's cache.
+    customer_id: str | None = None
+    message: str | None = None
+
+
+class PullResponse(WireModel):
+    items: list[ChangeItem]
+    next_cursor: int
+    has_more: bool
+
+
+# --- checksums and conflicts --------------------------------------------------------
+
+
+class TableChecksum(WireModel):
+    count: int
+    digest: str
+
+
+class ChecksumResponse(WireModel):
+    server_seq: int
+    tables: dict[str, TableChecksum]
+
+
+class ResolveRequest(WireModel):
+    choice: Literal["mine", "theirs"]
+
+
+class ConflictList(WireModel):
+    conflicts: list[ConflictInfo]
+
+
+# --- row encoding -------------------------------------------------------------------
+
+
+def _encoder(table: Table, name: str) -> Any:
+    kind = table.c[name].type
+    if isinstance(kind, Money | Rate):
+        return lambda v: None if v is None else str(v)
+    if isinstance(kind, UTCDateTime):
+        return lambda v: None if v is None else utc_iso(v)
+    if isinstance(kind, Date):
+        return lambda v: None if v is None else v.isoformat()
+    if isinstance(kind, SAEnum):
+        return lambda v: None if v is None else (v.value if isinstance(v, Enum) else v)
+    return None
+
+
+def _decoder(table: Table, name: str) -> Any:
+    kind = table.c[name].type
+    if isinstance(kind, Money | Rate):
+        return lambda v: None if v is None else Decimal(str(v))
+    if isinstance(kind, UTCDateTime):
+        return lambda v: None if v is None else parse_utc(v)
+    if isinstance(kind, Date):
+        return lambda v: None if v is None else date.fromisoformat(v)
+    if isinstance(kind, Boolean):
+        return lambda v: None if v is None else bool(v)
+    if isinstance(kind, Integer):
+        return lambda v: None if v is None else int(v)
+    if isinstance(kind, JSONList):
+        return lambda v: None if v is None else [str(x) for x in v]
+    return None
+
+
+_ENCODERS: dict[str, dict[str, Any]] = {}
+_DECODERS: dict[str, dict[str, Any]] = {}
+for _table in Base.metadata.sorted_tables:
+    _ENCODERS[_table.name] = {
+        c.name: f for c in _table.columns if (f := _encoder(_table, c.name)) is not None
+    }
+    _DECODERS[_table.name] = {
+        c.name: f for c in _table.columns if (f := _decoder(_table, c.name)) is not None
+    }
+
+
+def table_of(name: str) -> Table:
+    return Base.metadata.tables[name]
+
+
+def encode_value(table: str, column: str, value: Any) -> Any:
+    encoder = _ENCODERS[table].get(column)
+    return value if encoder is None else encoder(value)
+
+
+def decode_value(table: str, column: str, value: Any) -> Any:
+    decoder = _DECODERS[table].get(column)
+    return value if decoder is None else decoder(value)
+
+
+def encode_row(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row (model-typed values) as JSON-ready values."""
+    encoders = _ENCODERS[table]
+    return {k: (encoders[k](v) if k in encoders else v) for k, v in row.items()}
+
+
+def decode_row(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    """A JSON row back to model-typed values; unknown columns raise KeyError."""
+    columns = table_of(table).c
+    decoders = _DECODERS[table]
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if key not in columns:
+            raise KeyError(f"{table}.{key}")
+        out[key] = decoders[key](value) if key in decoders else value
+    return out
+
+
+def row_digest(rows: Iterable[tuple[str, int | None]]) -> TableChecksum:
+    """Order-independent digest of ``(id, version)`` pairs: count and a 64-bit sum of
+    per-row hashes, so client and server can compare without sorting."""
+    count = 0
+    total = 0
+    for row_id, version in rows:
+        count += 1
+        h = hashlib.blake2b(f"{row_id}:{version}".encode(), digest_size=8).digest()
+        total = (total + int.from_bytes(h, "big")) % (1 << 64)
+    return TableChecksum(count=count, digest=f"{total:016x}")
