@@ -52,3 +52,27 @@ class SecretStoreUnavailable(WorkbenchError):
 
 class ValidationError(WorkbenchError):
     """Input the RM typed (or data from a system) breaks a rule; says which."""
+
+
+class SyncError(WorkbenchError):
+    """A sync could not finish; local edits stay queued and nothing is lost."""
+
+
+class OfflineError(SyncError):
+    """The central CRM cannot be reached (no network, refused, timed out)."""
+
+
+class AuthRequired(SyncError):
+    """No valid login token: the RM must enter the password again."""
+
+
+class ProtocolUnsupported(SyncError):
+    """The central CRM does not speak this workbench's protocol version."""
+
+
+class ServerAnswerError(SyncError):
+    """The central CRM answered with something that is not a valid answer."""
+
+
+class RequestRejected(SyncError):
+    """The central CRM refused the request (a 4xx with its reason)."""

@@ -65,3 +65,25 @@ def cache_key(profile: str, *, create: bool) -> str | None:
         _set(name, key)
         log.info("created a new cache key for profile %s in the OS keyring", profile)
     return key
+
+
+def _token_name(profile: str, server_url: str) -> str:
+    return f"token:{profile}@{server_url.rstrip('/')}"
+
+
+def sync_token(profile: str, server_url: str) -> str | None:
+    """The login token for this profile and central CRM, or None (log in again)."""
+    return _get(_token_name(profile, server_url))
+
+
+def store_sync_token(profile: str, server_url: str, token: str) -> None:
+    _set(_token_name(profile, server_url), token)
+
+
+def forget_sync_token(profile: str, server_url: str) -> None:
+    try:
+        keyring.delete_password(SERVICE, _token_name(profile, server_url))
+    except keyring.errors.PasswordDeleteError:
+        pass
+    except NoKeyringError as exc:
+        raise SecretStoreUnavailable(NO_KEYRING_MESSAGE, str(exc)) from exc
