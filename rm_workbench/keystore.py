@@ -12,7 +12,7 @@ import logging
 import secrets
 
 import keyring
-from keyring.errors import KeyringError, NoKeyringError
+from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
 
 from rm_workbench.errors import SecretStoreUnavailable
 
@@ -83,7 +83,7 @@ def store_sync_token(profile: str, server_url: str, token: str) -> None:
 def forget_sync_token(profile: str, server_url: str) -> None:
     try:
         keyring.delete_password(SERVICE, _token_name(profile, server_url))
-    except keyring.errors.PasswordDeleteError:
+    except PasswordDeleteError:
         pass
     except NoKeyringError as exc:
         raise SecretStoreUnavailable(NO_KEYRING_MESSAGE, str(exc)) from exc

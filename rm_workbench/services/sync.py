@@ -1,0 +1,144 @@
+"""The sync use case: log in, sync now, and the numbers the status bar shows.
+
+The login token lives only in the OS keyring (never in SQLite, settings or logs).
+Without a keyring the token is kept in memory for this run and the RM is told.
+An expired token raises AuthRequired; pending edits stay queued until the RM logs
+in again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import platform
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from rm_workbench import keystore
+from rm_workbench.db.engine import Cache
+from rm_workbench.errors import AuthRequired, SecretStoreUnavailable
+from rm_workbench.models import LocalConflict, OutboxEntry, SyncState
+from rm_workbench.sync.client import SyncClient
+from rm_workbench.sync.engine import LAST_SYNC, Progress, SyncEngine, SyncReport, device_id
+from rm_workbench.sync.wire import LoginRequest, UserInfo
+
+log = logging.getLogger(__name__)
+
+SERVER_URL = "server_url"
+USERNAME = "username"
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    server_url: str | None
+    username: str | None
+    pending_edits: int
+    conflicts: int
+    last_sync_at: datetime | None
+    logged_in: bool
+
+
+class SyncService:
+    """Sync of one profile's cache with its central CRM."""
+
+    def __init__(self, cache: Cache, profile: str, *, ca_bundle: str | None = None) -> None:
+        self.cache = cache
+        self.profile = profile
+        self.ca_bundle = ca_bundle
+        # Used only when the machine has no keyring: the token then lives for this run.
+        self._memory_token: str | None = None
+        self.warning: str | None = None
+
+    # --- settings kept in the cache (not secret) ---------------------------------
+
+    def _state(self, key: str) -> str | None:
+        with self.cache.engine.connect() as conn:
+            return conn.execute(select(SyncState.value).where(SyncState.key == key)).scalar()
+
+    def _set_state(self, key: str, value: str) -> None:
+        with self.cache.session() as session:
+            session.merge(SyncState(key=key, value=value))
+
+    def configured_server(self) -> str | None:
+        return self._state(SERVER_URL)
+
+    # --- login and token ---------------------------------------------------------
+
+    def _token(self, server_url: str) -> str | None:
+        if self._memory_token is not None:
+            return self._memory_token
+        try:
+            return keystore.sync_token(self.profile, server_url)
+        except SecretStoreUnavailable as exc:
+            self.warning = exc.user_message
+            return None
+
+    def login(self, server_url: str, username: str, password: str) -> UserInfo:
+        """Log in, keep the token in the keyring, remember server and user name."""
+        client = self._client(server_url, token=None)
+        try:
+            answer = client.login(
+                LoginRequest(
+                    username=username,
+                    password=password,
+                    device_id=device_id(self.cache),
+                    device_name=platform.node()[:100],
+                )
+            )
+        finally:
+            client.close()
+        try:
+            keystore.store_sync_token(self.profile, server_url, answer.token)
+            self._memory_token = None
+        except SecretStoreUnavailable as exc:
+            self.warning = exc.user_message
+            self._memory_token = answer.token
+        self._set_state(SERVER_URL, server_url.rstrip("/"))
+        self._set_state(USERNAME, username)
+        return answer.user
+
+    def logout(self) -> None:
+        server = self.configured_server()
+        self._memory_token = None
+        if server:
+            with contextlib.suppress(SecretStoreUnavailable):
+                keystore.forget_sync_token(self.profile, server)
+
+    def _client(self, server_url: str, token: str | None) -> SyncClient:
+        return SyncClient(server_url, token=token, ca_bundle=self.ca_bundle)
+
+    # --- sync --------------------------------------------------------------------
+
+    def sync(self, *, progress: Progress | None = None, verify: bool = True) -> SyncReport:
+        """One full sync. Raises AuthRequired when the RM must log in (again)."""
+        server = self.configured_server()
+        if server is None:
+            raise AuthRequired("尚未设置总行系统地址，请先登录。", "no server configured")
+        token = self._token(server)
+        if token is None:
+            raise AuthRequired("请输入密码登录总行系统。", "no token stored")
+        client = self._client(server, token)
+        try:
+            return SyncEngine(self.cache, client, progress=progress).run(verify=verify)
+        except AuthRequired:
+            self._memory_token = None
+            raise
+        finally:
+            client.close()
+
+    def status(self) -> SyncStatus:
+        with self.cache.engine.connect() as conn:
+            pending = conn.execute(select(func.count()).select_from(OutboxEntry)).scalar_one()
+            conflicts = conn.execute(select(func.count()).select_from(LocalConflict)).scalar_one()
+        last = self._state(LAST_SYNC)
+        server = self.configured_server()
+        return SyncStatus(
+            server_url=server,
+            username=self._state(USERNAME),
+            pending_edits=int(pending),
+            conflicts=int(conflicts),
+            last_sync_at=datetime.fromisoformat(last) if last else None,
+            logged_in=bool(server and self._token(server)),
+        )
