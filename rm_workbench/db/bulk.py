@@ -23,11 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Column, Connection, Dialect, Table, bindparam, select
+from sqlalchemy import Column, Connection, Date, Dialect, Table, bindparam, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
@@ -102,15 +102,46 @@ def _plain_column(processor: _Processor) -> _ColumnConverter:
     return lambda values: [processor(v) for v in values]
 
 
-def _column_converter(column: Column[Any], dialect: Dialect) -> _ColumnConverter | None:
-    """How a column's Python values become what the driver binds; None: unchanged."""
+def _wire_date(value: Any) -> str:
+    # The wire's ISO date is what SQLite stores; parsing only validates it.
+    if value.__class__ is str and len(value) == 10:
+        date.fromisoformat(value)
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    raise ValueError(f"not a date: {value!r}")
+
+
+def _wire_utc(processor: _Processor) -> _ColumnConverter:
+    """Wire timestamps in the canonical UTC form are stored as they are (validated);
+    anything else goes through UTCDateTime's own conversion."""
+
+    def one(value: str) -> Any:
+        if value.__class__ is str and len(value) == 32 and value.endswith("+00:00"):
+            datetime.fromisoformat(value)
+            return value
+        return processor(value)
+
+    return lambda values: [None if v is None else one(v) for v in values]
+
+
+def _column_converter(
+    column: Column[Any], dialect: Dialect, *, wire: bool = False
+) -> _ColumnConverter | None:
+    """How a column's values become what the driver binds; None: unchanged.
+
+    ``wire``: the values are JSON wire values (decimal strings, ISO text) rather than
+    model-typed Python values; Money, Rate, enum and JSON processors take both.
+    """
+    if wire and isinstance(column.type, Date):
+        return lambda values: [None if v is None else _wire_date(v) for v in values]
     # dialect_impl: the generic Date/Boolean/Enum are replaced by the dialect's own
     # types, whose processors do the conversion (e.g. SQLite's DATE → ISO text).
     processor: _Processor | None = column.type.dialect_impl(dialect).bind_processor(dialect)
     if processor is None:
         return None
     if isinstance(column.type, UTCDateTime):
-        return _utc_column(processor)
+        return _wire_utc(processor) if wire else _utc_column(processor)
     return _plain_column(processor)
 
 
@@ -151,7 +182,7 @@ def _batch_converter(
     return convert
 
 
-def _plan(dialect: Dialect, table: Table, supplied: frozenset[str]) -> _Plan:
+def _plan(dialect: Dialect, table: Table, supplied: frozenset[str], *, wire: bool = False) -> _Plan:
     unknown = supplied - set(table.columns.keys())
     if unknown:
         raise ValueError(f"{table.name}: no such columns: {sorted(unknown)}")
@@ -191,7 +222,7 @@ def _plan(dialect: Dialect, table: Table, supplied: frozenset[str]) -> _Plan:
     order = compiled_upsert.positiontup
     if order is None or compiled_insert.positiontup != order:  # pragma: no cover
         raise ValueError(f"dialect {dialect.name}: positional parameters expected")
-    converters = {name: _column_converter(table.c[name], dialect) for name in order}
+    converters = {name: _column_converter(table.c[name], dialect, wire=wire) for name in order}
     return _Plan(
         insert_sql=compiled_insert.string,
         upsert_sql=compiled_upsert.string,
@@ -218,6 +249,7 @@ def bulk_upsert(
     rows: Sequence[Mapping[str, Any]],
     *,
     batch_size: int = 2000,
+    wire: bool = False,
 ) -> int:
     """Insert ``rows`` into ``table``, updating rows whose primary key already exists.
 
@@ -229,14 +261,16 @@ def bulk_upsert(
     are given as the models declare them (Decimal, aware datetime, enum or its value)
     and converted by the column types; a key repeated in ``rows`` ends with its last
     row. Runs in the caller's transaction; returns the number of rows written.
-    Raises ValueError for unknown or inconsistent columns.
+    Raises ValueError for unknown or inconsistent columns. With ``wire`` the values
+    are the sync protocol's JSON values (see ``rm_workbench.sync.wire``), converted
+    straight to their stored form and validated on the way (a pulled page).
     """
     if not rows:
         return 0
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     supplied = frozenset(rows[0].keys())
-    plan = _plan(conn.dialect, table, supplied)
+    plan = _plan(conn.dialect, table, supplied, wire=wire)
     width = len(supplied)
 
     key_column = table.c[plan.key] if plan.key is not None else None

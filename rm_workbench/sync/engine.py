@@ -48,7 +48,6 @@ from rm_workbench.sync.wire import (
     HelloResponse,
     Mutation,
     PushRequest,
-    decode_value,
     row_digest,
 )
 
@@ -146,19 +145,27 @@ def _drop_orphan_groups(conn: Connection) -> None:
     conn.execute(delete(groups).where(groups.c.id.not_in(select(members.c.group_id))))
 
 
-def _decode(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
+def _known_columns(table: str, rows: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Rows as sent, less columns this build does not know (a newer server): those
+    are left out, not fatal."""
     columns = Base.metadata.tables[table].c
-    # Columns this build does not know (a newer server) are left out, not fatal.
-    return {k: decode_value(table, k, v) for k, v in row.items() if k in columns}
+    out: list[Mapping[str, Any]] = []
+    for row in rows:
+        if all(k in columns for k in row):
+            out.append(row)
+        else:
+            out.append({k: v for k, v in row.items() if k in columns})
+    return out
 
 
-def _upsert(conn: Connection, table: str, rows: list[dict[str, Any]]) -> None:
-    """Bulk upsert rows that may carry different column sets (pending fields left out)."""
-    groups: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
+def _upsert(conn: Connection, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Bulk upsert wire rows that may carry different column sets (pending fields left
+    out of some)."""
+    groups: dict[frozenset[str], list[Mapping[str, Any]]] = defaultdict(list)
     for row in rows:
         groups[frozenset(row)].append(row)
     for group in groups.values():
-        bulk_upsert(conn, Base.metadata.tables[table], group)
+        bulk_upsert(conn, Base.metadata.tables[table], group, wire=True)
 
 
 class SyncEngine:
@@ -336,10 +343,14 @@ class SyncEngine:
 
     def _apply_rows(self, conn: Connection, table: str, rows: Iterable[Mapping[str, Any]]) -> None:
         try:
-            decoded = [_decode(table, row) for row in rows]
-            _upsert(conn, table, decoded)
-            if table == "customer":
-                index_customers(conn, decoded)
+            known = _known_columns(table, rows)
+            _upsert(conn, table, known)
+            if table == "customer" and known:
+                # Re-read: a row may have come without its pending (local) fields.
+                customers = Base.metadata.tables["customer"]
+                ids = [row["id"] for row in known]
+                stored = conn.execute(select(customers).where(customers.c.id.in_(ids)))
+                index_customers(conn, [dict(row) for row in stored.mappings()])
         except (ValueError, TypeError, KeyError, IntegrityError) as exc:
             raise ServerAnswerError(
                 "总行系统发来的数据不完整或格式有误，本页未写入，本机数据未受影响。",
