@@ -1,17 +1,215 @@
 """Command line of the central CRM (the ``central-crm`` console script).
 
 Each subcommand is a ``add_*`` function registering its parser and a handler, so a
-new one (``serve``) is one more function and one more line in :func:`build_parser`.
+new one is one more function and one more line in :func:`build_parser`:
+
+* ``serve``: migrate the database, then run the HTTP service (uvicorn);
+* ``create-user``: add a login (an RM's or an administrator's);
+* ``load-demo``: load the demo book into an empty database, one login per RM;
+* ``assign``: hand customers to another RM (evictions, pull for the new RM);
+* ``gc``: purge old tombstones (devices behind the horizon re-bootstrap);
+* ``demo-book``: print the demo book's row counts (no database).
+
+Database commands take ``--db URL`` (default ``sqlite:///central.db``, or the
+``CENTRAL_CRM_DB`` environment variable).
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
+import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from central_crm.demo_book import DEFAULT_SEED, SIZES, generate_book
+from central_crm.errors import ApiError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+_DB_HELP = "database URL: sqlite:///central.db or postgresql+psycopg://user:pw@host/db"
+
+
+def _add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", default=os.environ.get("CENTRAL_CRM_DB", "sqlite:///central.db"), help=_DB_HELP
+    )
+
+
+def _engine(url: str) -> Engine:
+    """An engine over ``url`` with the schema migrated to the newest revision."""
+    from central_crm import db
+
+    engine = db.make_engine(url)
+    db.migrate(engine)
+    return engine
+
+
+# --- serve ----------------------------------------------------------------------------
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from central_crm.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    app = create_app(args.db, gzip_level=args.gzip_level)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        workers=None,
+        log_level=args.log_level,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def add_serve(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="migrate the database and run the sync service",
+        description="Upgrade the database schema to the newest revision, then serve the "
+        "sync API under /api/v1 (OpenAPI at /openapi.json, docs at /docs). Run several "
+        "processes over one PostgreSQL to scale; the service keeps no state of its own.",
+    )
+    _add_db(parser)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8700)
+    parser.add_argument("--gzip-level", type=int, default=1, choices=range(10), metavar="0-9")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    parser.set_defaults(handler=_serve)
+
+
+# --- users, demo, assignment, gc ------------------------------------------------------
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password:
+        return str(args.password)
+    env = os.environ.get("CENTRAL_CRM_PASSWORD")
+    if env:
+        return env
+    return getpass.getpass("密码 / password: ")
+
+
+def _create_user(args: argparse.Namespace) -> int:
+    from argon2 import PasswordHasher
+
+    from central_crm import auth, db
+
+    engine = _engine(args.db)
+    with db.write_begin(engine) as conn:
+        user = auth.create_user(
+            conn,
+            PasswordHasher(),
+            username=args.username,
+            password=_password(args),
+            display_name=args.display_name or args.username,
+            role=args.role,
+            rm_id=args.rm_id,
+        )
+    print(f"已创建用户 {user.username}（{user.role}）")
+    return 0
+
+
+def add_create_user(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("create-user", help="add a login (RM or admin)")
+    _add_db(parser)
+    parser.add_argument("username")
+    parser.add_argument(
+        "--password", help="the password (else $CENTRAL_CRM_PASSWORD, else asked for)"
+    )
+    parser.add_argument("--display-name", default="")
+    parser.add_argument("--role", choices=["rm", "admin"], default="rm")
+    parser.add_argument("--rm-id", default=None, help="the relationship_manager id of an RM login")
+    parser.set_defaults(handler=_create_user)
+
+
+def _load_demo(args: argparse.Namespace) -> int:
+    from argon2 import PasswordHasher
+
+    from central_crm import admin
+    from central_crm.api_models import DemoBookRequest
+
+    engine = _engine(args.db)
+    hasher = PasswordHasher()
+    result = admin.load_demo_book(
+        engine,
+        hasher,
+        DemoBookRequest(size=args.size, seed=args.seed, password=args.password),
+    )
+    if args.admin:
+        admin.create_demo_admin(engine, hasher, args.admin, args.password)
+    print(f"示范客户簿已载入（{result.seconds:.1f} s，序号至 {result.server_seq}）")
+    for name, count in result.tables.items():
+        print(f"  {name:<22} {count:>9,}")
+    print(f"客户经理登录名（密码 {args.password}）：{', '.join(result.users) or '（已存在）'}")
+    return 0
+
+
+def add_load_demo(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "load-demo",
+        help="load the demo book into an empty database",
+        description="Load the generated demo book; every RM gets a login named after the "
+        "employee number with the given password.",
+    )
+    _add_db(parser)
+    parser.add_argument("--size", choices=sorted(SIZES), default="default")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--password", default="demo-password")
+    parser.add_argument("--admin", default="admin", help="also create this admin login ('' = none)")
+    parser.set_defaults(handler=_load_demo)
+
+
+def _assign(args: argparse.Namespace) -> int:
+    from central_crm import admin, db
+
+    engine = _engine(args.db)
+    with db.write_begin(engine) as conn:
+        result = admin.assign(conn, args.customer_ids, args.rm_id)
+    print(
+        f"已移交 {result.moved} 个客户（{result.rows} 条记录），"
+        f"通知原客户经理 {result.evictions} 次；未变 {len(result.unchanged)} 个"
+    )
+    return 0
+
+
+def add_assign(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("assign", help="hand customers to another RM")
+    _add_db(parser)
+    parser.add_argument("rm_id", help="the new RM's relationship_manager id")
+    parser.add_argument("customer_ids", nargs="+", metavar="CUSTOMER_ID")
+    parser.set_defaults(handler=_assign)
+
+
+def _gc(args: argparse.Namespace) -> int:
+    from central_crm import admin, db
+
+    engine = _engine(args.db)
+    with db.write_begin(engine) as conn:
+        result = admin.gc(conn, args.before_seq)
+    total = sum(result.purged.values())
+    print(f"已清理 {total} 条删除记录；同步位置低于 {result.horizon} 的设备需要重新下载")
+    return 0
+
+
+def add_gc(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "gc",
+        help="purge old tombstones",
+        description="Purge tombstones older than --before-seq (default: the oldest cursor "
+        "of any device) and raise the horizon; devices behind it re-bootstrap.",
+    )
+    _add_db(parser)
+    parser.add_argument("--before-seq", type=int, default=None)
+    parser.set_defaults(handler=_gc)
 
 
 def _demo_book(args: argparse.Namespace) -> int:
@@ -58,6 +256,11 @@ def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with one subparser per command."""
     parser = argparse.ArgumentParser(prog="central-crm", description="示范银行 central CRM")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_serve(subparsers)
+    add_create_user(subparsers)
+    add_load_demo(subparsers)
+    add_assign(subparsers)
+    add_gc(subparsers)
     add_demo_book(subparsers)
     return parser
 
@@ -65,7 +268,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``central-crm`` command line; returns the process exit status."""
     args = build_parser().parse_args(argv)
-    status: int = args.handler(args)
+    try:
+        status: int = args.handler(args)
+    except ApiError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
     return status
 
 

@@ -218,6 +218,9 @@ class MutationResult(WireModel):
     conflicts: list[ConflictInfo] = Field(default_factory=list)
     rejected_fields: list[str] = Field(default_factory=list)
     message: str | None = None
+    # For a "duplicate" (a replay): the status the mutation got the first time, so a
+    # device whose first answer was lost still learns it was rejected or conflicted.
+    original_status: MutationStatus | None = None
 
 
 class PushResponse(WireModel):

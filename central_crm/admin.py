@@ -1,0 +1,450 @@
+"""What the bank's side does to the data: reassignment, demo book, catalog, core feed,
+tombstone garbage collection.
+
+These are the server-side changes that reach the RMs by pull. Each function runs in
+the caller's write transaction (``central_crm.db.write_begin``), takes the counter's
+lock first and gives every row it writes a fresh version, like a push does (see
+:mod:`central_crm.sync`). They are used by the admin endpoints and by the command line.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from argon2 import PasswordHasher
+from sqlalchemy import Connection, Engine, Table, bindparam, exists, false, func, select, true
+
+from central_crm import db
+from central_crm.api_models import (
+    AssignResponse,
+    CoreFeedRequest,
+    DemoBookRequest,
+    DemoBookResponse,
+    GcResponse,
+    UpsertResponse,
+)
+from central_crm.auth import create_user, utcnow
+from central_crm.demo_book import generate_book
+from central_crm.errors import ApiError
+from central_crm.schema import (
+    OWNED_TABLES,
+    SYNCED,
+    app_user,
+    assignment,
+    device,
+    eviction,
+    server_metadata,
+)
+from rm_workbench.models.types import FEN
+from rm_workbench.sync.wire import CUSTOMER_CHILD_TABLES, SYNCED_TABLES, decode_row
+
+CHUNK = 900  # ids per IN (...) list: below SQLite's old 999-parameter limit
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _reversion(conn: Connection, table: Table, ids: Sequence[str], now: datetime) -> int:
+    """Give each row of ``ids`` a fresh version (and ``updated_at``); returns how many."""
+    if not ids:
+        return 0
+    first = db.take_seqs(conn, len(ids))
+    conn.execute(
+        table.update()
+        .where(table.c.id == bindparam("b_id"))
+        .values(version=bindparam("b_version"), updated_at=now),
+        [{"b_id": row_id, "b_version": first + i} for i, row_id in enumerate(ids)],
+    )
+    return len(ids)
+
+
+def _rm_name(conn: Connection, rm_id: str) -> str:
+    managers = SYNCED["relationship_manager"]
+    name = conn.execute(
+        select(managers.c.name).where(managers.c.id == rm_id, managers.c.deleted == false())
+    ).scalar()
+    if name is None:
+        raise ApiError(
+            422, "unknown_rm", f"客户经理 {rm_id} 不存在。 / No relationship manager {rm_id}."
+        )
+    return str(name)
+
+
+# --- reassignment -------------------------------------------------------------------
+
+
+def assign(conn: Connection, customer_ids: Sequence[str], rm_id: str) -> AssignResponse:
+    """Hand customers to ``rm_id``.
+
+    For each customer that changes hands: an eviction for the old RM (its own sequence
+    number, before the subtree's), then the customer and every row of its subtree get
+    ``owner_rm_id`` = the new RM, live rows a fresh version (so the new RM pulls them),
+    the groups it belongs to a fresh version, and the assignment history a new entry.
+    """
+    db.lock_counter(conn)
+    new_name = _rm_name(conn, rm_id)
+    customers = SYNCED["customer"]
+    found = {
+        row.id: row
+        for chunk in _chunks(list(dict.fromkeys(customer_ids)))
+        for row in conn.execute(
+            select(customers.c.id, customers.c.name, customers.c.owner_rm_id).where(
+                customers.c.id.in_(chunk), customers.c.deleted == false()
+            )
+        )
+    }
+    missing = [cid for cid in customer_ids if cid not in found]
+    if missing:
+        raise ApiError(
+            422,
+            "unknown_customer",
+            f"有 {len(missing)} 个客户不存在或已删除，未做任何移交。 "
+            "/ Unknown or deleted customers; nothing was reassigned.",
+            missing[:100],
+        )
+    now = utcnow()
+    moved = rows = evictions = 0
+    unchanged: list[str] = []
+    members = SYNCED["group_membership"]
+    groups: dict[str, None] = {}
+    for customer_id in dict.fromkeys(customer_ids):
+        customer = found[customer_id]
+        old = customer.owner_rm_id
+        if old == rm_id:
+            unchanged.append(customer_id)
+            continue
+        seq = db.next_seq(conn)
+        if old is not None:
+            conn.execute(
+                eviction.insert().values(
+                    seq=seq,
+                    rm_id=old,
+                    customer_id=customer_id,
+                    new_rm_id=rm_id,
+                    message=f"客户 {customer.name} 已移交给 {new_name}",
+                )
+            )
+            evictions += 1
+        conn.execute(
+            assignment.update()
+            .where(assignment.c.customer_id == customer_id, assignment.c.to_seq.is_(None))
+            .values(to_seq=seq)
+        )
+        conn.execute(assignment.insert().values(customer_id=customer_id, rm_id=rm_id, from_seq=seq))
+        conn.execute(
+            customers.update()
+            .where(customers.c.id == customer_id)
+            .values(owner_rm_id=rm_id, rm_id=rm_id)
+        )
+        rows += _reversion(conn, customers, [customer_id], now)
+        for child in CUSTOMER_CHILD_TABLES:
+            table = SYNCED[child]
+            # Tombstones change owner too (scope stays right), but only live rows
+            # travel: the new RM never had the deleted ones.
+            live = list(
+                conn.execute(
+                    select(table.c.id).where(
+                        table.c.customer_id == customer_id, table.c.deleted == false()
+                    )
+                ).scalars()
+            )
+            conn.execute(
+                table.update().where(table.c.customer_id == customer_id).values(owner_rm_id=rm_id)
+            )
+            rows += _reversion(conn, table, live, now)
+        for group_id in conn.execute(
+            select(members.c.group_id).where(
+                members.c.customer_id == customer_id, members.c.deleted == false()
+            )
+        ).scalars():
+            groups[group_id] = None
+        moved += 1
+    group_table = SYNCED["customer_group"]
+    live_groups = [
+        gid
+        for chunk in _chunks(list(groups))
+        for gid in conn.execute(
+            select(group_table.c.id).where(
+                group_table.c.id.in_(chunk), group_table.c.deleted == false()
+            )
+        ).scalars()
+    ]
+    rows += _reversion(conn, group_table, live_groups, now)
+    return AssignResponse(moved=moved, rows=rows, evictions=evictions, unchanged=unchanged)
+
+
+# --- demo book ----------------------------------------------------------------------
+
+
+def load_demo_book(
+    engine: Engine, hasher: PasswordHasher, request: DemoBookRequest
+) -> DemoBookResponse:
+    """Load the generated demo book with versions from the counter, owners from each
+    customer's RM, and one login per RM (username = employee number)."""
+    started = time.perf_counter()
+    book = generate_book(request.size, seed=request.seed, with_activity=request.with_activity)
+    customers = book.tables["customer"]
+    owner_of = {row["id"]: row["rm_id"] for row in customers}
+    # Hashing is slow on purpose; do it before taking the write lock.
+    password_hash = hasher.hash(request.password)
+    users: list[str] = []
+    with db.write_begin(engine) as conn:
+        db.lock_counter(conn)
+        table = SYNCED["customer"]
+        if conn.execute(select(table.c.id).limit(1)).first() is not None:
+            raise ApiError(
+                409,
+                "already_loaded",
+                "总行数据库中已有客户数据，示范客户簿只能载入空数据库。 "
+                "/ The database already holds customers; the demo book loads into an empty one.",
+            )
+        seq = db.take_seqs(conn, book.row_count())
+        for name in SYNCED_TABLES:
+            rows = book.tables.get(name)
+            if not rows:
+                continue
+            for row in rows:
+                row["version"] = seq
+                seq += 1
+                if name == "customer":
+                    row["owner_rm_id"] = row["rm_id"]
+                elif name in OWNED_TABLES:
+                    row["owner_rm_id"] = owner_of.get(row.get("customer_id", ""))
+            conn.execute(SYNCED[name].insert(), rows)
+        conn.execute(
+            assignment.insert(),
+            [
+                {"customer_id": row["id"], "rm_id": row["rm_id"], "from_seq": row["version"]}
+                for row in customers
+                if row["rm_id"] is not None
+            ],
+        )
+        taken = set(conn.execute(select(app_user.c.username)).scalars())
+        now = utcnow()
+        logins = [
+            {
+                "id": str(uuid.uuid4()),
+                "username": rm["employee_no"],
+                "display_name": rm["name"],
+                "role": "rm",
+                "rm_id": rm["id"],
+                "password_hash": password_hash,
+                "active": True,
+                "created_at": now,
+            }
+            for rm in book.tables["relationship_manager"]
+            if rm["employee_no"] not in taken
+        ]
+        if logins:
+            conn.execute(app_user.insert(), logins)
+        users = [login["username"] for login in logins]
+        server_seq = db.current_seq(conn)
+    with engine.begin() as conn:
+        # Fresh statistics, or the planner guesses from an empty table: on PostgreSQL
+        # a snapshot page then sorts the whole book instead of walking the index.
+        conn.exec_driver_sql("ANALYZE")
+    return DemoBookResponse(
+        tables=book.counts(),
+        users=users,
+        seconds=round(time.perf_counter() - started, 3),
+        server_seq=server_seq,
+    )
+
+
+def create_demo_admin(engine: Engine, hasher: PasswordHasher, username: str, password: str) -> None:
+    """An admin login, unless the username exists (for the embedded demo)."""
+    with db.write_begin(engine) as conn:
+        if conn.execute(select(app_user.c.id).where(app_user.c.username == username)).first():
+            return
+        create_user(
+            conn,
+            hasher,
+            username=username,
+            password=password,
+            display_name="系统管理员",
+            role="admin",
+            rm_id=None,
+        )
+
+
+# --- catalog ------------------------------------------------------------------------
+
+
+def _bad_row(index: int, problem: str) -> ApiError:
+    return ApiError(
+        422,
+        "invalid_product",
+        f"第 {index + 1} 个产品数据不正确：{problem}。未做任何修改。 "
+        f"/ Product #{index + 1} is invalid: {problem}; nothing was changed.",
+    )
+
+
+def upsert_catalog(conn: Connection, products: Sequence[dict[str, Any]]) -> UpsertResponse:
+    """Insert or update products by ``code`` (wire-encoded rows); changed products get
+    a fresh version and reach every RM by pull."""
+    db.lock_counter(conn)
+    table = SYNCED["product"]
+    decoded: list[dict[str, Any]] = []
+    for index, raw in enumerate(products):
+        try:
+            row = decode_row("product", raw)
+        except KeyError as exc:
+            raise _bad_row(index, f"未知字段 {exc.args[0]}") from exc
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            raise _bad_row(index, f"字段格式不对（{exc}）") from exc
+        if not isinstance(row.get("code"), str) or not row["code"]:
+            raise _bad_row(index, "缺少产品代码 code")
+        for column in ("version", "deleted", "created_at", "updated_at"):
+            row.pop(column, None)
+        decoded.append(row)
+    result = UpsertResponse()
+    now = utcnow()
+    for row in decoded:
+        current = conn.execute(select(table).where(table.c.code == row["code"])).first()
+        if current is None:
+            row.setdefault("id", str(uuid.uuid4()))
+            conn.execute(
+                table.insert().values(
+                    **row, version=db.next_seq(conn), deleted=False, created_at=now, updated_at=now
+                )
+            )
+            result.inserted += 1
+            continue
+        existing = current._mapping
+        changes = {k: v for k, v in row.items() if k != "id" and existing[k] != v}
+        if existing["deleted"]:
+            changes["deleted"] = False
+        if not changes:
+            result.unchanged += 1
+            continue
+        conn.execute(
+            table.update()
+            .where(table.c.id == existing["id"])
+            .values(**changes, version=db.next_seq(conn), updated_at=now)
+        )
+        result.updated += 1
+    return result
+
+
+# --- core-banking feed --------------------------------------------------------------
+
+
+def _lookup(conn: Connection, table: Table, key: str, values: Iterable[str]) -> dict[str, Any]:
+    wanted = list(dict.fromkeys(values))
+    found: dict[str, Any] = {}
+    for chunk in _chunks(wanted):
+        for row in conn.execute(
+            select(table).where(table.c[key].in_(chunk), table.c.deleted == false())
+        ):
+            found[row._mapping[key]] = row._mapping
+    return found
+
+
+def core_feed(conn: Connection, feed: CoreFeedRequest) -> UpsertResponse:
+    """Apply balances, maturities and tiers from core banking. All changes of one row
+    are written once, with one fresh version; unchanged rows keep theirs."""
+    db.lock_counter(conn)
+    accounts = SYNCED["account"]
+    customers = SYNCED["customer"]
+    result = UpsertResponse()
+    pending: dict[tuple[str, str], dict[str, Any]] = {}
+    known_accounts = _lookup(
+        conn,
+        accounts,
+        "account_no",
+        [b.account_no for b in feed.balances] + [m.account_no for m in feed.maturities],
+    )
+    known_customers = _lookup(conn, customers, "customer_no", [t.customer_no for t in feed.tiers])
+
+    def stage(table: str, row: Any, column: str, value: Any) -> None:
+        if row[column] != value:
+            pending.setdefault((table, row["id"]), {})[column] = value
+
+    for balance in feed.balances:
+        row = known_accounts.get(balance.account_no)
+        if row is None:
+            result.not_found.append(balance.account_no)
+            continue
+        stage("account", row, "balance", balance.balance.quantize(FEN))
+    for maturity in feed.maturities:
+        row = known_accounts.get(maturity.account_no)
+        if row is None:
+            result.not_found.append(maturity.account_no)
+            continue
+        stage("account", row, "matures_on", maturity.matures_on)
+    for tier in feed.tiers:
+        row = known_customers.get(tier.customer_no)
+        if row is None:
+            result.not_found.append(tier.customer_no)
+            continue
+        for column in ("tier", "aum", "contribution"):
+            value = getattr(tier, column)
+            if isinstance(value, Decimal):
+                value = value.quantize(FEN)
+            if value is not None or column == "tier":
+                stage("customer", row, column, value)
+    now = utcnow()
+    for (table_name, row_id), changes in pending.items():
+        table = SYNCED[table_name]
+        conn.execute(
+            table.update()
+            .where(table.c.id == row_id)
+            .values(**changes, version=db.next_seq(conn), updated_at=now)
+        )
+    result.updated = len(pending)
+    result.unchanged = (
+        len(feed.balances) + len(feed.maturities) + len(feed.tiers) - len(result.not_found)
+    )
+    result.unchanged = max(0, result.unchanged - result.updated)
+    return result
+
+
+# --- tombstone garbage collection ----------------------------------------------------
+
+
+def _referenced(table: Table) -> list[Any]:
+    """NOT EXISTS clauses: no row of any table still points at this table's row."""
+    clauses = []
+    for other in server_metadata.tables.values():
+        for fk in other.foreign_keys:
+            if fk.column.table is table:
+                clauses.append(~exists(select(fk.parent).where(fk.parent == fk.column)))
+    return clauses
+
+
+def gc(conn: Connection, before_seq: int | None) -> GcResponse:
+    """Purge tombstones with ``version < before_seq`` and raise the horizon.
+
+    The horizon is the highest sequence number whose tombstones may be gone
+    (``before_seq - 1``): a device whose cursor is below it may have missed a purged
+    tombstone, and hello tells it to push its outbox and re-bootstrap. Without
+    ``before_seq``, everything every device has already pulled is purged (the oldest
+    cursor of the devices that have synced), so no device has to re-bootstrap. A
+    tombstone another row still refers to is kept.
+    """
+    db.lock_counter(conn)
+    if before_seq is None:
+        oldest = conn.execute(select(func.min(device.c.cursor)).where(device.c.cursor > 0)).scalar()
+        before_seq = int(oldest) + 1 if oldest is not None else 0
+    before_seq = min(before_seq, db.current_seq(conn) + 1)
+    purged: dict[str, int] = {}
+    for name in reversed(SYNCED_TABLES):  # children before parents
+        table = SYNCED[name]
+        result = conn.execute(
+            table.delete().where(
+                table.c.deleted == true(), table.c.version < before_seq, *_referenced(table)
+            )
+        )
+        purged[name] = int(result.rowcount or 0)
+    result = conn.execute(eviction.delete().where(eviction.c.seq < before_seq))
+    purged["eviction"] = int(result.rowcount or 0)
+    horizon = max(db.tombstone_horizon(conn), before_seq - 1)
+    db.set_state(conn, db.HORIZON_KEY, str(horizon))
+    return GcResponse(purged=purged, horizon=horizon)

@@ -1,0 +1,114 @@
+"""Request and response models of the service's own endpoints (admin, logout, resolve).
+
+The sync protocol's models live in :mod:`rm_workbench.sync.wire`, shared with the
+workbench; these are only spoken by the bank's administrators and tools, and are
+published in the same OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from central_crm.demo_book import DEFAULT_SEED
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OkResponse(ApiModel):
+    ok: bool = True
+
+
+class ResolveResponse(ApiModel):
+    conflict_id: str
+    resolution: Literal["mine", "theirs"]
+    # The row's version after applying "mine" (None when nothing was written).
+    version: int | None = None
+
+
+class CreateUserRequest(ApiModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=8, max_length=256)
+    display_name: str = Field(min_length=1, max_length=64)
+    role: Literal["rm", "admin"] = "rm"
+    rm_id: str | None = Field(default=None, max_length=36)
+
+
+class AssignRequest(ApiModel):
+    customer_ids: list[str] = Field(min_length=1, max_length=10_000)
+    rm_id: str = Field(min_length=1, max_length=36)
+
+
+class AssignResponse(ApiModel):
+    moved: int  # customers that changed owner
+    rows: int  # rows re-versioned (customers, their subtrees and groups)
+    evictions: int
+    unchanged: list[str] = Field(default_factory=list)  # already with that RM
+
+
+class DemoBookRequest(ApiModel):
+    size: Literal["default", "5k", "50k"] = "default"
+    seed: int = DEFAULT_SEED
+    with_activity: bool = True
+    password: str = Field(default="demo-password", min_length=8, max_length=256)
+
+
+class DemoBookResponse(ApiModel):
+    tables: dict[str, int]
+    users: list[str]
+    seconds: float
+    server_seq: int
+
+
+class CatalogRequest(ApiModel):
+    # Products in wire form (see wire.encode_row); ``code`` identifies a product.
+    products: list[dict[str, Any]] = Field(min_length=1, max_length=10_000)
+
+
+class UpsertResponse(ApiModel):
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    not_found: list[str] = Field(default_factory=list)
+
+
+class BalanceFeed(ApiModel):
+    account_no: str = Field(min_length=1, max_length=32)
+    balance: Decimal
+
+
+class MaturityFeed(ApiModel):
+    account_no: str = Field(min_length=1, max_length=32)
+    matures_on: date | None
+
+
+class TierFeed(ApiModel):
+    customer_no: str = Field(min_length=1, max_length=20)
+    tier: str | None = Field(default=None, max_length=16)
+    aum: Decimal | None = None
+    contribution: Decimal | None = None
+
+
+class CoreFeedRequest(ApiModel):
+    """Changes from core banking; each reaches the RM who owns the row by pull."""
+
+    balances: list[BalanceFeed] = Field(default_factory=list, max_length=100_000)
+    maturities: list[MaturityFeed] = Field(default_factory=list, max_length=100_000)
+    tiers: list[TierFeed] = Field(default_factory=list, max_length=100_000)
+
+
+class GcRequest(ApiModel):
+    # Purge tombstones older than this; None: the oldest cursor of any device.
+    before_seq: int | None = Field(default=None, ge=0)
+
+
+class GcResponse(ApiModel):
+    purged: dict[str, int]
+    # Tombstones up to this sequence number may be gone: a device whose cursor is
+    # below it must re-bootstrap.
+    horizon: int

@@ -1,0 +1,311 @@
+"""The central CRM's HTTP service: the sync protocol of ``rm_workbench.sync.wire`` under
+``/api/v1``, plus the administrators' endpoints.
+
+``create_app(database_url)`` returns a FastAPI application; the wire models are its
+request and response models, so ``/openapi.json`` is the contract a bank implements
+if it replaces this service (``/docs`` shows it). The process keeps no state of its
+own: everything is in the database, so several processes can serve one PostgreSQL.
+
+Endpoints are plain functions (FastAPI runs them in its thread pool): SQLAlchemy is
+synchronous, and a request's work is a few short transactions.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Annotated, Any
+
+from argon2 import PasswordHasher
+from fastapi import Depends, FastAPI, Path, Query, Request, Response
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+
+from central_crm import admin, auth, db, sync
+from central_crm.api_models import (
+    AssignRequest,
+    AssignResponse,
+    CatalogRequest,
+    CoreFeedRequest,
+    CreateUserRequest,
+    DemoBookRequest,
+    DemoBookResponse,
+    GcRequest,
+    GcResponse,
+    OkResponse,
+    ResolveResponse,
+    UpsertResponse,
+)
+from central_crm.auth import Principal
+from central_crm.errors import ApiError, GzipRequestMiddleware, install_error_handlers
+from rm_workbench.sync.wire import (
+    API_PREFIX,
+    ChecksumResponse,
+    ConflictList,
+    ErrorBody,
+    HelloRequest,
+    HelloResponse,
+    LoginRequest,
+    LoginResponse,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    ResolveRequest,
+    SnapshotPage,
+    UserInfo,
+)
+
+log = logging.getLogger("central_crm")
+
+DEFAULT_TOKEN_TTL = timedelta(hours=8)
+JSON = "application/json"
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "Bad request (invalid JSON, bad gzip, …)"},
+    401: {"model": ErrorBody, "description": "Missing, unknown, expired or revoked token"},
+    403: {"model": ErrorBody, "description": "Not allowed"},
+    422: {"model": ErrorBody, "description": "The request does not match the schema"},
+    500: {"model": ErrorBody, "description": "Internal error (logged, no details)"},
+}
+
+_bearer = HTTPBearer(auto_error=False, description="The token of POST /auth/login")
+
+
+def _engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller of a request (401 ErrorBody when the token is missing or no good)."""
+    token = credentials.credentials if credentials is not None else None
+    with db.read_begin(_engine(request)) as conn:
+        return auth.authenticate(conn, token)
+
+
+def admin_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    if not principal.is_admin:
+        raise ApiError(
+            403,
+            "admin_only",
+            "只有管理员可以执行此操作。 / Only an administrator may do this.",
+        )
+    return principal
+
+
+Caller = Annotated[Principal, Depends(current_principal)]
+Admin = Annotated[Principal, Depends(admin_principal)]
+
+
+def create_app(
+    database_url: str = db.DEFAULT_URL,
+    *,
+    token_ttl: timedelta = DEFAULT_TOKEN_TTL,
+    password_hasher: PasswordHasher | None = None,
+    engine: Engine | None = None,
+    migrate: bool = True,
+    gzip_level: int = 1,
+) -> FastAPI:
+    """The service over ``database_url`` (or an existing ``engine``).
+
+    ``migrate`` upgrades the schema first (idempotent; ``serve`` relies on it).
+    ``password_hasher`` defaults to argon2id with argon2-cffi's parameters; tests may
+    pass cheaper ones. ``gzip_level`` (0-9, 0: off) trades CPU for bytes on large
+    answers.
+    """
+    engine = engine if engine is not None else db.make_engine(database_url)
+    if migrate:
+        db.migrate(engine)
+    hasher = password_hasher or PasswordHasher()
+
+    app = FastAPI(
+        title="示范银行 central CRM",
+        version="1.0",
+        summary="Sync API of the RM workbench (protocol 1) and administration.",
+        description=(sync.__doc__ or "").split("\n\n")[0],
+    )
+    app.state.engine = engine
+    app.state.hasher = hasher
+    install_error_handlers(app)
+    # Outermost last: responses are gzipped; request bodies are inflated before routing.
+    app.add_middleware(GzipRequestMiddleware)
+    if gzip_level > 0:
+        # Level 1 compresses JSON ~5x at a third of level 6's CPU: the service's CPU is
+        # what limits a bootstrap, the bytes rarely are. 0 turns it off (loopback).
+        app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=gzip_level)
+
+    def json_response(body: bytes) -> Response:
+        return Response(content=body, media_type=JSON)
+
+    # --- health and auth ----------------------------------------------------------
+
+    @app.get(f"{API_PREFIX}/health", tags=["service"], summary="Liveness and sequence")
+    def health() -> dict[str, Any]:
+        with db.read_begin(engine) as conn:
+            return {"ok": True, "server_seq": db.current_seq(conn)}
+
+    @app.post(
+        f"{API_PREFIX}/auth/login",
+        response_model=LoginResponse,
+        tags=["auth"],
+        responses={**_ERRORS, 409: {"model": ErrorBody}},
+    )
+    def login(body: LoginRequest) -> LoginResponse:
+        with db.write_begin(engine) as conn:
+            return auth.login(conn, hasher, body, token_ttl)
+
+    @app.post(
+        f"{API_PREFIX}/auth/logout", response_model=OkResponse, tags=["auth"], responses=_ERRORS
+    )
+    def logout(principal: Caller) -> OkResponse:
+        with db.write_begin(engine) as conn:
+            auth.logout(conn, principal)
+        return OkResponse()
+
+    # --- sync ---------------------------------------------------------------------
+
+    @app.post(
+        f"{API_PREFIX}/sync/hello",
+        response_model=HelloResponse,
+        tags=["sync"],
+        responses={**_ERRORS, 426: {"model": ErrorBody, "description": "Upgrade the workbench"}},
+    )
+    def hello(body: HelloRequest, principal: Caller) -> HelloResponse:
+        return sync.hello(engine, principal, body)
+
+    @app.get(
+        f"{API_PREFIX}/sync/snapshot",
+        response_model=SnapshotPage,
+        tags=["sync"],
+        responses=_ERRORS,
+    )
+    def snapshot(
+        principal: Caller,
+        table: Annotated[str, Query(max_length=64)],
+        after_id: Annotated[str | None, Query(max_length=36)] = None,
+        limit: Annotated[
+            int, Query(ge=1, le=sync.SNAPSHOT_MAX_LIMIT)
+        ] = sync.SNAPSHOT_DEFAULT_LIMIT,
+    ) -> Response:
+        return json_response(sync.snapshot_body(engine, principal, table, after_id, limit))
+
+    @app.post(
+        f"{API_PREFIX}/sync/push", response_model=PushResponse, tags=["sync"], responses=_ERRORS
+    )
+    def push(body: PushRequest, principal: Caller) -> PushResponse:
+        return sync.push(engine, principal, body)
+
+    @app.get(
+        f"{API_PREFIX}/sync/pull", response_model=PullResponse, tags=["sync"], responses=_ERRORS
+    )
+    def pull(
+        principal: Caller,
+        cursor: Annotated[int, Query(ge=0)],
+        limit: Annotated[int, Query(ge=1, le=sync.PULL_MAX_LIMIT)] = sync.PULL_DEFAULT_LIMIT,
+    ) -> Response:
+        return json_response(sync.pull_body(engine, principal, cursor, limit))
+
+    @app.get(
+        f"{API_PREFIX}/sync/checksums",
+        response_model=ChecksumResponse,
+        tags=["sync"],
+        responses=_ERRORS,
+    )
+    def checksums(principal: Caller) -> ChecksumResponse:
+        return sync.checksums(engine, principal)
+
+    @app.get(
+        f"{API_PREFIX}/sync/conflicts",
+        response_model=ConflictList,
+        tags=["sync"],
+        responses=_ERRORS,
+    )
+    def conflicts(principal: Caller) -> ConflictList:
+        return sync.list_conflicts(engine, principal)
+
+    @app.post(
+        f"{API_PREFIX}/sync/conflicts/{{conflict_id}}/resolve",
+        response_model=ResolveResponse,
+        tags=["sync"],
+        responses={**_ERRORS, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+    )
+    def resolve(
+        conflict_id: Annotated[str, Path(max_length=36)],
+        body: ResolveRequest,
+        principal: Caller,
+    ) -> ResolveResponse:
+        return sync.resolve_conflict(engine, principal, conflict_id, body.choice)
+
+    # --- admin --------------------------------------------------------------------
+
+    admin_errors = {**_ERRORS, 409: {"model": ErrorBody}}
+
+    @app.post(
+        f"{API_PREFIX}/admin/users",
+        response_model=UserInfo,
+        tags=["admin"],
+        responses=admin_errors,
+    )
+    def create_user(body: CreateUserRequest, _admin: Admin) -> UserInfo:
+        with db.write_begin(engine) as conn:
+            return auth.create_user(
+                conn,
+                hasher,
+                username=body.username,
+                password=body.password,
+                display_name=body.display_name,
+                role=body.role,
+                rm_id=body.rm_id,
+            )
+
+    @app.post(
+        f"{API_PREFIX}/admin/assign",
+        response_model=AssignResponse,
+        tags=["admin"],
+        responses=admin_errors,
+    )
+    def assign(body: AssignRequest, _admin: Admin) -> AssignResponse:
+        with db.write_begin(engine) as conn:
+            return admin.assign(conn, body.customer_ids, body.rm_id)
+
+    @app.post(
+        f"{API_PREFIX}/admin/demo-book",
+        response_model=DemoBookResponse,
+        tags=["admin"],
+        responses=admin_errors,
+    )
+    def demo_book(body: DemoBookRequest, _admin: Admin) -> DemoBookResponse:
+        return admin.load_demo_book(engine, hasher, body)
+
+    @app.post(
+        f"{API_PREFIX}/admin/catalog",
+        response_model=UpsertResponse,
+        tags=["admin"],
+        responses=admin_errors,
+    )
+    def catalog(body: CatalogRequest, _admin: Admin) -> UpsertResponse:
+        with db.write_begin(engine) as conn:
+            return admin.upsert_catalog(conn, body.products)
+
+    @app.post(
+        f"{API_PREFIX}/admin/core-feed",
+        response_model=UpsertResponse,
+        tags=["admin"],
+        responses=admin_errors,
+    )
+    def core_feed(body: CoreFeedRequest, _admin: Admin) -> UpsertResponse:
+        with db.write_begin(engine) as conn:
+            return admin.core_feed(conn, body)
+
+    @app.post(
+        f"{API_PREFIX}/admin/gc", response_model=GcResponse, tags=["admin"], responses=admin_errors
+    )
+    def gc(body: GcRequest, _admin: Admin) -> GcResponse:
+        with db.write_begin(engine) as conn:
+            return admin.gc(conn, body.before_seq)
+
+    return app

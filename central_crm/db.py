@@ -1,0 +1,234 @@
+"""The central CRM's database: engine, sessions, the sequence counter, migrations.
+
+One database URL selects the back end:
+
+* SQLite (``sqlite:///central.db``, the default) for a demo on one machine: WAL, foreign
+  keys on, a busy timeout, and write transactions that start with ``BEGIN IMMEDIATE``
+  (:func:`write_begin`) so two writers queue up instead of failing when one of them
+  tries to upgrade a read lock.
+* PostgreSQL (``postgresql+psycopg://user@host/db``) in production, where the service
+  is stateless and runs as many processes as needed over one database.
+
+The sequence rule (ARCHITECTURE.md, sync): every change of a synced row is stamped with
+a number of ONE global counter, taken inside the writing transaction by
+``UPDATE sync_counter SET value = value + n RETURNING value``. On PostgreSQL that
+statement locks the counter row until commit, so writers run one after the other and
+commit order equals sequence order; on SQLite there is only one writer at a time
+anyway. A pull reading ``version > cursor`` therefore never skips a row that commits
+later with a smaller number.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, select, text
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from central_crm.schema import server_state, sync_counter
+
+log = logging.getLogger(__name__)
+
+DEFAULT_URL = "sqlite:///central.db"
+# Key of the tombstone horizon in ``server_state``: devices whose cursor is below it
+# missed purged tombstones and must re-bootstrap.
+HORIZON_KEY = "tombstone_horizon"
+# Key of the PostgreSQL advisory lock held while migrating ("CRM1" in ASCII).
+MIGRATION_LOCK = 0x43524D31
+
+
+def is_sqlite(engine_or_conn: Engine | Connection) -> bool:
+    return engine_or_conn.dialect.name == "sqlite"
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy emit BEGIN itself (see _sqlite_begin): pysqlite's own implicit
+    # transactions would break SAVEPOINT and BEGIN IMMEDIATE.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA busy_timeout = 10000")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: str = DEFAULT_URL, *, echo: bool = False) -> Engine:
+    """An engine for ``url`` (SQLite file or PostgreSQL via psycopg 3).
+
+    ``postgresql://`` is read as ``postgresql+psycopg://`` (the driver installed).
+    Extra ``connect_args`` are not needed: a PostgreSQL schema can be chosen with
+    ``?options=-csearch_path%3Dname`` in the URL.
+    """
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite":
+        memory = parsed.database in (None, "", ":memory:")
+        engine = create_engine(
+            parsed,
+            echo=echo,
+            # An in-memory database lives in one connection; a file gets a pool.
+            poolclass=StaticPool if memory else None,
+            connect_args={"check_same_thread": False, "timeout": 10},
+        )
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(parsed, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def writer(engine: Engine) -> Engine:
+    """The engine for write transactions: on SQLite they start ``BEGIN IMMEDIATE``."""
+    return engine.execution_options(sqlite_begin="IMMEDIATE")
+
+
+def make_sessions(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def write_begin(engine: Engine) -> Iterator[Connection]:
+    """A write transaction (committed on success, rolled back on error).
+
+    On SQLite it holds the database's write lock from its first statement, so the
+    reads that decide what to write see the state the write applies to.
+    """
+    with writer(engine).begin() as conn:
+        yield conn
+
+
+def lock_counter(conn: Connection) -> int:
+    """Take the counter's lock now (PostgreSQL: ``FOR UPDATE``) and return its value.
+
+    Called first in a transaction that will read-then-write synced rows: from here on
+    no other writer can commit in between, so what was read is what gets merged.
+    Taking this lock before any row lock also keeps lock order the same everywhere
+    (no deadlocks).
+    """
+    query = select(sync_counter.c.value).where(sync_counter.c.id == 1)
+    if not is_sqlite(conn):
+        query = query.with_for_update()
+    return int(conn.execute(query).scalar_one())
+
+
+def take_seqs(conn: Connection, count: int) -> int:
+    """Reserve ``count`` consecutive sequence numbers; returns the FIRST of them.
+
+    Must run inside the transaction that writes the rows (see the module docstring).
+    """
+    if count < 1:
+        raise ValueError("count must be at least 1")
+    last = conn.execute(
+        text("UPDATE sync_counter SET value = value + :n WHERE id = 1 RETURNING value"),
+        {"n": count},
+    ).scalar_one()
+    return int(last) - count + 1
+
+
+def next_seq(conn: Connection) -> int:
+    """The next number of the global counter, inside the writing transaction."""
+    return take_seqs(conn, 1)
+
+
+def current_seq(conn: Connection) -> int:
+    """The highest sequence number committed (or taken by this transaction)."""
+    return int(
+        conn.execute(select(sync_counter.c.value).where(sync_counter.c.id == 1)).scalar_one()
+    )
+
+
+def get_state(conn: Connection, key: str) -> str | None:
+    value = conn.execute(
+        select(server_state.c.value).where(server_state.c.key == key)
+    ).scalar_one_or_none()
+    return None if value is None else str(value)
+
+
+def set_state(conn: Connection, key: str, value: str) -> None:
+    updated = conn.execute(
+        server_state.update().where(server_state.c.key == key).values(value=value)
+    ).rowcount
+    if not updated:
+        conn.execute(server_state.insert().values(key=key, value=value))
+
+
+def tombstone_horizon(conn: Connection) -> int:
+    value = get_state(conn, HORIZON_KEY)
+    return int(value) if value is not None else 0
+
+
+# --- migrations ---------------------------------------------------------------------
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    location = resources.files("central_crm").joinpath("migrations")
+    config.set_main_option("script_location", str(location))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:  # pragma: no cover - the package ships its revisions
+        raise RuntimeError("central_crm has no migrations")
+    return head
+
+
+def current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def migrate(engine: Engine, target: str = "head") -> None:
+    """Upgrade the database to ``target`` (run by ``serve`` at start-up).
+
+    Runs in one transaction (PostgreSQL DDL is transactional; on SQLite batch mode
+    copies tables). Several processes starting together are serialized (SQLite's
+    write lock, a PostgreSQL advisory lock): the later ones find the work done.
+    """
+    with writer(engine).begin() as conn:
+        if not is_sqlite(conn):
+            # Processes starting together over one PostgreSQL queue up here (the lock
+            # ends with the transaction); the next one finds the schema at head.
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        if current_revision(conn) == (head_revision() if target == "head" else target):
+            return
+        log.info("migrating the central CRM database to %s", target)
+        command.upgrade(alembic_config(conn), target)
+
+
+@contextmanager
+def read_begin(engine: Engine) -> Iterator[Connection]:
+    """A read-only transaction that sees ONE snapshot of the database.
+
+    A pull reads a dozen tables; on PostgreSQL's default READ COMMITTED each statement
+    would see a newer state, and a row committed between two statements with a
+    smaller sequence number than one seen later could be skipped by the cursor.
+    REPEATABLE READ gives all statements the same snapshot (a read-only transaction
+    never fails with a serialization error). SQLite's read transactions are
+    snapshots already.
+    """
+    if is_sqlite(engine):
+        with engine.begin() as conn:
+            yield conn
+        return
+    with engine.execution_options(isolation_level="REPEATABLE READ").begin() as conn:
+        yield conn

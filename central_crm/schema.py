@@ -1,0 +1,182 @@
+"""The central CRM's tables, on their own MetaData (``server_metadata``).
+
+* Every synced cache table (``wire.SYNCED_TABLES``) is copied from the workbench's
+  models, so both sides store exactly the same columns and types; ``encode_row`` and
+  ``decode_row`` therefore work unchanged on the server.
+* Customer-scoped tables (``customer``, the ``CUSTOMER_CHILD_TABLES`` and ``audit_log``)
+  gain ``owner_rm_id``: the RM whose book the row is in now. It is denormalized onto
+  every child so that a scope query (snapshot, pull, checksums) is one index range
+  scan on ``(owner_rm_id, id)`` or ``(owner_rm_id, version)``, never a join. A
+  reassignment rewrites it on the customer's whole subtree.
+* Global tables (branch, relationship_manager, product) have no owner: every RM sees
+  them. A ``customer_group`` is visible to an RM who owns one of its members
+  (through ``group_membership.owner_rm_id``).
+* Server-only tables: users, tokens, devices, the idempotency record of pushes,
+  stored conflicts, evictions, the assignment history, the sequence counter and a
+  small key/value state.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    true,
+)
+
+from rm_workbench.models import Base
+from rm_workbench.models.base import NAMING_CONVENTION
+from rm_workbench.models.types import UTCDateTime
+from rm_workbench.sync.wire import CUSTOMER_CHILD_TABLES, GLOBAL_TABLES, SYNCED_TABLES
+
+server_metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+# Tables whose rows carry ``owner_rm_id`` (the customer's current RM).
+OWNED_TABLES: tuple[str, ...] = ("customer", *CUSTOMER_CHILD_TABLES, "audit_log")
+
+for _name in SYNCED_TABLES:
+    _table = Base.metadata.tables[_name].to_metadata(server_metadata)
+    if _name in OWNED_TABLES:
+        _table.append_column(Column("owner_rm_id", String(36), nullable=True))
+        Index(f"ix_{_name}_owner_rm_id_version", _table.c.owner_rm_id, _table.c.version)
+        Index(f"ix_{_name}_owner_rm_id_id", _table.c.owner_rm_id, _table.c.id)
+    # Global tables and groups are pulled by version alone; an admin's pull and the
+    # tombstone purge read every table by version too.
+    Index(f"ix_{_name}_version", _table.c.version)
+
+# The synced tables as the server stores them, in foreign-key order.
+SYNCED: dict[str, Table] = {name: server_metadata.tables[name] for name in SYNCED_TABLES}
+assert set(GLOBAL_TABLES) <= set(SYNCED)
+
+
+app_user = Table(
+    "app_user",
+    server_metadata,
+    Column("id", String(36), primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(64), nullable=False),
+    Column("role", String(8), nullable=False),  # "rm" | "admin"
+    Column("rm_id", String(36), ForeignKey("relationship_manager.id"), nullable=True),
+    # argon2id hash (argon2-cffi's encoded form, salt and parameters included).
+    Column("password_hash", String(255), nullable=False),
+    Column("active", Boolean, nullable=False, server_default=true()),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+auth_token = Table(
+    "auth_token",
+    server_metadata,
+    # sha256 hex of the bearer token: a leaked table does not give usable tokens.
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", String(36), ForeignKey("app_user.id"), nullable=False, index=True),
+    Column("device_id", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+device = Table(
+    "device",
+    server_metadata,
+    Column("id", String(64), primary_key=True),  # the workbench's device_id
+    Column("user_id", String(36), ForeignKey("app_user.id"), nullable=False, index=True),
+    Column("name", String(100), nullable=False, server_default=""),
+    Column("last_seen_at", UTCDateTime, nullable=True),
+    # The last cursor the device pulled from: garbage collection waits for it.
+    Column("cursor", BigInteger, nullable=False, server_default="0"),
+    # Highest mutation_id applied: an unknown id at or below it is a replay.
+    Column("last_mutation_id", BigInteger, nullable=False, server_default="0"),
+)
+
+applied_mutation = Table(
+    "applied_mutation",
+    server_metadata,
+    Column("device_id", String(64), nullable=False),
+    Column("mutation_id", BigInteger, nullable=False),
+    Column("idempotency_key", String(64), nullable=False, unique=True),
+    # The MutationResult first returned (JSON), returned again on every replay.
+    Column("result", Text, nullable=False),
+    Column("applied_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("device_id", "mutation_id"),
+)
+
+sync_conflict = Table(
+    "sync_conflict",
+    server_metadata,
+    Column("id", String(36), primary_key=True),
+    Column("table_name", String(32), nullable=False),
+    Column("row_id", String(36), nullable=False, index=True),
+    # The customer the row belongs to (None for a group): scope of who sees it.
+    Column("customer_id", String(36), nullable=True, index=True),
+    Column("field", String(64), nullable=False),
+    # JSON-encoded wire values.
+    Column("base", Text, nullable=True),
+    Column("theirs", Text, nullable=True),
+    Column("yours", Text, nullable=True),
+    Column("created_by", String(36), ForeignKey("app_user.id"), nullable=False),
+    Column("device_id", String(64), nullable=True),
+    Column("created_seq", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime, nullable=True),
+    Column("resolution", String(8), nullable=True),  # "mine" | "theirs"
+)
+
+eviction = Table(
+    "eviction",
+    server_metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("rm_id", String(36), nullable=False),
+    Column("customer_id", String(36), nullable=False),
+    Column("new_rm_id", String(36), nullable=True),
+    Column("message", Text, nullable=False),
+    Index("ix_eviction_rm_id_seq", "rm_id", "seq"),
+)
+
+assignment = Table(
+    "assignment",
+    server_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("customer_id", String(36), nullable=False),
+    Column("rm_id", String(36), nullable=False),
+    Column("from_seq", BigInteger, nullable=False),
+    Column("to_seq", BigInteger, nullable=True),  # None: the current owner
+    Index("ix_assignment_customer_id_rm_id", "customer_id", "rm_id"),
+)
+
+sync_counter = Table(
+    "sync_counter",
+    server_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
+    Column("value", BigInteger, nullable=False),
+)
+
+server_state = Table(
+    "server_state",
+    server_metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+__all__ = [
+    "OWNED_TABLES",
+    "SYNCED",
+    "app_user",
+    "applied_mutation",
+    "assignment",
+    "auth_token",
+    "device",
+    "eviction",
+    "server_metadata",
+    "server_state",
+    "sync_conflict",
+    "sync_counter",
+]

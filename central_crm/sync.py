@@ -1,0 +1,1082 @@
+"""The sync protocol's server side: scope, hello, snapshot, pull, checksums, push,
+conflicts.
+
+Transaction rules (the guarantees of ARCHITECTURE.md, sync):
+
+* Every write of a synced row sets ``version`` to a fresh number of the global
+  counter, taken in the writing transaction (:func:`central_crm.db.take_seqs`), one
+  number per row written: commit order equals sequence order and a pull page may be
+  cut between any two items.
+* A push runs in ONE write transaction that first takes the counter's lock
+  (:func:`central_crm.db.lock_counter`); each mutation runs in its own savepoint, so a
+  mutation that breaks a database rule is rolled back alone and answered "rejected".
+  The answer of every mutation is stored with it (``applied_mutation``) in the same
+  transaction, so a replay returns the first answer and changes nothing.
+* Reads (snapshot, pull, checksums) run in one snapshot (:func:`central_crm.db.read_begin`).
+
+Scope: an RM sees the rows whose ``owner_rm_id`` is theirs, the global tables, and
+the groups one of their customers belongs to; an admin sees everything.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Connection,
+    Date,
+    Engine,
+    Integer,
+    String,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    false,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
+
+from central_crm import db
+from central_crm.api_models import ResolveResponse
+from central_crm.auth import Principal, utcnow
+from central_crm.errors import ApiError
+from central_crm.rows import CODECS
+from central_crm.schema import (
+    OWNED_TABLES,
+    SYNCED,
+    applied_mutation,
+    assignment,
+    device,
+    eviction,
+    sync_conflict,
+)
+from rm_workbench.models.types import JSONList, Money, Rate, UTCDateTime, parse_utc
+from rm_workbench.sync.wire import (
+    APPEND_FIELDS,
+    APPEND_ONLY_TABLES,
+    CUSTOMER_CHILD_TABLES,
+    GLOBAL_TABLES,
+    PROTOCOL_VERSION,
+    READ_ONLY_TABLES,
+    SERVER_OWNED_FIELDS,
+    SYNC_COLUMNS,
+    SYNCED_TABLES,
+    ChecksumResponse,
+    ConflictInfo,
+    ConflictList,
+    HelloRequest,
+    HelloResponse,
+    Mutation,
+    MutationResult,
+    PushRequest,
+    PushResponse,
+    decode_value,
+    encode_value,
+    row_digest,
+    table_of,
+)
+
+PROTOCOL_MIN = 1
+PROTOCOL_MAX = PROTOCOL_VERSION
+# What a device downloads and what checksums cover: audit logs only travel upward.
+DEVICE_TABLES: tuple[str, ...] = tuple(t for t in SYNCED_TABLES if t != "audit_log")
+
+SNAPSHOT_DEFAULT_LIMIT = 2000
+SNAPSHOT_MAX_LIMIT = 5000
+PULL_DEFAULT_LIMIT = 1000
+PULL_MAX_LIMIT = 5000
+
+# Core-banking figures a new customer (a prospect the RM creates) cannot bring with
+# it: they start at these values and only core banking changes them. The other
+# server-owned fields (name, ID, number …) are the prospect's initial data.
+INSERT_CORE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "customer": {
+        "aum": Decimal(0),
+        "contribution": Decimal(0),
+        "tier": None,
+        "last_transaction_on": None,
+    },
+}
+
+TABLE_LABELS = {
+    "branch": "网点",
+    "relationship_manager": "客户经理",
+    "customer": "客户",
+    "customer_group": "客户群",
+    "group_membership": "客户群成员",
+    "product": "产品",
+    "account": "账户",
+    "visit": "拜访记录",
+    "contact_log": "联系记录",
+    "need": "客户需求",
+    "opportunity": "商机",
+    "bundle_proposal": "套餐方案",
+    "audit_log": "审计日志",
+}
+
+
+def label(table: str) -> str:
+    return TABLE_LABELS.get(table, table)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+# --- scope --------------------------------------------------------------------------
+
+
+def scope_filter(table: Table, principal: Principal) -> ColumnElement[bool] | None:
+    """The WHERE clause limiting ``table`` to the caller's scope (None: everything)."""
+    if principal.is_admin or table.name in GLOBAL_TABLES:
+        return None
+    if principal.rm_id is None:
+        return false()
+    if table.name in OWNED_TABLES:
+        return table.c.owner_rm_id == principal.rm_id
+    if table.name == "customer_group":
+        members = SYNCED["group_membership"]
+        return exists(
+            select(members.c.id).where(
+                members.c.group_id == table.c.id, members.c.owner_rm_id == principal.rm_id
+            )
+        )
+    raise ValueError(f"no scope rule for {table.name}")
+
+
+def _scope_list(table: Table, principal: Principal) -> list[ColumnElement[bool]]:
+    condition = scope_filter(table, principal)
+    return [] if condition is None else [condition]
+
+
+def _scoped(query: Any, table: Table, principal: Principal) -> Any:
+    condition = scope_filter(table, principal)
+    return query if condition is None else query.where(condition)
+
+
+def _rm_name(conn: Connection, rm_id: str | None) -> str:
+    if rm_id is None:
+        return "（无）"
+    managers = SYNCED["relationship_manager"]
+    name = conn.execute(select(managers.c.name).where(managers.c.id == rm_id)).scalar()
+    return str(name) if name is not None else rm_id
+
+
+def _record_cursor(engine: Engine, principal: Principal, cursor: int) -> None:
+    """Remember how far the device got (garbage collection waits for the slowest)."""
+    with db.read_begin(engine) as conn:
+        known = conn.execute(
+            select(device.c.cursor).where(device.c.id == principal.device_id)
+        ).scalar()
+    if known is None or int(known) == cursor:
+        return
+    with db.write_begin(engine) as conn:
+        conn.execute(
+            device.update()
+            .where(device.c.id == principal.device_id)
+            .values(cursor=cursor, last_seen_at=utcnow())
+        )
+
+
+# --- hello --------------------------------------------------------------------------
+
+
+def hello(engine: Engine, principal: Principal, request: HelloRequest) -> HelloResponse:
+    if not PROTOCOL_MIN <= request.protocol_version <= PROTOCOL_MAX:
+        raise ApiError(
+            426,
+            "protocol_unsupported",
+            f"客户经理工作台版本过旧（同步协议 {request.protocol_version}），总行系统支持"
+            f" {PROTOCOL_MIN}–{PROTOCOL_MAX}。请升级工作台后再同步，本机未同步的修改会保留。 "
+            f"/ Protocol {request.protocol_version} is not supported "
+            f"(server speaks {PROTOCOL_MIN}-{PROTOCOL_MAX}); please upgrade the workbench.",
+            {"protocol_min": PROTOCOL_MIN, "protocol_max": PROTOCOL_MAX},
+        )
+    _check_device(principal, request.device_id)
+    now = utcnow()
+    with db.read_begin(engine) as conn:
+        server_seq = db.current_seq(conn)
+        horizon = db.tombstone_horizon(conn)
+    reason: str | None = None
+    if request.cursor == 0:
+        reason = "首次同步：下载客户经理的全部客户数据。 / First sync: full download."
+    elif request.cursor < horizon:
+        reason = (
+            "本机太久没有同步，总行已清理过期的删除记录，需要重新下载全部数据（本机未同步的修改"
+            "会先上传）。 / The device is behind the tombstone horizon: re-bootstrap."
+        )
+    elif request.cursor > server_seq:
+        reason = (
+            "总行数据已重建，需要重新下载全部数据。 / The server's sequence is behind the "
+            "device's cursor (database restored): re-bootstrap."
+        )
+    if request.cursor > 0:
+        _record_cursor(engine, principal, request.cursor)
+    return HelloResponse(
+        protocol_min=PROTOCOL_MIN,
+        protocol_max=PROTOCOL_MAX,
+        server_time=now,
+        clock_skew_seconds=(now - request.client_time).total_seconds(),
+        server_seq=server_seq,
+        must_bootstrap=reason is not None,
+        bootstrap_reason=reason,
+        snapshot_seq=server_seq if reason is not None else None,
+        tables=list(DEVICE_TABLES),
+    )
+
+
+def _check_device(principal: Principal, device_id: str) -> None:
+    if device_id != principal.device_id:
+        raise ApiError(
+            403,
+            "device_mismatch",
+            "访问令牌属于另一台设备，请在本机重新登录。 "
+            "/ The token was issued to another device; log in on this one.",
+        )
+
+
+# --- snapshot, pull, checksums --------------------------------------------------------
+
+
+def _check_table(name: str) -> Table:
+    if name not in DEVICE_TABLES:
+        raise ApiError(
+            400,
+            "unknown_table",
+            f"没有可下载的数据表 {name!r}。 / {name!r} is not a table a device downloads; "
+            f"tables: {', '.join(DEVICE_TABLES)}.",
+        )
+    return SYNCED[name]
+
+
+def snapshot_body(
+    engine: Engine, principal: Principal, table_name: str, after_id: str | None, limit: int
+) -> bytes:
+    """One page of a table's live rows in the caller's scope, in id order, as the JSON
+    of a :class:`~rm_workbench.sync.wire.SnapshotPage` (rows built by the database:
+    see :mod:`central_crm.rows`)."""
+    table = _check_table(table_name)
+    where = [table.c.deleted == false(), *_scope_list(table, principal)]
+    if after_id is not None:
+        where.append(table.c.id > after_id)
+    query = CODECS[table_name].page(engine.dialect.name, where, table.c.id, limit + 1)
+    with db.read_begin(engine) as conn:
+        seq = db.current_seq(conn)
+        raw = conn.execute(query).all()
+    more = len(raw) > limit
+    page = raw[:limit]
+    next_after_id = page[-1][0] if more and page else None
+    rows = ",".join(wire for _, _, wire in page)
+    return (
+        f'{{"table":{dumps(table_name)},"snapshot_seq":{seq},"rows":[{rows}],'
+        f'"next_after_id":{dumps(next_after_id)}}}'
+    ).encode()
+
+
+def pull_body(engine: Engine, principal: Principal, cursor: int, limit: int) -> bytes:
+    """The changes after ``cursor`` in the caller's scope, as the JSON of a
+    :class:`~rm_workbench.sync.wire.PullResponse`.
+
+    Two passes in one snapshot: first the sequence numbers alone (index-only scans of
+    ``(owner_rm_id, version)`` per table, at most ``limit + 1`` each, and the caller's
+    evictions) to find where the page ends; then the rows up to that sequence number,
+    as JSON built by the database. Every item has its own sequence number, so any
+    cut is a safe cursor. Only items up to the snapshot's ``server_seq`` are read,
+    and when nothing more is pending the cursor advances to ``server_seq``.
+    """
+    items: list[tuple[int, str]] = []
+    dialect = engine.dialect.name
+    has_more = False
+    with db.read_begin(engine) as conn:
+        server_seq = db.current_seq(conn)
+        end = server_seq
+        if cursor < server_seq:
+            pending: dict[str, list[int]] = {}
+            evict_where = [eviction.c.seq > cursor, eviction.c.seq <= server_seq]
+            for name in DEVICE_TABLES:
+                table = SYNCED[name]
+                where = [
+                    table.c.version > cursor,
+                    table.c.version <= server_seq,
+                    *_scope_list(table, principal),
+                ]
+                versions = list(
+                    conn.execute(
+                        select(table.c.version)
+                        .where(*where)
+                        .order_by(table.c.version)
+                        .limit(limit + 1)
+                    ).scalars()
+                )
+                if versions:
+                    pending[name] = versions
+            rm_evictions = principal.rm_id is not None and not principal.is_admin
+            if rm_evictions:
+                evict_where.append(eviction.c.rm_id == principal.rm_id)
+                pending["eviction"] = list(
+                    conn.execute(
+                        select(eviction.c.seq)
+                        .where(*evict_where)
+                        .order_by(eviction.c.seq)
+                        .limit(limit + 1)
+                    ).scalars()
+                )
+            seqs = sorted(seq for versions in pending.values() for seq in versions)
+            if len(seqs) > limit:
+                has_more = True
+                end = seqs[limit - 1]
+            for name, versions in pending.items():
+                if name == "eviction" or not versions or versions[0] > end:
+                    continue
+                table = SYNCED[name]
+                where = [
+                    table.c.version > cursor,
+                    table.c.version <= end,
+                    *_scope_list(table, principal),
+                ]
+                query = CODECS[name].page(dialect, where, table.c.version, limit)
+                head = f',"kind":"row","table":"{name}","row":'
+                items.extend(
+                    (seq, f'{{"seq":{seq}{head}{wire}}}') for _, seq, wire in conn.execute(query)
+                )
+            if rm_evictions and pending["eviction"] and pending["eviction"][0] <= end:
+                evicted = conn.execute(
+                    select(eviction.c.seq, eviction.c.customer_id, eviction.c.message)
+                    .where(*evict_where, eviction.c.seq <= end)
+                    .order_by(eviction.c.seq)
+                ).all()
+                for seq, customer_id, message in evicted:
+                    item = {
+                        "seq": seq,
+                        "kind": "evict",
+                        "customer_id": customer_id,
+                        "message": message,
+                    }
+                    items.append((seq, dumps(item)))
+    items.sort(key=lambda item: item[0])
+    next_cursor = end if has_more else max(cursor, server_seq)
+    _record_cursor(engine, principal, cursor)
+    return (
+        f'{{"items":[{",".join(text for _, text in items)}],'
+        f'"next_cursor":{next_cursor},"has_more":{"true" if has_more else "false"}}}'
+    ).encode()
+
+
+def checksums(engine: Engine, principal: Principal) -> ChecksumResponse:
+    tables = {}
+    with db.read_begin(engine) as conn:
+        seq = db.current_seq(conn)
+        for name in DEVICE_TABLES:
+            table = SYNCED[name]
+            query = select(table.c.id, table.c.version).where(table.c.deleted == false())
+            rows = conn.execute(_scoped(query, table, principal)).all()
+            tables[name] = row_digest((row_id, version) for row_id, version in rows)
+    return ChecksumResponse(server_seq=seq, tables=tables)
+
+
+# --- push ---------------------------------------------------------------------------
+
+
+def check_structure(request: PushRequest) -> None:
+    """Unknown tables or columns make the whole push a 422: that is a client bug (or a
+    client newer than this server), not data the RM can fix, and nothing is applied."""
+    problems = []
+    for mutation in request.mutations:
+        if mutation.table not in SYNCED_TABLES:
+            problems.append(
+                {"mutation_id": mutation.mutation_id, "problem": f"unknown table {mutation.table}"}
+            )
+            continue
+        columns = table_of(mutation.table).c
+        for name in mutation.fields:
+            if name not in columns:
+                problems.append(
+                    {
+                        "mutation_id": mutation.mutation_id,
+                        "problem": f"unknown column {mutation.table}.{name}",
+                    }
+                )
+    if problems:
+        raise ApiError(
+            422,
+            "unknown_table_or_column",
+            "同步数据中有总行系统不认识的数据表或字段，本次上传未执行任何修改。请升级工作台或联系"
+            "技术支持。 / The push names tables or columns this server does not know; "
+            "nothing was applied.",
+            problems,
+        )
+
+
+class Refused(Exception):
+    """A mutation that cannot be applied: answered "rejected" with this message."""
+
+
+def _value_problem(table: str, column: str, raw: Any) -> str | None:
+    """Why a wire value does not fit the column (None when it does)."""
+    if raw is None:
+        return None
+    kind = table_of(table).c[column].type
+    ok: bool
+    if isinstance(kind, Money | Rate):
+        try:
+            ok = not isinstance(raw, bool | float) and Decimal(str(raw)).is_finite()
+        except InvalidOperation:
+            ok = False
+    elif isinstance(kind, UTCDateTime):
+        try:
+            ok = isinstance(raw, str) and isinstance(parse_utc(raw), datetime)
+        except ValueError:
+            ok = False
+    elif isinstance(kind, Date):
+        try:
+            ok = isinstance(raw, str) and isinstance(date.fromisoformat(raw), date)
+        except ValueError:
+            ok = False
+    elif isinstance(kind, Boolean):
+        ok = isinstance(raw, bool)
+    elif isinstance(kind, SAEnum):
+        ok = isinstance(raw, str) and raw in kind.enums
+    elif isinstance(kind, JSONList):
+        ok = isinstance(raw, list) and all(isinstance(x, str) for x in raw)
+    elif isinstance(kind, Integer):
+        ok = isinstance(raw, int) and not isinstance(raw, bool)
+    elif isinstance(kind, String):
+        ok = isinstance(raw, str) and (kind.length is None or len(raw) <= kind.length)
+        if isinstance(raw, str) and not ok:
+            return f"{column}: 超过 {kind.length} 个字 / longer than {kind.length} characters"
+    else:  # pragma: no cover - every cache column type is handled above
+        ok = True
+    return None if ok else f"{column}: 值 {raw!r} 格式不对 / invalid value"
+
+
+def _decode(table: str, column: str, raw: Any) -> Any:
+    problem = _value_problem(table, column, raw)
+    if problem is not None:
+        raise Refused(f"{label(table)}的字段格式不正确：{problem}")
+    return decode_value(table, column, raw)
+
+
+def append_merge(theirs: str | None, base: str | None, yours: str | None) -> str | None:
+    """Both texts of an append field: theirs, a blank line, then what yours adds.
+
+    What yours adds is what follows the part it shares with theirs (or with the base
+    both started from), so a note appended on two devices keeps both additions once.
+    """
+    if not yours or not yours.strip():
+        return theirs
+    if not theirs or not theirs.strip():
+        return yours
+    if yours in theirs:
+        return theirs
+    if base and yours.startswith(base) and theirs.startswith(base):
+        extra = yours[len(base) :]
+    else:
+        shared = 0
+        for mine, other in zip(yours, theirs, strict=False):
+            if mine != other:
+                break
+            shared += 1
+        extra = yours[shared:]
+    extra = extra.strip("\n")
+    if not extra.strip() or extra in theirs:
+        return theirs  # nothing of yours is missing from theirs
+    return f"{theirs.rstrip(chr(10))}\n\n{extra}"
+
+
+@dataclass
+class _Access:
+    """Whose row a mutation touches and on what terms."""
+
+    customer_id: str | None
+    owner_rm_id: str | None
+    handed_over_to: str | None = None  # the new owner's name when handed over
+    message: str | None = None
+
+
+@dataclass
+class _Outcome:
+    version: int | None = None
+    conflicts: list[ConflictInfo] = field(default_factory=list)
+    rejected_fields: list[str] = field(default_factory=list)
+    applied: bool = True
+    message: str | None = None
+
+
+class Pusher:
+    """Applies one push (see the module docstring for the transaction rules)."""
+
+    def __init__(self, conn: Connection, principal: Principal) -> None:
+        self.conn = conn
+        self.principal = principal
+        self.now = utcnow()
+
+    # --- scope of one mutation --------------------------------------------------
+
+    def _customer(self, customer_id: str) -> Any:
+        customers = SYNCED["customer"]
+        return self.conn.execute(
+            select(
+                customers.c.id, customers.c.name, customers.c.owner_rm_id, customers.c.deleted
+            ).where(customers.c.id == customer_id)
+        ).first()
+
+    def _owned_before(self, customer_id: str) -> bool:
+        return (
+            self.conn.execute(
+                select(assignment.c.id).where(
+                    assignment.c.customer_id == customer_id,
+                    assignment.c.rm_id == self.principal.rm_id,
+                )
+            ).first()
+            is not None
+        )
+
+    def _access(self, mutation: Mutation, current: RowMapping | None) -> _Access:
+        name = mutation.table
+        principal = self.principal
+        if name == "audit_log":
+            return _Access(customer_id=None, owner_rm_id=principal.rm_id)
+        if name == "customer_group":
+            return self._group_access(mutation, current)
+        if name == "customer":
+            customer_id: str | None = mutation.row_id
+        elif current is not None:
+            customer_id = current["customer_id"]
+        else:
+            change = mutation.fields.get("customer_id")
+            customer_id = None if change is None else change.new
+            if not isinstance(customer_id, str):
+                raise Refused(f"新的{label(name)}没有指明所属客户（customer_id）。")
+        assert customer_id is not None
+        customer = self._customer(customer_id)
+        if customer is None:
+            if name == "customer" and mutation.op == "insert":
+                return self._new_customer_access(mutation)
+            raise Refused("该客户在总行系统中不存在，修改未保存。")
+        if customer.deleted and mutation.op != "delete":
+            raise Refused(f"客户 {customer.name} 已被删除，修改未保存。")
+        owner = customer.owner_rm_id
+        if principal.is_admin or (owner is not None and owner == principal.rm_id):
+            return _Access(customer_id=customer_id, owner_rm_id=owner)
+        if principal.rm_id is not None and self._owned_before(customer_id):
+            new_owner = _rm_name(self.conn, owner)
+            return _Access(
+                customer_id=customer_id,
+                owner_rm_id=owner,
+                handed_over_to=new_owner,
+                message=f"客户 {customer.name} 已移交给 {new_owner}，您的修改已转交给新的客户经理，"
+                "不会丢失。",
+            )
+        raise Refused("该客户不在您的客户名单中，无权修改。")
+
+    def _new_customer_access(self, mutation: Mutation) -> _Access:
+        if self.principal.is_admin:
+            change = mutation.fields.get("rm_id")
+            owner = change.new if change is not None and isinstance(change.new, str) else None
+            return _Access(customer_id=mutation.row_id, owner_rm_id=owner)
+        if self.principal.rm_id is None:
+            raise Refused("您的账号没有关联客户经理，不能新建客户。")
+        return _Access(customer_id=mutation.row_id, owner_rm_id=self.principal.rm_id)
+
+    def _group_access(self, mutation: Mutation, current: RowMapping | None) -> _Access:
+        if current is None or self.principal.is_admin:
+            return _Access(customer_id=None, owner_rm_id=None)
+        groups = SYNCED["customer_group"]
+        members = SYNCED["group_membership"]
+        visible = scope_filter(groups, self.principal)
+        assert visible is not None
+        if self.conn.execute(
+            select(groups.c.id).where(groups.c.id == mutation.row_id, visible)
+        ).first():
+            return _Access(customer_id=None, owner_rm_id=None)
+        # A group the RM created and has not filled yet: no member rows at all.
+        empty = not self.conn.execute(
+            select(members.c.id).where(members.c.group_id == mutation.row_id).limit(1)
+        ).first()
+        if empty and current["rm_id"] == self.principal.rm_id:
+            return _Access(customer_id=None, owner_rm_id=None)
+        raise Refused("该客户群不在您的客户名单中，无权修改。")
+
+    # --- one mutation -----------------------------------------------------------
+
+    def apply(self, mutation: Mutation) -> MutationResult:
+        """Apply one mutation inside the caller's savepoint; raises Refused or a
+        database error, which the caller turns into a "rejected" answer."""
+        name = mutation.table
+        table = SYNCED[name]
+        if name in READ_ONLY_TABLES:
+            raise Refused(f"{label(name)}由总行系统维护，客户经理不能修改。")
+        if name in APPEND_ONLY_TABLES and mutation.op != "insert":
+            raise Refused(f"{label(name)}一经保存不能修改或删除。")
+        found = self.conn.execute(select(table).where(table.c.id == mutation.row_id)).first()
+        current = None if found is None else found._mapping
+        if current is None and mutation.op == "delete":
+            # Nothing to delete (never arrived, or purged): done, and nothing is written,
+            # so there is no scope to check.
+            return MutationResult(
+                mutation_id=mutation.mutation_id,
+                status="applied",
+                message=f"该{label(name)}在总行系统中不存在，无需删除。",
+            )
+        access = self._access(mutation, current)
+        if mutation.op == "delete":
+            if access.handed_over_to is not None:
+                # Deleting what now is another RM's could lose their work: refused,
+                # and the message says who to ask.
+                raise Refused(
+                    f"该客户已移交给 {access.handed_over_to}，删除未执行；"
+                    "如需删除请联系新的客户经理。"
+                )
+            outcome = self._delete(name, table, current)
+        elif current is None:
+            if mutation.op == "update":
+                raise Refused(
+                    f"该{label(name)}在总行系统中不存在（可能新建时未成功上传），修改未保存。"
+                )
+            outcome = self._insert(mutation, table, access)
+        elif current["deleted"]:
+            raise Refused(f"该{label(name)}已被删除，修改未保存。")
+        else:
+            outcome = self._update(mutation, table, current, access)
+        if not outcome.applied:
+            status = "rejected"
+        elif access.handed_over_to is not None:
+            status = "handed_over"
+        elif outcome.conflicts:
+            status = "conflict"
+        else:
+            status = "applied"
+        messages = [m for m in (access.message, outcome.message) if m]
+        return MutationResult(
+            mutation_id=mutation.mutation_id,
+            status=status,  # type: ignore[arg-type]
+            version=outcome.version,
+            conflicts=outcome.conflicts,
+            rejected_fields=outcome.rejected_fields,
+            message="".join(messages) or None,
+        )
+
+    def _insert(self, mutation: Mutation, table: Table, access: _Access) -> _Outcome:
+        name = mutation.table
+        values: dict[str, Any] = {}
+        rejected: list[str] = []
+        core = INSERT_CORE_DEFAULTS.get(name, {})
+        for column, change in mutation.fields.items():
+            if column in SYNC_COLUMNS or column == "deleted":
+                if not (column == "id" and change.new == mutation.row_id):
+                    rejected.append(column)
+                continue
+            value = _decode(name, column, change.new)
+            if column in core and value != core[column]:
+                rejected.append(column)
+                continue
+            values[column] = value
+        if name in ("customer", "customer_group") and not self.principal.is_admin:
+            # The owner of what an RM creates is that RM, whatever the payload says.
+            if values.get("rm_id") not in (None, self.principal.rm_id):
+                rejected.append("rm_id")
+            values["rm_id"] = self.principal.rm_id
+        seq = db.next_seq(self.conn)
+        values.update(
+            id=mutation.row_id,
+            version=seq,
+            deleted=False,
+            created_at=self.now,
+            updated_at=self.now,
+        )
+        if name in OWNED_TABLES:
+            values["owner_rm_id"] = access.owner_rm_id
+        self.conn.execute(table.insert().values(**values))
+        if name == "customer" and access.owner_rm_id is not None:
+            self.conn.execute(
+                assignment.insert().values(
+                    customer_id=mutation.row_id, rm_id=access.owner_rm_id, from_seq=seq
+                )
+            )
+        message = _rejected_message(name, rejected)
+        return _Outcome(version=seq, rejected_fields=sorted(rejected), message=message)
+
+    def _update(
+        self, mutation: Mutation, table: Table, current: RowMapping, access: _Access
+    ) -> _Outcome:
+        """Field-by-field merge. An insert of an id the server already has (a retried
+        insert whose answer was lost) comes here too, with no base: equal values are
+        no-ops, different ones conflict, so nothing is duplicated or overwritten."""
+        name = mutation.table
+        has_base = mutation.op == "update"
+        owned = SERVER_OWNED_FIELDS.get(name, frozenset())
+        append = APPEND_FIELDS.get(name, frozenset())
+        changes: dict[str, Any] = {}
+        rejected: list[str] = []
+        pending_conflicts: list[tuple[str, Any, Any, Any]] = []
+        for column, change in mutation.fields.items():
+            if column in SYNC_COLUMNS or column == "deleted":
+                if not (column == "id" and change.new == mutation.row_id) and has_base:
+                    rejected.append(column)
+                continue
+            theirs = current[column]
+            new = _decode(name, column, change.new)
+            if new == theirs:
+                continue  # already so: nothing to do
+            if column in owned or (column == "customer_id" and name != "customer"):
+                rejected.append(column)
+                continue
+            if name in APPEND_ONLY_TABLES:
+                raise Refused(f"{label(name)}一经保存不能修改，重复上传的内容与已保存的不同。")
+            base = _decode(name, column, change.base) if has_base else None
+            if has_base and base == theirs:
+                changes[column] = new
+            elif column in append:
+                merged = append_merge(theirs, base, new)
+                if merged != theirs:
+                    changes[column] = merged
+            else:
+                pending_conflicts.append((column, base if has_base else None, theirs, new))
+        if (
+            not changes
+            and not pending_conflicts
+            and rejected
+            and len(rejected) == len(mutation.fields)
+        ):
+            return _Outcome(
+                version=current["version"],
+                rejected_fields=sorted(rejected),
+                applied=False,
+                message=_rejected_message(name, rejected),
+            )
+        version = current["version"]
+        if changes:
+            version = db.next_seq(self.conn)
+            self.conn.execute(
+                table.update()
+                .where(table.c.id == mutation.row_id)
+                .values(**changes, version=version, updated_at=self.now)
+            )
+        conflicts = [
+            self._store_conflict(name, mutation.row_id, access.customer_id, *conflict)
+            for conflict in pending_conflicts
+        ]
+        message = _rejected_message(name, rejected)
+        if conflicts:
+            fields_text = "、".join(c.field for c in conflicts)
+            message = (message or "") + (
+                f"{label(name)}的字段 {fields_text} 在总行已被他人修改，已保留总行的值并记录冲突，"
+                "请在“同步冲突”中选择保留哪一个。"
+            )
+        return _Outcome(
+            version=version,
+            conflicts=conflicts,
+            rejected_fields=sorted(rejected),
+            message=message,
+        )
+
+    def _store_conflict(
+        self,
+        table: str,
+        row_id: str,
+        customer_id: str | None,
+        column: str,
+        base: Any,
+        theirs: Any,
+        yours: Any,
+    ) -> ConflictInfo:
+        info = ConflictInfo(
+            conflict_id=str(uuid.uuid4()),
+            table=table,
+            row_id=row_id,
+            field=column,
+            base=encode_value(table, column, base),
+            theirs=encode_value(table, column, theirs),
+            yours=encode_value(table, column, yours),
+        )
+        self.conn.execute(
+            sync_conflict.insert().values(
+                id=info.conflict_id,
+                table_name=table,
+                row_id=row_id,
+                customer_id=customer_id,
+                field=column,
+                base=dumps(info.base),
+                theirs=dumps(info.theirs),
+                yours=dumps(info.yours),
+                created_by=self.principal.user_id,
+                device_id=self.principal.device_id,
+                created_seq=db.current_seq(self.conn),
+                created_at=self.now,
+                resolved_at=None,
+                resolution=None,
+            )
+        )
+        return info
+
+    def _delete(self, name: str, table: Table, current: RowMapping | None) -> _Outcome:
+        assert current is not None  # a missing row was answered before the scope check
+        if current["deleted"]:
+            return _Outcome(version=current["version"])
+        row_id = current["id"]
+        version = tombstone(self.conn, name, [row_id], self.now)
+        if name == "customer":
+            for child in CUSTOMER_CHILD_TABLES:
+                t = SYNCED[child]
+                ids = self.conn.execute(
+                    select(t.c.id).where(t.c.customer_id == row_id, t.c.deleted == false())
+                ).scalars()
+                tombstone(self.conn, child, list(ids), self.now)
+        elif name == "customer_group":
+            members = SYNCED["group_membership"]
+            ids = self.conn.execute(
+                select(members.c.id).where(
+                    members.c.group_id == row_id, members.c.deleted == false()
+                )
+            ).scalars()
+            tombstone(self.conn, "group_membership", list(ids), self.now)
+        return _Outcome(version=version)
+
+
+def tombstone(conn: Connection, name: str, ids: list[str], now: datetime) -> int | None:
+    """Mark rows deleted, each with its own fresh version; returns the first version."""
+    if not ids:
+        return None
+    table = SYNCED[name]
+    first = db.take_seqs(conn, len(ids))
+    conn.execute(
+        table.update()
+        .where(table.c.id == bindparam("b_id"))
+        .values(version=bindparam("b_version"), deleted=True, updated_at=now),
+        [{"b_id": row_id, "b_version": first + i} for i, row_id in enumerate(ids)],
+    )
+    return first
+
+
+def _rejected_message(table: str, rejected: list[str]) -> str | None:
+    if not rejected:
+        return None
+    return (
+        f"以下字段由总行系统维护或不能修改，修改未保存：{'、'.join(sorted(rejected))}。"
+        f"（{label(table)}）"
+    )
+
+
+def _duplicate(stored: str) -> MutationResult:
+    first = MutationResult.model_validate_json(stored)
+    return first.model_copy(update={"status": "duplicate", "original_status": first.status})
+
+
+def push(engine: Engine, principal: Principal, request: PushRequest) -> PushResponse:
+    """Apply a push's mutations in order; see the module docstring for the rules."""
+    _check_device(principal, request.device_id)
+    check_structure(request)
+    results: list[MutationResult] = []
+    with db.write_begin(engine) as conn:
+        db.lock_counter(conn)
+        last = conn.execute(
+            select(device.c.last_mutation_id).where(device.c.id == request.device_id)
+        ).scalar()
+        last_id = int(last or 0)
+        pusher = Pusher(conn, principal)
+        by_id, by_key = _stored_results(conn, request)
+        for mutation in request.mutations:
+            stored = by_id.get(mutation.mutation_id) or by_key.get(mutation.idempotency_key)
+            if stored is not None:
+                results.append(_duplicate(stored))
+                continue
+            if mutation.mutation_id <= last_id:
+                # Older than the newest applied and unknown: a replay of something whose
+                # record is gone (or an out-of-order id). Applying it could undo newer
+                # edits, so it is not applied.
+                results.append(
+                    MutationResult(
+                        mutation_id=mutation.mutation_id,
+                        status="duplicate",
+                        message="该修改已处理过（编号不大于本设备已上传的最新编号）。",
+                    )
+                )
+                continue
+            savepoint = conn.begin_nested()
+            try:
+                result = pusher.apply(mutation)
+                savepoint.commit()
+            except Refused as exc:
+                savepoint.rollback()
+                result = _rejected(mutation, str(exc))
+            except (IntegrityError, DataError) as exc:
+                savepoint.rollback()
+                result = _rejected(mutation, _integrity_message(mutation, exc))
+            except StatementError as exc:
+                if isinstance(exc, DBAPIError):
+                    raise  # the database itself failed: 500, nothing is committed
+                savepoint.rollback()
+                result = _rejected(mutation, f"数据格式不正确，未保存：{exc.orig}")
+            conn.execute(
+                applied_mutation.insert().values(
+                    device_id=request.device_id,
+                    mutation_id=mutation.mutation_id,
+                    idempotency_key=mutation.idempotency_key,
+                    result=result.model_dump_json(),
+                    applied_at=pusher.now,
+                )
+            )
+            last_id = mutation.mutation_id
+            by_id[mutation.mutation_id] = by_key[mutation.idempotency_key] = (
+                result.model_dump_json()
+            )
+            results.append(result)
+        conn.execute(
+            device.update()
+            .where(device.c.id == request.device_id)
+            .values(last_mutation_id=last_id, last_seen_at=pusher.now)
+        )
+    return PushResponse(results=results)
+
+
+def _stored_results(
+    conn: Connection, request: PushRequest
+) -> tuple[dict[int, str], dict[str, str]]:
+    """The answers already given to this push's mutations, by mutation id (this
+    device) and by idempotency key (any device), read in two queries per 900."""
+    by_id: dict[int, str] = {}
+    by_key: dict[str, str] = {}
+    mutations = request.mutations
+    for start in range(0, len(mutations), 900):
+        chunk = mutations[start : start + 900]
+        for mutation_id, result in conn.execute(
+            select(applied_mutation.c.mutation_id, applied_mutation.c.result).where(
+                applied_mutation.c.device_id == request.device_id,
+                applied_mutation.c.mutation_id.in_([m.mutation_id for m in chunk]),
+            )
+        ):
+            by_id[int(mutation_id)] = result
+        for key, result in conn.execute(
+            select(applied_mutation.c.idempotency_key, applied_mutation.c.result).where(
+                applied_mutation.c.idempotency_key.in_([m.idempotency_key for m in chunk])
+            )
+        ):
+            by_key[key] = result
+    return by_id, by_key
+
+
+def _rejected(mutation: Mutation, message: str) -> MutationResult:
+    return MutationResult(mutation_id=mutation.mutation_id, status="rejected", message=message)
+
+
+def _integrity_message(mutation: Mutation, exc: Exception) -> str:
+    text = str(getattr(exc, "orig", exc)).lower()
+    if "unique" in text or "duplicate" in text:
+        reason = "编号与已有记录重复"
+    elif "not null" in text or "null value" in text:
+        reason = "缺少必填字段"
+    elif "foreign key" in text:
+        reason = "引用的记录（客户、产品、客户群等）不存在"
+    else:
+        reason = "数据不符合总行系统的规则"
+    return f"{label(mutation.table)}未保存：{reason}。"
+
+
+# --- conflicts ----------------------------------------------------------------------
+
+
+def _conflict_scope(principal: Principal) -> ColumnElement[bool]:
+    if principal.is_admin:
+        return true()
+    if principal.rm_id is None:
+        return false()
+    customers = SYNCED["customer"]
+    groups = SYNCED["customer_group"]
+    visible_groups = scope_filter(groups, principal)
+    assert visible_groups is not None
+    return or_(
+        sync_conflict.c.customer_id.in_(
+            select(customers.c.id).where(customers.c.owner_rm_id == principal.rm_id)
+        ),
+        and_(
+            sync_conflict.c.customer_id.is_(None),
+            sync_conflict.c.table_name == "customer_group",
+            sync_conflict.c.row_id.in_(select(groups.c.id).where(visible_groups)),
+        ),
+    )
+
+
+def _info(row: Any) -> ConflictInfo:
+    return ConflictInfo(
+        conflict_id=row.id,
+        table=row.table_name,
+        row_id=row.row_id,
+        field=row.field,
+        base=None if row.base is None else json.loads(row.base),
+        theirs=None if row.theirs is None else json.loads(row.theirs),
+        yours=None if row.yours is None else json.loads(row.yours),
+    )
+
+
+def list_conflicts(engine: Engine, principal: Principal) -> ConflictList:
+    with db.read_begin(engine) as conn:
+        rows = conn.execute(
+            select(sync_conflict)
+            .where(sync_conflict.c.resolved_at.is_(None), _conflict_scope(principal))
+            .order_by(sync_conflict.c.created_seq, sync_conflict.c.id)
+        ).all()
+    return ConflictList(conflicts=[_info(row) for row in rows])
+
+
+def resolve_conflict(
+    engine: Engine, principal: Principal, conflict_id: str, choice: str
+) -> ResolveResponse:
+    """ "mine" writes yours as a new change (new version); "theirs" only closes the
+    conflict. Resolving twice returns the first resolution."""
+    with db.write_begin(engine) as conn:
+        db.lock_counter(conn)
+        row = conn.execute(
+            select(sync_conflict).where(
+                sync_conflict.c.id == conflict_id, _conflict_scope(principal)
+            )
+        ).first()
+        if row is None:
+            raise ApiError(
+                404,
+                "conflict_not_found",
+                "找不到该同步冲突（不存在或不在您的客户名单中）。 "
+                "/ No such conflict in your scope.",
+            )
+        if row.resolved_at is not None:
+            return ResolveResponse(conflict_id=row.id, resolution=row.resolution)
+        version = None
+        if choice == "mine":
+            table = SYNCED[row.table_name]
+            current = conn.execute(
+                select(table.c[row.field], table.c.deleted).where(table.c.id == row.row_id)
+            ).first()
+            if current is None or current.deleted:
+                raise ApiError(
+                    409,
+                    "row_deleted",
+                    f"该{label(row.table_name)}已被删除，无法保留您的修改。 "
+                    "/ The row was deleted; your value cannot be applied.",
+                )
+            yours = decode_value(
+                row.table_name, row.field, None if row.yours is None else json.loads(row.yours)
+            )
+            if current[0] != yours:
+                version = db.next_seq(conn)
+                conn.execute(
+                    table.update()
+                    .where(table.c.id == row.row_id)
+                    .values({row.field: yours, "version": version, "updated_at": utcnow()})
+                )
+        conn.execute(
+            sync_conflict.update()
+            .where(sync_conflict.c.id == conflict_id)
+            .values(resolved_at=utcnow(), resolution=choice)
+        )
+    return ResolveResponse(conflict_id=conflict_id, resolution=choice, version=version)  # type: ignore[arg-type]
