@@ -46,6 +46,8 @@ class FaultProxy:
     plan: FaultPlan = field(default_factory=FaultPlan)
     enabled: bool = True
     stats: Counter[str] = field(default_factory=Counter)
+    # Actions for the first connections, in order, before the random plan takes over.
+    script: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -62,7 +64,10 @@ class FaultProxy:
 
     def _draw(self) -> tuple[str, int]:
         with self._lock:
-            action = self.plan.draw(self._rng) if self.enabled else "pass"
+            if self.script:
+                action = self.script.pop(0)
+            else:
+                action = self.plan.draw(self._rng) if self.enabled else "pass"
             offset = self._rng.randint(0, 600)
             self.stats[action] += 1
         return action, offset
