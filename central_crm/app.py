@@ -41,6 +41,7 @@ from central_crm.auth import Principal
 from central_crm.errors import ApiError, GzipRequestMiddleware, install_error_handlers
 from rm_workbench.sync.wire import (
     API_PREFIX,
+    MAX_SEQ,
     ChecksumResponse,
     ConflictList,
     ErrorBody,
@@ -204,7 +205,7 @@ def create_app(
     )
     def pull(
         principal: Caller,
-        cursor: Annotated[int, Query(ge=0)],
+        cursor: Annotated[int, Query(ge=0, le=MAX_SEQ)],
         limit: Annotated[int, Query(ge=1, le=sync.PULL_MAX_LIMIT)] = sync.PULL_DEFAULT_LIMIT,
     ) -> Response:
         return json_response(sync.pull_body(engine, principal, cursor, limit))

@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -117,10 +118,24 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _refused_value(request: Request, exc: Exception) -> JSONResponse:
+    # The database refused a value the request carried (a NUL character, a number
+    # out of range, text too long for a column): bad input, not a server fault.
+    log.info("value refused by the database on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(
+        422,
+        "invalid_value",
+        "请求中有数据库无法保存的值（例如控制字符、超长文本或超出范围的数字）。 "
+        "/ The request carries a value the database cannot store.",
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DataError, _refused_value)
+    app.add_exception_handler(OverflowError, _refused_value)
     app.add_exception_handler(Exception, _unexpected)
 
 

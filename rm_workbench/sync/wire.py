@@ -36,7 +36,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import Boolean, Date, Integer, Table
 from sqlalchemy import Enum as SAEnum
 
@@ -44,6 +44,9 @@ from rm_workbench.models import Base
 from rm_workbench.models.types import JSONList, Money, Rate, UTCDateTime, parse_utc, utc_iso
 
 PROTOCOL_VERSION = 1
+# Sequence numbers, cursors and mutation ids are 64-bit signed integers in both
+# databases; the contract says so, so an absurd number is a 422, not an overflow.
+MAX_SEQ = 2**63 - 1
 API_PREFIX = "/api/v1"
 
 # Tables that travel, in foreign-key order (parents first): those with the sync
@@ -108,10 +111,32 @@ class WireModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class RequestModel(WireModel):
+    """A request body: text with a NUL character is refused (no database stores it,
+    and no person typed it). Answers are not walked: pages are large."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if _has_nul(data):
+            raise ValueError("文本中不能含有 NUL 控制字符 / text must not contain NUL characters")
+        return data
+
+
 # --- auth ---------------------------------------------------------------------------
 
 
-class LoginRequest(WireModel):
+class LoginRequest(RequestModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
     device_id: str = Field(min_length=8, max_length=64)
@@ -142,10 +167,10 @@ class ErrorBody(WireModel):
 # --- hello --------------------------------------------------------------------------
 
 
-class HelloRequest(WireModel):
+class HelloRequest(RequestModel):
     protocol_version: int
     device_id: str = Field(min_length=8, max_length=64)
-    cursor: int = Field(ge=0)
+    cursor: int = Field(ge=0, le=MAX_SEQ)
     client_time: datetime
 
 
@@ -184,7 +209,7 @@ class FieldChange(WireModel):
 
 
 class Mutation(WireModel):
-    mutation_id: int = Field(ge=1)
+    mutation_id: int = Field(ge=1, le=MAX_SEQ)
     idempotency_key: str = Field(min_length=8, max_length=64)
     table: str
     row_id: str = Field(min_length=1, max_length=36)
@@ -192,7 +217,7 @@ class Mutation(WireModel):
     fields: dict[str, FieldChange] = Field(default_factory=dict)
 
 
-class PushRequest(WireModel):
+class PushRequest(RequestModel):
     device_id: str = Field(min_length=8, max_length=64)
     mutations: list[Mutation] = Field(max_length=1000)
 
@@ -259,7 +284,7 @@ class ChecksumResponse(WireModel):
     tables: dict[str, TableChecksum]
 
 
-class ResolveRequest(WireModel):
+class ResolveRequest(RequestModel):
     choice: Literal["mine", "theirs"]
 
 
