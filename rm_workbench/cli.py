@@ -35,11 +35,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _read_password(args: argparse.Namespace, username: str) -> str:
-    if args.password_stdin:
-        return sys.stdin.readline().rstrip("\n")
-    import getpass
+    from rm_workbench.errors import AuthRequired
 
-    return getpass.getpass(f"{username} 的密码：")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        import getpass
+
+        try:
+            password = getpass.getpass(f"{username} 的密码：")
+        except (EOFError, KeyboardInterrupt):
+            password = ""
+    if not password:
+        raise AuthRequired("没有输入密码，本次未同步；修改仍保存在本机。", "no password")
+    return password
 
 
 def _print_progress(stage: str, done: int, _total: int | None) -> None:
@@ -75,7 +84,7 @@ def run_sync(args: argparse.Namespace, profile: str) -> int:
                     raise
                 print(exc.user_message, file=sys.stderr)
                 service.login(server, username, _read_password(args, username))
-        if service.warning:
+        if service.warning and service.warning != opened.warning:
             print(f"注意：{service.warning}", file=sys.stderr)
         for line in report.lines():
             print(line)
@@ -92,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        # Migrations report every step at INFO; the RM needs none of it.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     profile = args.profile or ("demo" if args.demo else "default")
     if args.command == "sync":
         try:
