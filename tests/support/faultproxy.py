@@ -58,6 +58,12 @@ class FaultProxy:
         self._closed = False
         threading.Thread(target=self._accept_loop, daemon=True).start()
 
+    def reseed(self, seed: int) -> None:
+        """Restart the random plan from ``seed`` (one seed per round of a harness, so a
+        round's faults do not depend on how many connections earlier rounds made)."""
+        with self._lock:
+            self._rng = random.Random(seed)
+
     def close(self) -> None:
         self._closed = True
         self._listener.close()
