@@ -16,19 +16,9 @@ from rm_workbench.db.bulk import load_book
 from rm_workbench.db.engine import Cache
 from rm_workbench.db.search import index_customers
 from rm_workbench.models import Customer
+from rm_workbench.sync.wire import CUSTOMER_CHILD_TABLES
 
 Rows = Mapping[str, Sequence[Mapping[str, Any]]]
-
-# Tables that belong to a customer through customer_id.
-CUSTOMER_CHILDREN = (
-    "account",
-    "visit",
-    "contact_log",
-    "need",
-    "opportunity",
-    "bundle_proposal",
-    "group_membership",
-)
 
 
 def rm_share(tables: Rows, rm_id: str) -> dict[str, list[Mapping[str, Any]]]:
@@ -37,7 +27,7 @@ def rm_share(tables: Rows, rm_id: str) -> dict[str, list[Mapping[str, Any]]]:
     customers = [c for c in tables.get("customer", []) if c["rm_id"] == rm_id]
     ids = {c["id"] for c in customers}
     share: dict[str, list[Mapping[str, Any]]] = {"customer": customers}
-    for name in CUSTOMER_CHILDREN:
+    for name in CUSTOMER_CHILD_TABLES:
         share[name] = [r for r in tables.get(name, []) if r["customer_id"] in ids]
     group_ids = {m["group_id"] for m in share["group_membership"]}
     share["customer_group"] = [g for g in tables.get("customer_group", []) if g["id"] in group_ids]
