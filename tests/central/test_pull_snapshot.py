@@ -3,8 +3,6 @@ cursors, checksums, and the cost of a sync with nothing to do."""
 
 from __future__ import annotations
 
-import time
-
 from sqlalchemy import select
 
 from central_crm.rows import CODECS
@@ -101,20 +99,17 @@ def test_pull_pages_in_sequence_order(svc: Service, book: Book, alice: Api) -> N
     assert tables.index("customer") < tables.index("visit")
 
 
-def test_nothing_to_do_is_fast_and_cursor_is_recorded(
+def test_nothing_to_do_is_empty_and_cursor_is_recorded(
     svc: Service, book: Book, alice: Api, bob: Api
 ) -> None:
     seq = counter(svc.engine)
     bob.update("customer", book.customers["b1"], occupation=("教师", "律师"))  # not alice's
     alice.pull_all(seq)
-    timings = []
-    for _ in range(5):
-        started = time.perf_counter()
+    # (How fast a no-op sync is, is measured by bench/bench_incremental.py.)
+    for _ in range(3):
         hello = alice.ok(alice.hello(cursor=counter(svc.engine)))
         page = alice.ok(alice.get("/sync/pull", cursor=hello["server_seq"]))
-        timings.append(time.perf_counter() - started)
         assert page == {"items": [], "next_cursor": hello["server_seq"], "has_more": False}
-    assert min(timings) < 0.05, timings
     with svc.engine.connect() as conn:
         recorded = conn.execute(
             select(device.c.cursor).where(device.c.id == alice.device_id)

