@@ -86,7 +86,8 @@ def assign(conn: Connection, customer_ids: Sequence[str], rm_id: str) -> AssignR
     For each customer that changes hands: an eviction for the old RM (its own sequence
     number, before the subtree's), then the customer and every row of its subtree get
     ``owner_rm_id`` = the new RM, live rows a fresh version (so the new RM pulls them),
-    the groups it belongs to a fresh version, and the assignment history a new entry.
+    the groups it belongs to a fresh version (before the subtree's: parents come first
+    in sequence order), and the assignment history a new entry.
     """
     db.lock_counter(conn)
     new_name = _rm_name(conn, rm_id)
@@ -113,7 +114,8 @@ def assign(conn: Connection, customer_ids: Sequence[str], rm_id: str) -> AssignR
     moved = rows = evictions = 0
     unchanged: list[str] = []
     members = SYNCED["group_membership"]
-    groups: dict[str, None] = {}
+    group_table = SYNCED["customer_group"]
+    groups: dict[str, None] = {}  # re-versioned already (shared by several customers)
     for customer_id in dict.fromkeys(customer_ids):
         customer = found[customer_id]
         old = customer.owner_rm_id
@@ -144,6 +146,25 @@ def assign(conn: Connection, customer_ids: Sequence[str], rm_id: str) -> AssignR
             .values(owner_rm_id=rm_id, rm_id=rm_id)
         )
         rows += _reversion(conn, customers, [customer_id], now)
+        # The customer's groups get their versions before its subtree does: a pull
+        # page may be cut between any two versions, and a membership that arrived
+        # before its group would break the device's foreign key, on every retry.
+        group_ids = [
+            gid
+            for gid in conn.execute(
+                select(members.c.group_id)
+                .join(group_table, group_table.c.id == members.c.group_id)
+                .where(
+                    members.c.customer_id == customer_id,
+                    members.c.deleted == false(),
+                    group_table.c.deleted == false(),
+                )
+                .distinct()
+            ).scalars()
+            if gid not in groups
+        ]
+        groups.update(dict.fromkeys(group_ids))
+        rows += _reversion(conn, group_table, sorted(group_ids), now)
         for child in CUSTOMER_CHILD_TABLES:
             table = SYNCED[child]
             # Tombstones change owner too (scope stays right), but only live rows
@@ -159,24 +180,7 @@ def assign(conn: Connection, customer_ids: Sequence[str], rm_id: str) -> AssignR
                 table.update().where(table.c.customer_id == customer_id).values(owner_rm_id=rm_id)
             )
             rows += _reversion(conn, table, live, now)
-        for group_id in conn.execute(
-            select(members.c.group_id).where(
-                members.c.customer_id == customer_id, members.c.deleted == false()
-            )
-        ).scalars():
-            groups[group_id] = None
         moved += 1
-    group_table = SYNCED["customer_group"]
-    live_groups = [
-        gid
-        for chunk in _chunks(list(groups))
-        for gid in conn.execute(
-            select(group_table.c.id).where(
-                group_table.c.id.in_(chunk), group_table.c.deleted == false()
-            )
-        ).scalars()
-    ]
-    rows += _reversion(conn, group_table, live_groups, now)
     return AssignResponse(moved=moved, rows=rows, evictions=evictions, unchanged=unchanged)
 
 

@@ -175,8 +175,9 @@ def create_app(
         tags=["sync"],
         responses={**_ERRORS, 426: {"model": ErrorBody, "description": "Upgrade the workbench"}},
     )
-    def hello(body: HelloRequest, principal: Caller) -> HelloResponse:
-        return sync.hello(engine, principal, body)
+    def hello(body: HelloRequest, principal: Caller) -> Response:
+        # Serialized here: FastAPI would validate the answer again (every sync, twice).
+        return json_response(sync.hello(engine, principal, body).model_dump_json().encode())
 
     @app.get(
         f"{API_PREFIX}/sync/snapshot",
@@ -197,8 +198,8 @@ def create_app(
     @app.post(
         f"{API_PREFIX}/sync/push", response_model=PushResponse, tags=["sync"], responses=_ERRORS
     )
-    def push(body: PushRequest, principal: Caller) -> PushResponse:
-        return sync.push(engine, principal, body)
+    def push(body: PushRequest, principal: Caller) -> Response:
+        return json_response(sync.push(engine, principal, body).model_dump_json().encode())
 
     @app.get(
         f"{API_PREFIX}/sync/pull", response_model=PullResponse, tags=["sync"], responses=_ERRORS

@@ -20,7 +20,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from central_crm.errors import ApiError
 from central_crm.schema import SYNCED, app_user, auth_token, device
@@ -198,6 +198,24 @@ def login(
     )
 
 
+# The caller of a token: one indexed lookup of its sha256 (built once: every request).
+_PRINCIPAL = (
+    select(
+        auth_token.c.device_id,
+        auth_token.c.expires_at,
+        auth_token.c.revoked_at,
+        app_user.c.id,
+        app_user.c.username,
+        app_user.c.display_name,
+        app_user.c.role,
+        app_user.c.rm_id,
+        app_user.c.active,
+    )
+    .join(app_user, app_user.c.id == auth_token.c.user_id)
+    .where(auth_token.c.token_hash == bindparam("digest"))
+)
+
+
 def authenticate(conn: Connection, token: str | None) -> Principal:
     """The caller of a bearer token, or ApiError 401 saying why not."""
     if not token:
@@ -208,21 +226,7 @@ def authenticate(conn: Connection, token: str | None) -> Principal:
             headers=_WWW,
         )
     digest = token_hash(token)
-    row: Any = conn.execute(
-        select(
-            auth_token.c.device_id,
-            auth_token.c.expires_at,
-            auth_token.c.revoked_at,
-            app_user.c.id,
-            app_user.c.username,
-            app_user.c.display_name,
-            app_user.c.role,
-            app_user.c.rm_id,
-            app_user.c.active,
-        )
-        .join(app_user, app_user.c.id == auth_token.c.user_id)
-        .where(auth_token.c.token_hash == digest)
-    ).first()
+    row: Any = conn.execute(_PRINCIPAL, {"digest": digest}).first()
     if row is None:
         raise ApiError(
             401,

@@ -30,7 +30,16 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, make_url, select, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    create_engine,
+    event,
+    make_url,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -44,6 +53,14 @@ DEFAULT_URL = "sqlite:///central.db"
 HORIZON_KEY = "tombstone_horizon"
 # Key of the PostgreSQL advisory lock held while migrating ("CRM1" in ASCII).
 MIGRATION_LOCK = 0x43524D31
+
+
+# Statements of every request, built once (building and caching a statement per call
+# costs more than the round trip on this hot path).
+_COUNTER = select(sync_counter.c.value).where(sync_counter.c.id == 1)
+_COUNTER_LOCKED = _COUNTER.with_for_update()
+_TAKE_SEQS = text("UPDATE sync_counter SET value = value + :n WHERE id = 1 RETURNING value")
+_STATE = select(server_state.c.value).where(server_state.c.key == bindparam("key"))
 
 
 def is_sqlite(engine_or_conn: Engine | Connection) -> bool:
@@ -94,9 +111,21 @@ def make_engine(url: str = DEFAULT_URL, *, echo: bool = False) -> Engine:
     return create_engine(parsed, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
+def _with_options(engine: Engine, key: str, **options: Any) -> Engine:
+    """``engine.execution_options(**options)``, made once per engine and kept on it:
+    every call makes a new engine (with event listeners for an isolation level), which
+    costs more than the short transactions of a request (measured with
+    ``bench/bench_service_load.py``)."""
+    made: dict[str, Engine] = engine.__dict__.setdefault("_central_crm_option_engines", {})
+    found = made.get(key)
+    if found is None:
+        found = made[key] = engine.execution_options(**options)
+    return found
+
+
 def writer(engine: Engine) -> Engine:
     """The engine for write transactions: on SQLite they start ``BEGIN IMMEDIATE``."""
-    return engine.execution_options(sqlite_begin="IMMEDIATE")
+    return _with_options(engine, "writer", sqlite_begin="IMMEDIATE")
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
@@ -122,9 +151,7 @@ def lock_counter(conn: Connection) -> int:
     Taking this lock before any row lock also keeps lock order the same everywhere
     (no deadlocks).
     """
-    query = select(sync_counter.c.value).where(sync_counter.c.id == 1)
-    if not is_sqlite(conn):
-        query = query.with_for_update()
+    query = _COUNTER if is_sqlite(conn) else _COUNTER_LOCKED
     return int(conn.execute(query).scalar_one())
 
 
@@ -135,10 +162,7 @@ def take_seqs(conn: Connection, count: int) -> int:
     """
     if count < 1:
         raise ValueError("count must be at least 1")
-    last = conn.execute(
-        text("UPDATE sync_counter SET value = value + :n WHERE id = 1 RETURNING value"),
-        {"n": count},
-    ).scalar_one()
+    last = conn.execute(_TAKE_SEQS, {"n": count}).scalar_one()
     return int(last) - count + 1
 
 
@@ -149,15 +173,11 @@ def next_seq(conn: Connection) -> int:
 
 def current_seq(conn: Connection) -> int:
     """The highest sequence number committed (or taken by this transaction)."""
-    return int(
-        conn.execute(select(sync_counter.c.value).where(sync_counter.c.id == 1)).scalar_one()
-    )
+    return int(conn.execute(_COUNTER).scalar_one())
 
 
 def get_state(conn: Connection, key: str) -> str | None:
-    value = conn.execute(
-        select(server_state.c.value).where(server_state.c.key == key)
-    ).scalar_one_or_none()
+    value = conn.execute(_STATE, {"key": key}).scalar_one_or_none()
     return None if value is None else str(value)
 
 
@@ -230,5 +250,5 @@ def read_begin(engine: Engine) -> Iterator[Connection]:
         with engine.begin() as conn:
             yield conn
         return
-    with engine.execution_options(isolation_level="REPEATABLE READ").begin() as conn:
+    with _with_options(engine, "reader", isolation_level="REPEATABLE READ").begin() as conn:
         yield conn

@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    BindParameter,
     Boolean,
     ColumnElement,
     Date,
@@ -108,7 +109,7 @@ class TableCodec:
         dialect: str,
         where: Sequence[ColumnElement[bool]],
         order_by: Any,
-        limit: int,
+        limit: int | BindParameter[int],
     ) -> Select[Any]:
         """``SELECT id, version, <row JSON>`` of the rows matching ``where``, in
         ``order_by`` order (a column of this table), at most ``limit`` of them.

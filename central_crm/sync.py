@@ -25,9 +25,11 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     ColumnElement,
     Connection,
@@ -40,9 +42,11 @@ from sqlalchemy import (
     bindparam,
     exists,
     false,
+    literal_column,
     or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import RowMapping
@@ -144,13 +148,18 @@ def scope_filter(table: Table, principal: Principal) -> ColumnElement[bool] | No
         return None
     if principal.rm_id is None:
         return false()
+    return _rm_scope(table, principal.rm_id)
+
+
+def _rm_scope(table: Table, rm_id: Any) -> ColumnElement[bool]:
+    """An RM's scope of a table that is not global; ``rm_id`` may be a bind parameter."""
     if table.name in OWNED_TABLES:
-        return table.c.owner_rm_id == principal.rm_id
+        return table.c.owner_rm_id == rm_id
     if table.name == "customer_group":
         members = SYNCED["group_membership"]
         return exists(
             select(members.c.id).where(
-                members.c.group_id == table.c.id, members.c.owner_rm_id == principal.rm_id
+                members.c.group_id == table.c.id, members.c.owner_rm_id == rm_id
             )
         )
     raise ValueError(f"no scope rule for {table.name}")
@@ -174,13 +183,16 @@ def _rm_name(conn: Connection, rm_id: str | None) -> str:
     return str(name) if name is not None else rm_id
 
 
-def _record_cursor(engine: Engine, principal: Principal, cursor: int) -> None:
-    """Remember how far the device got (garbage collection waits for the slowest)."""
-    with db.read_begin(engine) as conn:
-        known = conn.execute(
-            select(device.c.cursor).where(device.c.id == principal.device_id)
-        ).scalar()
-    if known is None or int(known) == cursor:
+def _known_cursor(conn: Connection, principal: Principal) -> int | None:
+    """The cursor recorded for the caller's device (read in the caller's transaction)."""
+    known = conn.execute(_DEVICE_CURSOR, {"device_id": principal.device_id}).scalar()
+    return None if known is None else int(known)
+
+
+def _record_cursor(engine: Engine, principal: Principal, cursor: int, known: int | None) -> None:
+    """Remember how far the device got (garbage collection waits for the slowest);
+    ``known``: what :func:`_known_cursor` read. Writes only when it moved."""
+    if known is None or known == cursor:
         return
     with db.write_begin(engine) as conn:
         conn.execute(
@@ -188,6 +200,35 @@ def _record_cursor(engine: Engine, principal: Principal, cursor: int) -> None:
             .where(device.c.id == principal.device_id)
             .values(cursor=cursor, last_seen_at=utcnow())
         )
+
+
+# Statements of every sync, built once (see central_crm.db).
+_DEVICE_CURSOR = select(device.c.cursor).where(device.c.id == bindparam("device_id"))
+_DEVICE_LAST_MUTATION = select(device.c.last_mutation_id).where(
+    device.c.id == bindparam("device_id")
+)
+_DEVICE_PUSHED = (
+    device.update()
+    .where(device.c.id == bindparam("device_id"))
+    .values(last_mutation_id=bindparam("last_id"), last_seen_at=bindparam("now"))
+)
+_INSERT_APPLIED = applied_mutation.insert()
+_STORED_BY_ID = select(applied_mutation.c.mutation_id, applied_mutation.c.result).where(
+    applied_mutation.c.device_id == bindparam("device_id"),
+    applied_mutation.c.mutation_id.in_(bindparam("ids", expanding=True)),
+)
+_STORED_BY_KEY = select(applied_mutation.c.idempotency_key, applied_mutation.c.result).where(
+    applied_mutation.c.idempotency_key.in_(bindparam("keys", expanding=True))
+)
+_CUSTOMER_ACCESS = select(
+    SYNCED["customer"].c.id,
+    SYNCED["customer"].c.name,
+    SYNCED["customer"].c.owner_rm_id,
+    SYNCED["customer"].c.deleted,
+).where(SYNCED["customer"].c.id == bindparam("customer_id"))
+_ROW_BY_ID = {
+    name: select(table).where(table.c.id == bindparam("row_id")) for name, table in SYNCED.items()
+}
 
 
 # --- hello --------------------------------------------------------------------------
@@ -209,6 +250,7 @@ def hello(engine: Engine, principal: Principal, request: HelloRequest) -> HelloR
     with db.read_begin(engine) as conn:
         server_seq = db.current_seq(conn)
         horizon = db.tombstone_horizon(conn)
+        known = _known_cursor(conn, principal) if request.cursor > 0 else None
     reason: str | None = None
     if request.cursor == 0:
         reason = "首次同步：下载客户经理的全部客户数据。 / First sync: full download."
@@ -223,7 +265,7 @@ def hello(engine: Engine, principal: Principal, request: HelloRequest) -> HelloR
             "device's cursor (database restored): re-bootstrap."
         )
     if request.cursor > 0:
-        _record_cursor(engine, principal, request.cursor)
+        _record_cursor(engine, principal, request.cursor, known)
     return HelloResponse(
         protocol_min=PROTOCOL_MIN,
         protocol_max=PROTOCOL_MAX,
@@ -291,73 +333,46 @@ def pull_body(engine: Engine, principal: Principal, cursor: int, limit: int) -> 
 
     Two passes in one snapshot: first the sequence numbers alone (index-only scans of
     ``(owner_rm_id, version)`` per table, at most ``limit + 1`` each, and the caller's
-    evictions) to find where the page ends; then the rows up to that sequence number,
-    as JSON built by the database. Every item has its own sequence number, so any
-    cut is a safe cursor. Only items up to the snapshot's ``server_seq`` are read,
-    and when nothing more is pending the cursor advances to ``server_seq``.
+    evictions, all in ONE statement) to find where the page ends; then the rows up to
+    that sequence number, as JSON built by the database. Every item has its own
+    sequence number, so any cut is a safe cursor. Only items up to the snapshot's
+    ``server_seq`` are read, and when nothing more is pending the cursor advances to
+    ``server_seq``. The statements are built once (:func:`_pull_statements`): a pull
+    is the request every device makes at every sync.
     """
     items: list[tuple[int, str]] = []
-    dialect = engine.dialect.name
     has_more = False
+    kind = "admin" if principal.is_admin else "rm" if principal.rm_id is not None else "none"
+    statements = _pull_statements(engine.dialect.name, kind)
     with db.read_begin(engine) as conn:
         server_seq = db.current_seq(conn)
+        known = _known_cursor(conn, principal)
         end = server_seq
-        if cursor < server_seq:
+        if cursor < server_seq and statements is not None:
+            params = {
+                "cursor": cursor,
+                "seq": server_seq,
+                "lim": limit + 1,
+                "rm_id": principal.rm_id,
+            }
             pending: dict[str, list[int]] = {}
-            evict_where = [eviction.c.seq > cursor, eviction.c.seq <= server_seq]
-            for name in DEVICE_TABLES:
-                table = SYNCED[name]
-                where = [
-                    table.c.version > cursor,
-                    table.c.version <= server_seq,
-                    *_scope_list(table, principal),
-                ]
-                versions = list(
-                    conn.execute(
-                        select(table.c.version)
-                        .where(*where)
-                        .order_by(table.c.version)
-                        .limit(limit + 1)
-                    ).scalars()
-                )
-                if versions:
-                    pending[name] = versions
-            rm_evictions = principal.rm_id is not None and not principal.is_admin
-            if rm_evictions:
-                evict_where.append(eviction.c.rm_id == principal.rm_id)
-                pending["eviction"] = list(
-                    conn.execute(
-                        select(eviction.c.seq)
-                        .where(*evict_where)
-                        .order_by(eviction.c.seq)
-                        .limit(limit + 1)
-                    ).scalars()
-                )
+            for source, seq in conn.execute(statements.versions, params):
+                pending.setdefault(source, []).append(int(seq))
             seqs = sorted(seq for versions in pending.values() for seq in versions)
             if len(seqs) > limit:
                 has_more = True
                 end = seqs[limit - 1]
+            params.update(end=end, lim=limit)
             for name, versions in pending.items():
-                if name == "eviction" or not versions or versions[0] > end:
+                if name == "eviction" or min(versions) > end:
                     continue
-                table = SYNCED[name]
-                where = [
-                    table.c.version > cursor,
-                    table.c.version <= end,
-                    *_scope_list(table, principal),
-                ]
-                query = CODECS[name].page(dialect, where, table.c.version, limit)
                 head = f',"kind":"row","table":"{name}","row":'
                 items.extend(
-                    (seq, f'{{"seq":{seq}{head}{wire}}}') for _, seq, wire in conn.execute(query)
+                    (seq, f'{{"seq":{seq}{head}{wire}}}')
+                    for _, seq, wire in conn.execute(statements.rows[name], params)
                 )
-            if rm_evictions and pending["eviction"] and pending["eviction"][0] <= end:
-                evicted = conn.execute(
-                    select(eviction.c.seq, eviction.c.customer_id, eviction.c.message)
-                    .where(*evict_where, eviction.c.seq <= end)
-                    .order_by(eviction.c.seq)
-                ).all()
-                for seq, customer_id, message in evicted:
+            if "eviction" in pending and min(pending["eviction"]) <= end:
+                for seq, customer_id, message in conn.execute(statements.evictions, params):
                     item = {
                         "seq": seq,
                         "kind": "evict",
@@ -367,11 +382,74 @@ def pull_body(engine: Engine, principal: Principal, cursor: int, limit: int) -> 
                     items.append((seq, dumps(item)))
     items.sort(key=lambda item: item[0])
     next_cursor = end if has_more else max(cursor, server_seq)
-    _record_cursor(engine, principal, cursor)
+    _record_cursor(engine, principal, cursor, known)
     return (
         f'{{"items":[{",".join(text for _, text in items)}],'
         f'"next_cursor":{next_cursor},"has_more":{"true" if has_more else "false"}}}'
     ).encode()
+
+
+@dataclass(frozen=True)
+class _PullStatements:
+    versions: Any  # (source, seq) of each table's and the evictions' first items
+    rows: dict[str, Any]  # per table: (id, version, wire JSON) up to :end
+    evictions: Any  # (seq, customer_id, message) up to :end
+
+
+@cache
+def _pull_statements(dialect: str, kind: str) -> _PullStatements | None:
+    """A pull's statements for an ``"admin"`` or an ``"rm"`` (scope by ``:rm_id``),
+    with bind parameters ``:cursor``, ``:seq``, ``:end``, ``:lim``; None for a caller
+    who sees nothing. Built once: building and caching a dozen SELECTs per request cost
+    more than running them."""
+    if kind not in ("admin", "rm"):
+        return None
+    cursor = bindparam("cursor", type_=BigInteger)
+    seq = bindparam("seq", type_=BigInteger)
+    end = bindparam("end", type_=BigInteger)
+    limit = bindparam("lim", type_=Integer)
+    rm_id = bindparam("rm_id", type_=String)
+
+    def scope(table: Table) -> list[ColumnElement[bool]]:
+        if kind == "admin" or table.name in GLOBAL_TABLES:
+            return []
+        return [_rm_scope(table, rm_id)]
+
+    parts = []
+    rows = {}
+    for name in DEVICE_TABLES:
+        table = SYNCED[name]
+        first = (
+            select(table.c.version)
+            .where(table.c.version > cursor, table.c.version <= seq, *scope(table))
+            .order_by(table.c.version)
+            .limit(limit)
+            .subquery()
+        )
+        parts.append(select(literal_column(f"'{name}'", String).label("source"), first.c.version))
+        rows[name] = CODECS[name].page(
+            dialect,
+            [table.c.version > cursor, table.c.version <= end, *scope(table)],
+            table.c.version,
+            limit,
+        )
+    evict_where = [eviction.c.seq > cursor, eviction.c.rm_id == rm_id]
+    if kind == "rm":
+        first = (
+            select(eviction.c.seq)
+            .where(*evict_where, eviction.c.seq <= seq)
+            .order_by(eviction.c.seq)
+            .limit(limit)
+            .subquery()
+        )
+        parts.append(select(literal_column("'eviction'", String).label("source"), first.c.seq))
+    return _PullStatements(
+        versions=union_all(*parts),
+        rows=rows,
+        evictions=select(eviction.c.seq, eviction.c.customer_id, eviction.c.message)
+        .where(*evict_where, eviction.c.seq <= end)
+        .order_by(eviction.c.seq),
+    )
 
 
 def checksums(engine: Engine, principal: Principal) -> ChecksumResponse:
@@ -525,12 +603,7 @@ class Pusher:
     # --- scope of one mutation --------------------------------------------------
 
     def _customer(self, customer_id: str) -> Any:
-        customers = SYNCED["customer"]
-        return self.conn.execute(
-            select(
-                customers.c.id, customers.c.name, customers.c.owner_rm_id, customers.c.deleted
-            ).where(customers.c.id == customer_id)
-        ).first()
+        return self.conn.execute(_CUSTOMER_ACCESS, {"customer_id": customer_id}).first()
 
     def _owned_before(self, customer_id: str) -> bool:
         return (
@@ -620,7 +693,7 @@ class Pusher:
             raise Refused(f"{label(name)}由总行系统维护，客户经理不能修改。")
         if name in APPEND_ONLY_TABLES and mutation.op != "insert":
             raise Refused(f"{label(name)}一经保存不能修改或删除。")
-        found = self.conn.execute(select(table).where(table.c.id == mutation.row_id)).first()
+        found = self.conn.execute(_ROW_BY_ID[name], {"row_id": mutation.row_id}).first()
         current = None if found is None else found._mapping
         if current is None and mutation.op == "delete":
             # Nothing to delete (never arrived, or purged): done, and nothing is written,
@@ -881,9 +954,7 @@ def push(engine: Engine, principal: Principal, request: PushRequest) -> PushResp
     results: list[MutationResult] = []
     with db.write_begin(engine) as conn:
         db.lock_counter(conn)
-        last = conn.execute(
-            select(device.c.last_mutation_id).where(device.c.id == request.device_id)
-        ).scalar()
+        last = conn.execute(_DEVICE_LAST_MUTATION, {"device_id": request.device_id}).scalar()
         last_id = int(last or 0)
         pusher = Pusher(conn, principal)
         by_id, by_key = _stored_results(conn, request)
@@ -919,24 +990,23 @@ def push(engine: Engine, principal: Principal, request: PushRequest) -> PushResp
                     raise  # the database itself failed: 500, nothing is committed
                 savepoint.rollback()
                 result = _rejected(mutation, f"数据格式不正确，未保存：{exc.orig}")
+            answer = result.model_dump_json()
             conn.execute(
-                applied_mutation.insert().values(
-                    device_id=request.device_id,
-                    mutation_id=mutation.mutation_id,
-                    idempotency_key=mutation.idempotency_key,
-                    result=result.model_dump_json(),
-                    applied_at=pusher.now,
-                )
+                _INSERT_APPLIED,
+                {
+                    "device_id": request.device_id,
+                    "mutation_id": mutation.mutation_id,
+                    "idempotency_key": mutation.idempotency_key,
+                    "result": answer,
+                    "applied_at": pusher.now,
+                },
             )
             last_id = mutation.mutation_id
-            by_id[mutation.mutation_id] = by_key[mutation.idempotency_key] = (
-                result.model_dump_json()
-            )
+            by_id[mutation.mutation_id] = by_key[mutation.idempotency_key] = answer
             results.append(result)
         conn.execute(
-            device.update()
-            .where(device.c.id == request.device_id)
-            .values(last_mutation_id=last_id, last_seen_at=pusher.now)
+            _DEVICE_PUSHED,
+            {"device_id": request.device_id, "last_id": last_id, "now": pusher.now},
         )
     return PushResponse(results=results)
 
@@ -952,16 +1022,12 @@ def _stored_results(
     for start in range(0, len(mutations), 900):
         chunk = mutations[start : start + 900]
         for mutation_id, result in conn.execute(
-            select(applied_mutation.c.mutation_id, applied_mutation.c.result).where(
-                applied_mutation.c.device_id == request.device_id,
-                applied_mutation.c.mutation_id.in_([m.mutation_id for m in chunk]),
-            )
+            _STORED_BY_ID,
+            {"device_id": request.device_id, "ids": [m.mutation_id for m in chunk]},
         ):
             by_id[int(mutation_id)] = result
         for key, result in conn.execute(
-            select(applied_mutation.c.idempotency_key, applied_mutation.c.result).where(
-                applied_mutation.c.idempotency_key.in_([m.idempotency_key for m in chunk])
-            )
+            _STORED_BY_KEY, {"keys": [m.idempotency_key for m in chunk]}
         ):
             by_key[key] = result
     return by_id, by_key

@@ -21,13 +21,25 @@ its cursor go into the cache together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Column, Connection, Date, Dialect, Table, bindparam, select
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    Dialect,
+    Table,
+    bindparam,
+    func,
+    select,
+)
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
@@ -112,17 +124,44 @@ def _wire_date(value: Any) -> str:
     raise ValueError(f"not a date: {value!r}")
 
 
+def _wire_dates(values: Sequence[Any]) -> list[Any]:
+    # The common case inline (a call per value would double the cost): a 10-character
+    # string that parses as an ISO date is stored as it is. (A date is always true.)
+    parse = date.fromisoformat
+    return [
+        v
+        if v.__class__ is str and len(v) == 10 and parse(v)
+        else None
+        if v is None
+        else _wire_date(v)
+        for v in values
+    ]
+
+
 def _wire_utc(processor: _Processor) -> _ColumnConverter:
     """Wire timestamps in the canonical UTC form are stored as they are (validated);
     anything else goes through UTCDateTime's own conversion."""
+    parse = datetime.fromisoformat
 
-    def one(value: str) -> Any:
-        if value.__class__ is str and len(value) == 32 and value.endswith("+00:00"):
-            datetime.fromisoformat(value)
-            return value
-        return processor(value)
+    def convert(values: Sequence[Any]) -> list[Any]:
+        # Inline, as in _wire_dates: parsing validates, a datetime is always true.
+        return [
+            v
+            if v.__class__ is str and len(v) == 32 and v[26:] == "+00:00" and parse(v)
+            else None
+            if v is None
+            else processor(v)
+            for v in values
+        ]
 
-    return lambda values: [None if v is None else one(v) for v in values]
+    return convert
+
+
+def _wire_booleans(processor: _Processor) -> _ColumnConverter:
+    # JSON true/false straight to SQLite's 1/0; anything else through the type.
+    return lambda values: [
+        1 if v is True else 0 if v is False else None if v is None else processor(v) for v in values
+    ]
 
 
 def _column_converter(
@@ -134,7 +173,7 @@ def _column_converter(
     model-typed Python values; Money, Rate, enum and JSON processors take both.
     """
     if wire and isinstance(column.type, Date):
-        return lambda values: [None if v is None else _wire_date(v) for v in values]
+        return _wire_dates
     # dialect_impl: the generic Date/Boolean/Enum are replaced by the dialect's own
     # types, whose processors do the conversion (e.g. SQLite's DATE → ISO text).
     processor: _Processor | None = column.type.dialect_impl(dialect).bind_processor(dialect)
@@ -142,6 +181,8 @@ def _column_converter(
         return None
     if isinstance(column.type, UTCDateTime):
         return _wire_utc(processor) if wire else _utc_column(processor)
+    if wire and isinstance(column.type, Boolean) and processor(True) == 1:
+        return _wire_booleans(processor)
     return _plain_column(processor)
 
 
@@ -182,7 +223,10 @@ def _batch_converter(
     return convert
 
 
+@lru_cache(maxsize=512)
 def _plan(dialect: Dialect, table: Table, supplied: frozenset[str], *, wire: bool = False) -> _Plan:
+    """The plan for these columns, compiled once per dialect, table and column set
+    (a bootstrap or a pull calls bulk_upsert for every page of every table)."""
     unknown = supplied - set(table.columns.keys())
     if unknown:
         raise ValueError(f"{table.name}: no such columns: {sorted(unknown)}")
@@ -277,8 +321,16 @@ def bulk_upsert(
     lookup = None
     # Keys known to be in the table: those found by lookup or written by this call.
     present: set[Any] = set()
-    if key_column is not None and conn.execute(select(key_column).limit(1)).first() is not None:
-        lookup = select(key_column).where(key_column.in_(bindparam("keys", expanding=True)))
+    # The highest key stored when the call began: string keys all above it are new
+    # without a lookup (a bootstrap's pages come in key order). SQLite's BINARY
+    # collation orders UTF-8 bytes, i.e. code points, as Python orders str.
+    top: Any = None
+    if key_column is not None:
+        top = conn.execute(select(func.max(key_column))).scalar()
+        if top is not None:
+            lookup = select(key_column).where(key_column.in_(bindparam("keys", expanding=True)))
+            if not isinstance(top, str) or getattr(key_column.type, "collation", None):
+                top = None
 
     for start in range(0, len(rows), batch_size):
         batch = rows[start : start + batch_size]
@@ -297,7 +349,9 @@ def bulk_upsert(
         key = plan.key
         if lookup is not None:
             keys = [row[key] for row in batch]
-            present.update(conn.execute(lookup, {"keys": keys}).scalars())
+            above = top is not None and all(k.__class__ is str for k in keys) and min(keys) > top
+            if not above:
+                present.update(conn.execute(lookup, {"keys": keys}).scalars())
         fresh: list[tuple[Any, ...]] = []
         again: list[tuple[Any, ...]] = []
         for row, values in zip(batch, params, strict=True):
@@ -313,6 +367,79 @@ def bulk_upsert(
         if again:
             conn.exec_driver_sql(plan.upsert_sql, again)
     return len(rows)
+
+
+# --- indexes built after a bulk load -------------------------------------------------
+
+# Key in ``sync_state`` of the CREATE INDEX statements dropped by defer_indexes.
+DEFERRED_INDEXES = "deferred_indexes"
+_STATE = "sync_state"
+
+
+def _deferred(conn: Connection) -> list[str]:
+    value = conn.exec_driver_sql(
+        f"SELECT value FROM {_STATE} WHERE key = ?", (DEFERRED_INDEXES,)
+    ).scalar()
+    return list(json.loads(value)) if value else []
+
+
+def defer_indexes(conn: Connection, tables: Iterable[str]) -> int:
+    """Drop the non-unique secondary indexes of ``tables`` for a bulk load into them;
+    :func:`restore_indexes` builds them again. Returns how many were dropped.
+
+    Rows arriving in primary-key order put their secondary index entries all over
+    those B-trees: a load committed page by page rewrites most of every secondary
+    index at each commit, while one ``CREATE INDEX`` at the end sorts once
+    (``bench/bench_bootstrap.py``: about half the write time of a bootstrap).
+    Primary keys and unique indexes stay: they are rules, not just access paths.
+    The statements are kept in ``sync_state`` in the caller's transaction, so a
+    crash leaves them to :func:`restore_indexes` (``open_cache`` calls it).
+    """
+    names = list(dict.fromkeys(tables))
+    if not names:
+        return 0
+    marks = ", ".join("?" * len(names))
+    found = conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        f" AND tbl_name IN ({marks}) ORDER BY name",
+        tuple(names),
+    ).all()
+    dropped = [(name, sql) for name, sql in found if not _is_unique(sql)]
+    if not dropped:
+        return 0
+    statements = _deferred(conn) + [sql for _, sql in dropped]
+    for name, _ in dropped:
+        conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    conn.exec_driver_sql(
+        f"INSERT INTO {_STATE} (key, value) VALUES (?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (DEFERRED_INDEXES, json.dumps(statements)),
+    )
+    return len(dropped)
+
+
+def _is_unique(sql: str) -> bool:
+    return " ".join(sql.split()[:2]).upper() == "CREATE UNIQUE"
+
+
+def restore_indexes(conn: Connection) -> int:
+    """Build again the indexes :func:`defer_indexes` dropped (exactly as they were);
+    returns how many. Runs in the caller's transaction; a no-op when none are."""
+    if not conn.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (_STATE,)
+    ).first():
+        return 0
+    statements = _deferred(conn)
+    if not statements:
+        return 0
+    existing = set(
+        conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'index'").scalars()
+    )
+    for sql in statements:
+        if sql not in existing:
+            conn.exec_driver_sql(sql)
+    conn.exec_driver_sql(f"DELETE FROM {_STATE} WHERE key = ?", (DEFERRED_INDEXES,))
+    return len(statements)
 
 
 # How tables are named to an RM in error messages.

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rm_workbench import keystore
+from rm_workbench.db.bulk import restore_indexes
 from rm_workbench.db.engine import Cache, is_plain_sqlite, open_engine
 from rm_workbench.db.migrate import upgrade_cache
 from rm_workbench.errors import CacheKeyError, SecretStoreUnavailable
@@ -18,6 +19,10 @@ def open_cache(path: Path, key: str | None = None) -> Cache:
     """Open the cache file with ``key`` (None: unencrypted) and migrate it to head."""
     cache = open_engine(Path(path), key)
     try:
+        with cache.engine.begin() as conn:
+            # Indexes a bootstrap deferred and could not build again (a crash):
+            # before any migration, which expects the schema as it was.
+            restore_indexes(conn)
         upgrade_cache(cache)
     except BaseException:
         cache.dispose()

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
+import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -30,7 +32,7 @@ from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from rm_workbench.db.bulk import bulk_upsert
+from rm_workbench.db.bulk import bulk_upsert, defer_indexes, restore_indexes
 from rm_workbench.db.engine import Cache
 from rm_workbench.db.search import index_customers, remove_customers
 from rm_workbench.errors import ServerAnswerError
@@ -48,10 +50,19 @@ from rm_workbench.sync.wire import (
     HelloResponse,
     Mutation,
     PushRequest,
+    SnapshotPage,
     row_digest,
 )
 
 log = logging.getLogger(__name__)
+
+
+class ParentNotHere(ServerAnswerError):
+    """A pulled row refers to a row the cache does not hold. In a pull that is no error
+    yet: the server sends each row once, at its latest version, so a parent changed
+    after its child (a customer updated after it was reassigned) comes later in the
+    stream than the child."""
+
 
 OUTBOX = Base.metadata.tables[OutboxEntry.__tablename__]
 STATE = Base.metadata.tables[SyncState.__tablename__]
@@ -145,27 +156,105 @@ def _drop_orphan_groups(conn: Connection) -> None:
     conn.execute(delete(groups).where(groups.c.id.not_in(select(members.c.group_id))))
 
 
-def _known_columns(table: str, rows: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """Rows as sent, less columns this build does not know (a newer server): those
-    are left out, not fatal."""
-    columns = Base.metadata.tables[table].c
-    out: list[Mapping[str, Any]] = []
+def _column_groups(table: str, rows: Iterable[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
+    """Rows as sent, grouped by their columns (pending fields may be left out of some),
+    less columns this build does not know (a newer server): those are left out, not
+    fatal. Column sets are checked once per group, not once per row."""
+    by_keys: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
     for row in rows:
-        if all(k in columns for k in row):
-            out.append(row)
+        keys = tuple(row)
+        group = by_keys.get(keys)
+        if group is None:
+            by_keys[keys] = [row]
         else:
-            out.append({k: v for k, v in row.items() if k in columns})
-    return out
+            group.append(row)
+    columns = Base.metadata.tables[table].c
+    groups: dict[frozenset[str], list[Mapping[str, Any]]] = {}
+    for keys, group in by_keys.items():
+        known = frozenset(k for k in keys if k in columns)
+        if len(known) < len(keys):
+            group = [{k: v for k, v in row.items() if k in known} for row in group]
+        if known in groups:
+            groups[known].extend(group)  # same columns in another order
+        else:
+            groups[known] = group
+    return list(groups.values())
 
 
-def _upsert(conn: Connection, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Bulk upsert wire rows that may carry different column sets (pending fields left
-    out of some)."""
-    groups: dict[frozenset[str], list[Mapping[str, Any]]] = defaultdict(list)
-    for row in rows:
-        groups[frozenset(row)].append(row)
-    for group in groups.values():
-        bulk_upsert(conn, Base.metadata.tables[table], group, wire=True)
+class _SnapshotReader:
+    """Snapshot pages of ``tables`` in order, from ``after`` on; with ``ahead``, each
+    page is downloaded (and parsed) in a thread of its own while the caller applies
+    the one before, never more than one page ahead. Without it, pages are downloaded
+    when asked for. The client is used by this reader only while it runs; ``close``
+    waits for a download in flight (the client is not thread-safe)."""
+
+    def __init__(
+        self,
+        client: SyncClient,
+        tables: Sequence[str],
+        after: str | None,
+        limit: int,
+        *,
+        ahead: bool,
+    ) -> None:
+        self._client = client
+        self._tables = list(tables)
+        self._after = after
+        self._limit = limit
+        self._queue: queue.Queue[tuple[str, SnapshotPage] | BaseException | None] = queue.Queue()
+        self._slot = threading.Semaphore(1)  # taken per download, given back per page used
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if ahead and self._tables:
+            self._thread = threading.Thread(target=self._run, name="snapshot-read-ahead")
+            self._thread.start()
+
+    def _pages(self) -> Iterator[tuple[str, SnapshotPage]]:
+        after = self._after
+        for name in self._tables:
+            while True:
+                page = self._client.snapshot(name, after, self._limit)
+                if page.table != name:
+                    raise ServerAnswerError(
+                        "总行系统返回了错误的数据表。", f"asked {name}, got {page.table}"
+                    )
+                yield name, page
+                after = page.next_after_id
+                if after is None:
+                    break
+
+    def _run(self) -> None:
+        try:
+            pages = self._pages()
+            while True:
+                self._slot.acquire()
+                if self._stop.is_set():
+                    return
+                item = next(pages, None)
+                self._queue.put(item)
+                if item is None:
+                    return
+        except BaseException as exc:  # handed to the caller's thread
+            self._queue.put(exc)
+
+    def __iter__(self) -> Iterator[tuple[str, SnapshotPage]]:
+        if self._thread is None:
+            yield from self._pages()
+            return
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            self._slot.release()  # the reader may fetch the next page now
+            yield item
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._stop.set()
+            self._slot.release()
+            self._thread.join()
 
 
 class SyncEngine:
@@ -173,7 +262,15 @@ class SyncEngine:
 
     PUSH_BATCH = 200
     PULL_LIMIT = 1000
-    SNAPSHOT_LIMIT = 2000
+    SNAPSHOT_LIMIT = 5000
+    # Download the next snapshot page while applying this one: the service builds a
+    # page while the cache writes the previous one (bench/bench_bootstrap.py).
+    READ_AHEAD = True
+    # SQLite page cache of the bootstrap's connection, KiB (the default is 2,000).
+    BOOTSTRAP_CACHE_KIB = 65_536
+    # Build the synced tables' secondary indexes once, after the bootstrap's last page
+    # (rm_workbench.db.bulk.defer_indexes), instead of updating them page by page.
+    DEFER_INDEXES = True
 
     def __init__(self, cache: Cache, client: SyncClient, *, progress: Progress | None = None):
         self.cache = cache
@@ -289,7 +386,13 @@ class SyncEngine:
     # --- bootstrap -------------------------------------------------------------
 
     def bootstrap(self, hello: HelloResponse, report: SyncReport) -> None:
-        """Fill the cache from snapshot pages, resuming where an earlier run stopped."""
+        """Fill the cache from snapshot pages, resuming where an earlier run stopped.
+
+        Each page is applied with its position in one transaction, on one connection
+        held for the whole bootstrap (with a larger page cache: the pages' secondary
+        index entries land all over their B-trees). With ``READ_AHEAD`` the next page
+        downloads while this one is applied (:class:`_SnapshotReader`).
+        """
         tables = [t for t in SYNCED_TABLES if t in hello.tables]
         with self.cache.engine.begin() as conn:
             seq = _get_state(conn, BOOT_SEQ)
@@ -303,34 +406,56 @@ class SyncEngine:
                 _set_state(conn, BOOT_TABLE, tables[0])
                 _set_state(conn, BOOT_AFTER, None)
                 _set_state(conn, CURSOR, "0")
-            table = _get_state(conn, BOOT_TABLE) or tables[0]
+            table = _get_state(conn, BOOT_TABLE)
             after = _get_state(conn, BOOT_AFTER)
-        start = tables.index(table) if table in tables else 0
-        for position, name in enumerate(tables[start:], start):
-            while True:
-                page = self.client.snapshot(name, after, self.SNAPSHOT_LIMIT)
-                if page.table != name:
-                    raise ServerAnswerError(
-                        "总行系统返回了错误的数据表。", f"asked {name}, got {page.table}"
-                    )
-                following = page.next_after_id
-                with self.cache.engine.begin() as conn:
-                    self._apply_rows(conn, name, page.rows)
-                    if following is None:
-                        next_table = tables[position + 1] if position + 1 < len(tables) else ""
-                        _set_state(conn, BOOT_TABLE, next_table)
-                        _set_state(conn, BOOT_AFTER, None)
-                    else:
-                        _set_state(conn, BOOT_AFTER, following)
-                report.bootstrapped_rows += len(page.rows)
-                self.progress("bootstrap", report.bootstrapped_rows, None)
-                after = following
-                if after is None:
-                    break
-        with self.cache.engine.begin() as conn:
-            _set_state(conn, CURSOR, _get_state(conn, BOOT_SEQ))
-            for key in (BOOT_SEQ, BOOT_TABLE, BOOT_AFTER):
-                _set_state(conn, key, None)
+            if self.DEFER_INDEXES:
+                defer_indexes(conn, tables)
+        # "": every page is in, only the last step was missing.
+        start = tables.index(table) if table in tables else len(tables) if table == "" else 0
+        reader = _SnapshotReader(
+            self.client, tables[start:], after, self.SNAPSHOT_LIMIT, ahead=self.READ_AHEAD
+        )
+        with self.cache.engine.connect() as conn:
+            cache_size = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+            conn.exec_driver_sql(f"PRAGMA cache_size = {-self.BOOTSTRAP_CACHE_KIB}")
+            conn.commit()
+            try:
+                for name, page in reader:
+                    following = page.next_after_id
+                    with conn.begin():
+                        self._apply_rows(conn, name, page.rows)
+                        if following is None:
+                            position = tables.index(name)
+                            next_table = tables[position + 1] if position + 1 < len(tables) else ""
+                            _set_state(conn, BOOT_TABLE, next_table)
+                            _set_state(conn, BOOT_AFTER, None)
+                        else:
+                            _set_state(conn, BOOT_AFTER, following)
+                    report.bootstrapped_rows += len(page.rows)
+                    self.progress("bootstrap", report.bootstrapped_rows, None)
+                with conn.begin():
+                    restore_indexes(conn)
+                    _set_state(conn, CURSOR, _get_state(conn, BOOT_SEQ))
+                    for key in (BOOT_SEQ, BOOT_TABLE, BOOT_AFTER):
+                        _set_state(conn, key, None)
+            finally:
+                reader.close()
+                if conn.in_transaction():
+                    conn.rollback()
+                self._restore_after_failure(conn)
+                conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache_size or -2000)}")
+                conn.commit()
+
+    @staticmethod
+    def _restore_after_failure(conn: Connection) -> None:
+        """An interrupted bootstrap leaves the cache indexed (the rows so far stay, the
+        next sync resumes): the workbench keeps reading it meanwhile. Best effort: if
+        this fails too, ``open_cache`` restores them next time."""
+        try:
+            with conn.begin():
+                restore_indexes(conn)
+        except Exception:  # the bootstrap's own error is the one to report
+            log.exception("could not restore the cache's indexes after a failed bootstrap")
 
     def _wipe(self, conn: Connection) -> None:
         """Empty every synced table (a re-bootstrap); the outbox was pushed already."""
@@ -343,16 +468,19 @@ class SyncEngine:
 
     def _apply_rows(self, conn: Connection, table: str, rows: Iterable[Mapping[str, Any]]) -> None:
         try:
-            known = _known_columns(table, rows)
-            _upsert(conn, table, known)
-            if table == "customer" and known:
+            target = Base.metadata.tables[table]
+            groups = _column_groups(table, rows)
+            for group in groups:
+                bulk_upsert(conn, target, group, wire=True)
+            if table == "customer" and groups:
                 # Re-read: a row may have come without its pending (local) fields.
                 customers = Base.metadata.tables["customer"]
-                ids = [row["id"] for row in known]
+                ids = [row["id"] for group in groups for row in group]
                 stored = conn.execute(select(customers).where(customers.c.id.in_(ids)))
                 index_customers(conn, [dict(row) for row in stored.mappings()])
         except (ValueError, TypeError, KeyError, IntegrityError) as exc:
-            raise ServerAnswerError(
+            orphan = isinstance(exc, IntegrityError) and "FOREIGN KEY" in str(exc)
+            raise (ParentNotHere if orphan else ServerAnswerError)(
                 "总行系统发来的数据不完整或格式有误，本页未写入，本机数据未受影响。",
                 f"{table}: {exc!r}"[:2000],
             ) from exc
@@ -361,24 +489,44 @@ class SyncEngine:
 
     def pull(self, report: SyncReport) -> None:
         """Pull pages until caught up; each page and its cursor in one transaction."""
+        held: list[ChangeItem] = []  # pages held back until a parent arrives (below)
+        after = 0
         while True:
             with self.cache.engine.connect() as conn:
                 cursor = int(_get_state(conn, CURSOR) or 0)
-            page = self.client.pull(cursor, self.PULL_LIMIT)
-            evicted = {i.customer_id for i in page.items if i.kind == "evict" and i.customer_id}
+            start = after if held else cursor
+            page = self.client.pull(start, self.PULL_LIMIT)
+            items = [*held, *page.items]
+            evicted = {i.customer_id for i in items if i.kind == "evict" and i.customer_id}
             if evicted and self._has_pending(evicted):
                 # Push first: the server hands these edits to the customer's new RM.
                 self.push(report)
+                held = []
                 continue
-            if page.items and page.next_cursor <= cursor:
+            if page.items and page.next_cursor <= start:
                 raise ServerAnswerError(
                     "总行系统返回的同步位置有误，本次同步已停止。",
-                    f"cursor {cursor} -> {page.next_cursor}",
+                    f"cursor {start} -> {page.next_cursor}",
                 )
-            with self.cache.engine.begin() as conn:
-                self._apply_page(conn, page.items, report)
-                _set_state(conn, CURSOR, str(page.next_cursor))
-            report.pulled += sum(1 for i in page.items if i.kind == "row")
+            try:
+                with self.cache.engine.begin() as conn:
+                    self._apply_page(conn, items, report)
+                    _set_state(conn, CURSOR, str(page.next_cursor))
+            except (ParentNotHere, IntegrityError) as exc:
+                # Foreign keys fail per statement, or at commit once deferred.
+                if "FOREIGN KEY" not in str(exc):
+                    raise
+                if not page.has_more:
+                    raise ParentNotHere(
+                        "总行系统发来的数据不完整或格式有误，本页未写入，本机数据未受影响。",
+                        repr(exc)[:2000],
+                    ) from exc
+                # A row came before its parent (changed again later): apply this page
+                # together with the next one(s), which bring the parent.
+                held, after = items, page.next_cursor
+                continue
+            held = []
+            report.pulled += sum(1 for i in items if i.kind == "row")
             self.progress("pull", report.pulled, None)
             if not page.has_more:
                 return
@@ -393,6 +541,14 @@ class SyncEngine:
     def _apply_page(
         self, conn: Connection, items: Sequence[ChangeItem], report: SyncReport
     ) -> None:
+        cut = next((i for i, item in enumerate(items) if item.kind == "evict"), None)
+        if cut is not None and cut + 1 < len(items):
+            # An eviction applies in stream order: a customer reassigned away and back
+            # within one page comes back with the rows that follow its eviction (applied
+            # last, it would delete them, and they never come again).
+            self._apply_page(conn, items[: cut + 1], report)
+            self._apply_page(conn, items[cut + 1 :], report)
+            return
         conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
         pending = pending_fields(conn)
         latest: dict[tuple[str, str], Mapping[str, Any]] = {}
