@@ -45,6 +45,9 @@ def free_port() -> int:
 
 def cli(*args: str) -> list[str]:
     """The ``central-crm`` command line, run by this interpreter."""
+    wrapper = os.environ.get("BENCH_SERVE_WRAPPER")  # experiments only
+    if wrapper and args and args[0] == "serve":
+        return [sys.executable, wrapper, *args]
     return [sys.executable, "-m", "central_crm.cli", *args]
 
 

@@ -11,16 +11,17 @@ of the bench's own with ``--backend pg``); the client is this process. Best of
 * ours: ``SyncEngine.run(verify=False)`` on an empty cache, end to end — hello, every
   snapshot page over HTTP (gzip, as the workbench asks for it), applied with its
   bootstrap position in one local transaction, search index included, then the pull
-  that finds nothing more. The checksum proof (``SyncEngine.verify``) is timed
-  separately and must say the cache converged;
+  that finds nothing more — twice: with ``READ_AHEAD`` (the next page downloads while
+  one is applied, the default) and without. The checksum proof
+  (``SyncEngine.verify``) is timed separately and must say the cache converged;
 * raw limit: the same snapshot pages' JSON bodies, fetched once beforehand (not
   timed), then ``json.loads`` of every body and plain ``sqlite3`` ``executemany`` of its
   rows (INSERT of the wire values as they are) into the same migrated schema, with
   the cache's pragmas, one transaction per page as the protocol requires. For
   context, the same in ONE transaction;
-* interrupted: a bootstrap that fails while applying page ``--die-after + 1`` (an
-  exception in the apply), then resumed: the pages downloaded again and the pages
-  applied again are counted (target: at most one page redone).
+* interrupted, in both modes: a bootstrap that fails at the end of the apply of page
+  ``--die-after + 1`` (an exception after its rows were written, before the commit),
+  then resumed: the pages applied again and the pages downloaded again are counted.
 
 Targets (the issue): at least 50,000 rows/s end to end and within 5x of the raw limit;
 an interrupted bootstrap redoes at most one page. Prints a table and writes
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sqlite3
 import sys
@@ -66,6 +68,8 @@ from rm_workbench.sync.wire import API_PREFIX, PROTOCOL_VERSION, SnapshotPage
 
 TARGET_ROWS_PER_SECOND = 50_000
 TARGET_RATIO = 5.0
+# The engine with and without downloading the next page while applying one.
+MODES = {"read-ahead": True, "no read-ahead": False}
 Bodies = list[tuple[str, bytes]]
 
 
@@ -86,7 +90,9 @@ class CountingClient(SyncClient):
 
 
 class DyingEngine(SyncEngine):
-    """Raises in the apply of page ``die_after + 1`` (before it commits), once."""
+    """Raises at the end of the apply of page ``die_after + 1``, once: its rows are
+    written but not committed (the worst moment: the whole page's work is lost, and
+    a page read ahead is already downloaded)."""
 
     def __init__(self, *args: Any, die_after: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -94,11 +100,11 @@ class DyingEngine(SyncEngine):
         self.applied: list[tuple[str, int]] = []
 
     def _apply_rows(self, conn: Any, table: str, rows: Any) -> None:
+        super()._apply_rows(conn, table, rows)
         if self.die_after is not None and len(self.applied) == self.die_after:
             self.die_after = None
             raise OfflineError("断电", "bench: killed in the apply of a snapshot page")
         self.applied.append((table, len(rows)))
-        super()._apply_rows(conn, table, rows)
 
 
 def login(base_root: str, cache: Any, username: str, **kwargs: Any) -> CountingClient:
@@ -123,15 +129,15 @@ def remove_db(path: Path) -> None:
 
 
 def run_ours(
-    directory: Path, name: str, root: str, username: str, limit: int | None
+    directory: Path, name: str, root: str, username: str, limit: int, *, read_ahead: bool
 ) -> dict[str, Any]:
     path = directory / name
     cache = open_cache(path)
     client = login(root, cache, username)
     try:
         engine = SyncEngine(cache, client)
-        if limit:
-            engine.SNAPSHOT_LIMIT = limit
+        engine.SNAPSHOT_LIMIT = limit
+        engine.READ_AHEAD = read_ahead
         started = time.perf_counter()
         report = engine.run(verify=False)
         seconds = time.perf_counter() - started
@@ -247,7 +253,14 @@ def run_raw(path: Path, bodies: Bodies, *, per_page: bool) -> tuple[float, int]:
 
 
 def run_interrupted(
-    directory: Path, root: str, username: str, limit: int | None, die_after: int, total: int
+    directory: Path,
+    root: str,
+    username: str,
+    limit: int,
+    die_after: int,
+    total: int,
+    *,
+    read_ahead: bool,
 ) -> dict[str, Any]:
     """Kill a bootstrap in the apply of page ``die_after + 1``, resume it, count.
 
@@ -259,8 +272,8 @@ def run_interrupted(
     client = login(root, cache, username)
     try:
         engine = DyingEngine(cache, client, die_after=die_after)
-        if limit:
-            engine.SNAPSHOT_LIMIT = limit
+        engine.SNAPSHOT_LIMIT = limit
+        engine.READ_AHEAD = read_ahead
         try:
             engine.run(verify=False)
         except OfflineError:
@@ -333,13 +346,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"service pid {service.pid} on {service.root}")
                 bodies = fetch_bodies(service.root, username, limit)
                 body_rows = sum(len(json.loads(b)["rows"]) for _, b in bodies)
-                ours: list[dict[str, Any]] = []
+                ours: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
                 raw: list[float] = []
                 raw_one: list[float] = []
                 for run in range(args.repeat):
-                    ours.append(
-                        run_ours(directory, f"ours-{run}.db", service.root, username, limit)
-                    )
+                    for mode, read_ahead in MODES.items():
+                        ours[mode].append(
+                            run_ours(
+                                directory,
+                                f"ours-{mode}-{run}.db",
+                                service.root,
+                                username,
+                                limit,
+                                read_ahead=read_ahead,
+                            )
+                        )
                     path = fresh_cache_file(directory, f"raw-{run}.db")
                     seconds, rows = run_raw(path, bodies, per_page=True)
                     raw.append(seconds)
@@ -347,47 +368,76 @@ def main(argv: Sequence[str] | None = None) -> int:
                     path = fresh_cache_file(directory, f"raw1-{run}.db")
                     raw_one.append(run_raw(path, bodies, per_page=False)[0])
                     remove_db(path)
-                    if ours[-1]["rows"] != rows:
-                        raise SystemExit(f"ours: {ours[-1]['rows']} rows, the pages: {rows}")
+                    for mode in MODES:
+                        if ours[mode][-1]["rows"] != rows:
+                            raise SystemExit(f"{mode}: {ours[mode][-1]['rows']} rows, not {rows}")
                     print(
-                        f"  run {run + 1}: ours {ours[-1]['seconds']:.2f} s "
-                        f"({ours[-1]['pages']} pages, verify {ours[-1]['verify_seconds']:.2f} s), "
-                        f"raw per page {raw[-1]:.2f} s, raw one transaction {raw_one[-1]:.2f} s"
+                        f"  run {run + 1}: "
+                        + ", ".join(f"{mode} {ours[mode][-1]['seconds']:.2f} s" for mode in MODES)
+                        + f" ({ours['read-ahead'][-1]['pages']} pages, verify "
+                        f"{ours['read-ahead'][-1]['verify_seconds']:.2f} s), raw per page "
+                        f"{raw[-1]:.2f} s, raw one transaction {raw_one[-1]:.2f} s"
                     )
-                interrupted = run_interrupted(
-                    directory, service.root, username, limit, args.die_after, ours[0]["pages"]
-                )
+                interrupted = {
+                    mode: run_interrupted(
+                        directory,
+                        service.root,
+                        username,
+                        limit,
+                        args.die_after,
+                        ours[mode][0]["pages"],
+                        read_ahead=read_ahead,
+                    )
+                    for mode, read_ahead in MODES.items()
+                }
         finally:
             if schema is not None:
                 schema.drop()
 
-    best = min(ours, key=lambda r: r["seconds"])
-    rows = best["rows"]
+    best = {mode: min(runs, key=lambda r: r["seconds"]) for mode, runs in ours.items()}
+    rows = best["read-ahead"]["rows"]
+    pages = best["read-ahead"]["pages"]
     best_raw, best_raw_one = min(raw), min(raw_one)
-    ratio = best["seconds"] / best_raw
-    rate = rows / best["seconds"]
-    redone = interrupted["pages_redone"]
+    verdicts: dict[str, dict[str, Any]] = {}
     print()
-    print(f"{'':<40}{'rows':>10}{'seconds':>10}{'rows/s':>12}")
+    print(f"{'':<44}{'rows':>10}{'seconds':>10}{'rows/s':>12}{'x raw':>8}")
+    for mode in MODES:
+        seconds = best[mode]["seconds"]
+        label = f"SyncEngine.run, {mode}"
+        print(
+            f"{label:<44}{rows:>10,}{seconds:>10.2f}{rows / seconds:>12,.0f}"
+            f"{seconds / best_raw:>8.2f}"
+        )
     for label, seconds in (
-        ("SyncEngine.run (bootstrap, end to end)", best["seconds"]),
         ("raw: json.loads + executemany, per page", best_raw),
         ("raw, one transaction (context)", best_raw_one),
     ):
-        print(f"{label:<40}{rows:>10,}{seconds:>10.2f}{rows / seconds:>12,.0f}")
-    print(f"verify (checksums of every table): {best['verify_seconds']:.2f} s")
-    print(f"page size {limit}, {best['pages']} pages, {len(bodies)} bodies, {body_rows:,} rows")
+        print(f"{label:<44}{rows:>10,}{seconds:>10.2f}{rows / seconds:>12,.0f}")
     print(
-        f"rows/s {rate:,.0f} (target >= {TARGET_ROWS_PER_SECOND:,}: "
-        f"{'OK' if rate >= TARGET_ROWS_PER_SECOND else 'MISSED'}); "
-        f"ratio ours / raw {ratio:.2f} (target <= {TARGET_RATIO}: "
-        f"{'OK' if ratio <= TARGET_RATIO else 'MISSED'})"
+        f"page size {limit}, {pages} pages, {len(bodies)} bodies, {body_rows:,} rows; "
+        f"verify (checksums of every table) {best['read-ahead']['verify_seconds']:.2f} s"
     )
-    print(
-        f"interrupted after {interrupted['die_after_pages']} pages: resumed run downloaded "
-        f"{interrupted['pages_downloaded_again']} page(s) again and redid "
-        f"{redone} page(s) (target <= 1: {'OK' if redone <= 1 else 'MISSED'})"
-    )
+    for mode in MODES:
+        rate = rows / best[mode]["seconds"]
+        ratio = best[mode]["seconds"] / best_raw
+        killed = interrupted[mode]
+        verdicts[mode] = {
+            "rows_per_second": round(rate),
+            "ratio": round(ratio, 3),
+            "rate_ok": rate >= TARGET_ROWS_PER_SECOND,
+            "ratio_ok": ratio <= TARGET_RATIO,
+            "redone_ok": killed["pages_redone"] <= 1,
+            "downloaded_again_ok": killed["pages_downloaded_again"] <= 1,
+        }
+        print(
+            f"{mode}: {rate:,.0f} rows/s (>= {TARGET_ROWS_PER_SECOND:,}: "
+            f"{'OK' if verdicts[mode]['rate_ok'] else 'MISSED'}), {ratio:.2f}x raw "
+            f"(<= {TARGET_RATIO:g}: {'OK' if verdicts[mode]['ratio_ok'] else 'MISSED'}); "
+            f"killed after {killed['die_after_pages']} pages, the resumed bootstrap redid "
+            f"{killed['pages_redone']} page(s) and downloaded {killed['pages_downloaded_again']} "
+            f"page(s) again (<= 1: "
+            f"{'OK' if verdicts[mode]['downloaded_again_ok'] else 'MISSED'})"
+        )
 
     out.parent.mkdir(parents=True, exist_ok=True)
     figures = {
@@ -395,22 +445,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         "backend": args.backend,
         "rows": rows,
         "page_size": limit,
-        "pages": best["pages"],
+        "pages": pages,
         "repeat": args.repeat,
-        "ours_seconds": round(best["seconds"], 3),
-        "ours_rows_per_second": round(rate),
-        "verify_seconds": round(best["verify_seconds"], 3),
+        "ours_seconds": {mode: round(b["seconds"], 3) for mode, b in best.items()},
+        "ours_rows_per_second": {mode: v["rows_per_second"] for mode, v in verdicts.items()},
+        "ratio": {mode: v["ratio"] for mode, v in verdicts.items()},
+        "verify_seconds": round(best["read-ahead"]["verify_seconds"], 3),
         "raw_per_page_seconds": round(best_raw, 3),
         "raw_per_page_rows_per_second": round(rows / best_raw),
         "raw_one_transaction_seconds": round(best_raw_one, 3),
-        "ratio": round(ratio, 3),
+        "raw_one_transaction_rows_per_second": round(rows / best_raw_one),
         "target_rows_per_second": TARGET_ROWS_PER_SECOND,
         "target_ratio": TARGET_RATIO,
-        "target_met": rate >= TARGET_ROWS_PER_SECOND and ratio <= TARGET_RATIO and redone <= 1,
+        "verdicts": verdicts,
         "interrupted": interrupted,
         "runs": {"ours": ours, "raw_per_page": raw, "raw_one_transaction": raw_one},
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
+        "cpus": os.cpu_count(),
+        "load_average_at_end": os.getloadavg(),
         "measured_at": datetime.now().astimezone().isoformat(timespec="seconds"),
     }
     out.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -16,11 +16,14 @@ import logging
 from datetime import timedelta
 from typing import Annotated, Any
 
+from anyio.lowlevel import RunVar
+from anyio.to_thread import current_default_thread_limiter
 from argon2 import PasswordHasher
 from fastapi import Depends, FastAPI, Path, Query, Request, Response
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from central_crm import admin, auth, db, sync
 from central_crm.api_models import (
@@ -61,6 +64,31 @@ log = logging.getLogger("central_crm")
 
 DEFAULT_TOKEN_TTL = timedelta(hours=8)
 JSON = "application/json"
+# Threads running the (plain ``def``) endpoints, per process. A push holds the
+# counter's lock for its whole transaction; with anyio's default of 40 threads the
+# lock holder waits for the GIL behind dozens of request threads at each round trip
+# and pushes pile up behind it (bench/bench_service_load.py, 2 processes at 50
+# syncs/s: p95 over a second with 40 threads, under 100 ms with 8). More throughput
+# comes from more processes, not more threads.
+DEFAULT_THREADS = 8
+
+_THREADS_SET: RunVar[bool] = RunVar("central_crm_threads_set", default=False)
+
+
+class ThreadLimitMiddleware:
+    """Sets how many threads of the event loop run the endpoints (anyio's default
+    limiter, which FastAPI uses for plain ``def`` endpoints), once per event loop."""
+
+    def __init__(self, app: ASGIApp, threads: int) -> None:
+        self.app = app
+        self.threads = threads
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not _THREADS_SET.get():
+            current_default_thread_limiter().total_tokens = self.threads
+            _THREADS_SET.set(True)
+        await self.app(scope, receive, send)
+
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "Bad request (invalid JSON, bad gzip, …)"},
@@ -110,13 +138,15 @@ def create_app(
     engine: Engine | None = None,
     migrate: bool = True,
     gzip_level: int = 1,
+    threads: int = DEFAULT_THREADS,
 ) -> FastAPI:
     """The service over ``database_url`` (or an existing ``engine``).
 
     ``migrate`` upgrades the schema first (idempotent; ``serve`` relies on it).
     ``password_hasher`` defaults to argon2id with argon2-cffi's parameters; tests may
     pass cheaper ones. ``gzip_level`` (0-9, 0: off) trades CPU for bytes on large
-    answers.
+    answers. ``threads``: how many requests of this process run at once (see
+    DEFAULT_THREADS); the others wait in the event loop.
     """
     engine = engine if engine is not None else db.make_engine(database_url)
     if migrate:
@@ -138,6 +168,7 @@ def create_app(
         # Level 1 compresses JSON ~5x at a third of level 6's CPU: the service's CPU is
         # what limits a bootstrap, the bytes rarely are. 0 turns it off (loopback).
         app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=gzip_level)
+    app.add_middleware(ThreadLimitMiddleware, threads=threads)
 
     def json_response(body: bytes) -> Response:
         return Response(content=body, media_type=JSON)

@@ -58,7 +58,8 @@ def _serve(args: argparse.Namespace) -> int:
     from central_crm.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = create_app(args.db, gzip_level=args.gzip_level)
+    extra = {} if args.threads is None else {"threads": args.threads}
+    app = create_app(args.db, gzip_level=args.gzip_level, **extra)
     uvicorn.run(
         app,
         host=args.host,
@@ -82,6 +83,13 @@ def add_serve(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8700)
     parser.add_argument("--gzip-level", type=int, default=1, choices=range(10), metavar="0-9")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="requests this process runs at once (default: central_crm.app.DEFAULT_THREADS, "
+        "8); scale with more processes, not more threads",
+    )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
     parser.set_defaults(handler=_serve)
 

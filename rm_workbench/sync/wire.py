@@ -373,8 +373,8 @@ def row_digest(rows: Iterable[tuple[str, int | None]]) -> TableChecksum:
     per-row hashes, so client and server can compare without sorting."""
     count = 0
     total = 0
+    blake2b, from_bytes = hashlib.blake2b, int.from_bytes
     for row_id, version in rows:
         count += 1
-        h = hashlib.blake2b(f"{row_id}:{version}".encode(), digest_size=8).digest()
-        total = (total + int.from_bytes(h, "big")) % (1 << 64)
-    return TableChecksum(count=count, digest=f"{total:016x}")
+        total += from_bytes(blake2b(f"{row_id}:{version}".encode(), digest_size=8).digest())
+    return TableChecksum(count=count, digest=f"{total % (1 << 64):016x}")

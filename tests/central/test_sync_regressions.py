@@ -1,6 +1,7 @@
-"""Regressions found by the fault-injection rounds (tests/support/harness.py): the order
-in which a pull delivers rows must never leave a device stuck or short of rows,
-whatever the page size.
+"""Regressions found by the fault-injection rounds (tests/support/harness.py).
+
+The order in which a pull delivers rows must never leave a device stuck or short of
+rows, whatever the page size:
 
 * A reassignment gave the customer's groups their versions after its memberships, so a
   page cut between them brought a membership before its group (foreign key failure on
@@ -10,17 +11,28 @@ whatever the page size.
   without the customer must wait for the page that brings it.
 * A customer reassigned away and back again within one page was evicted after its
   returning rows were applied, so it vanished from the cache for good.
+* A bootstrap interrupted after the customers, resumed after a customer came to the
+  RM: the snapshot pages of its subtree named a customer the cache did not hold.
+
+And a conflict must not leave the device showing its own value:
+
+* An edit typed between two pulled pages is skipped by the later page that brings the
+  same row changed by someone else; its push then conflicts, the server keeps its value
+  and the row its version, so no pull ever corrected the device (checksums agreed).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from central_crm.schema import SYNCED
+from rm_workbench.errors import OfflineError
+from rm_workbench.sync.engine import SyncEngine
 from tests.central.conftest import Api, Book, Service, fetch
 from tests.central.test_sync_client import Device
 
@@ -91,4 +103,56 @@ def test_a_customer_reassigned_away_and_back_within_one_page_stays(
     assert report.converged is True, report.mismatched_tables
     assert alice.has("customer", a1)
     for table, row_id in book.rows["a1"].items():
+        assert alice.has(table, row_id), table
+
+
+def test_an_edit_typed_between_pulled_pages_that_conflicts_shows_theirs(
+    alice_device: Device, svc: Service, book: Book, admin: Api
+) -> None:
+    alice = alice_device
+    alice.engine.PULL_LIMIT = 1
+    alice.sync()
+    a1, a2 = book.customers["a1"], book.customers["a2"]
+    admin.update("customer", a2, email=("old@example.com", "a2@example.cn"))
+    admin.update("customer", a1, occupation=("教师", "律师"))
+    typed: list[str] = []
+
+    def progress(stage: str, done: int, total: int | None) -> None:
+        if stage == "pull" and not typed:  # after the first page, before a1's
+            typed.append("医生")
+            alice.edit("customer", a1, occupation="医生")
+
+    alice.engine.progress = progress
+    alice.sync()
+    assert alice.value("customer", a1, "occupation") == "医生"  # still queued: kept
+    report = alice.sync()
+    (conflict,) = report.conflicts
+    assert (conflict.theirs, conflict.yours) == ("律师", "医生")
+    assert [c.yours for c in alice.conflicts()] == ['"医生"']  # the RM still can choose
+    assert alice.value("customer", a1, "occupation") == "律师"
+    assert fetch(svc.engine, "customer", a1)["occupation"] == "律师"  # type: ignore[index]
+    assert report.converged is True
+
+
+def test_a_bootstrap_resumed_after_a_customer_came_to_the_rm_finishes(
+    alice_device: Device, book: Book, admin: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = alice_device
+    alice.engine.SNAPSHOT_LIMIT = 1
+    real = SyncEngine._apply_rows
+
+    def dies_at_accounts(self: SyncEngine, conn: Any, table: str, rows: Any) -> None:
+        if table == "account":
+            raise OfflineError("断网", "connection lost before the accounts")
+        real(self, conn, table, rows)
+
+    monkeypatch.setattr(SyncEngine, "_apply_rows", dies_at_accounts)
+    with pytest.raises(OfflineError):
+        alice.sync()  # customers are in; b1 is not alice's yet
+    monkeypatch.setattr(SyncEngine, "_apply_rows", real)
+    _assign(admin, book.customers["b1"], book.rms["a"])
+
+    report = alice.sync()  # b1's account comes in the next snapshot page: no parent yet
+    assert report.converged is True, report.mismatched_tables
+    for table, row_id in book.rows["b1"].items():
         assert alice.has(table, row_id), table
