@@ -66,6 +66,7 @@ from central_crm.schema import (
     eviction,
     sync_conflict,
 )
+from rm_workbench.models.labels import table_label
 from rm_workbench.models.types import JSONList, Money, Rate, UTCDateTime, parse_utc
 from rm_workbench.sync.wire import (
     APPEND_FIELDS,
@@ -114,25 +115,9 @@ INSERT_CORE_DEFAULTS: dict[str, dict[str, Any]] = {
     },
 }
 
-TABLE_LABELS = {
-    "branch": "网点",
-    "relationship_manager": "客户经理",
-    "customer": "客户",
-    "customer_group": "客户群",
-    "group_membership": "客户群成员",
-    "product": "产品",
-    "account": "账户",
-    "visit": "拜访记录",
-    "contact_log": "联系记录",
-    "need": "客户需求",
-    "opportunity": "商机",
-    "bundle_proposal": "套餐方案",
-    "audit_log": "审计日志",
-}
-
 
 def label(table: str) -> str:
-    return TABLE_LABELS.get(table, table)
+    return table_label(table)
 
 
 def dumps(value: Any) -> str:

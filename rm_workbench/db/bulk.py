@@ -45,6 +45,7 @@ from sqlalchemy.exc import IntegrityError
 
 from rm_workbench.errors import ValidationError
 from rm_workbench.models import Base
+from rm_workbench.models.labels import table_label
 from rm_workbench.models.types import UTCDateTime
 
 _Processor = Callable[[Any], Any]
@@ -442,24 +443,6 @@ def restore_indexes(conn: Connection) -> int:
     return len(statements)
 
 
-# How tables are named to an RM in error messages.
-TABLE_LABELS = {
-    "branch": "网点",
-    "relationship_manager": "客户经理",
-    "customer": "客户",
-    "customer_group": "客户群",
-    "group_membership": "客户群成员",
-    "product": "产品",
-    "account": "账户",
-    "visit": "拜访",
-    "contact_log": "联系记录",
-    "need": "客户需求",
-    "opportunity": "商机",
-    "bundle_proposal": "套餐方案",
-    "audit_log": "审计日志",
-}
-
-
 def load_book(
     conn: Connection, tables: Mapping[str, Sequence[Mapping[str, Any]]]
 ) -> dict[str, int]:
@@ -485,7 +468,7 @@ def load_book(
                 # and which rule; the caller's transaction rolls back, nothing is half
                 # written.
                 raise ValidationError(
-                    f"数据不完整，未写入：{TABLE_LABELS.get(name, name)}中有记录缺少必填字段、"
+                    f"数据不完整，未写入：{table_label(name)}中有记录缺少必填字段、"
                     "编号重复或引用了不存在的记录。",
                     f"{name}: {exc.orig}",
                 ) from exc
