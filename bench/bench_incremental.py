@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import sqlite3
@@ -366,6 +367,8 @@ def summarize(
         "final_cursor": report.cursor,
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
+        "cpus": os.cpu_count(),
+        "load_average_at_end": os.getloadavg(),
         "measured_at": datetime.now().astimezone().isoformat(timespec="seconds"),
     }
     out.parent.mkdir(parents=True, exist_ok=True)

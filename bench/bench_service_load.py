@@ -503,6 +503,8 @@ def report(
         "target": {"syncs_per_second": TARGET_RATE, "p95_ms": TARGET_P95_MS},
         "target_met": rate_ok and p95_ok,
         "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_average_at_end": os.getloadavg(),
         "measured_at": datetime.now().astimezone().isoformat(timespec="seconds"),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
