@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-import secrets
 import time
 import uuid
 from collections.abc import Iterator
@@ -58,6 +57,8 @@ class DeviceSeed:
     user_id: str
     device_id: str
     token: str
+    cursor: int = 0  # where the device is (0: at the head of a fresh load)
+    last_mutation_id: int = 0
     customers: list[str] = field(default_factory=list)
     # The device's view of the fields it edits (the base of its next update).
     emails: dict[str, str | None] = field(default_factory=dict)
@@ -70,6 +71,55 @@ class LoadedBook:
     rows: dict[str, int]
     server_seq: int
     seconds: float
+
+
+def device_token(seed: int, device_id: str) -> str:
+    """The bearer token of a simulated device: derived from the seed, so a loaded
+    schema can be measured again (``attach``); only its sha256 is stored."""
+    return hashlib.sha256(f"bench-token:{seed}:{device_id}".encode()).hexdigest()
+
+
+def attach(conninfo: str, schema: str, seed: int) -> LoadedBook:
+    """The devices of a schema ``load`` filled earlier (and earlier runs changed):
+    cursors and mutation numbers as the service recorded them, customers' e-mail and
+    notes as stored (the bases of the next edits)."""
+    import psycopg
+
+    started = time.perf_counter()
+    devices: dict[str, DeviceSeed] = {}
+    with psycopg.connect(conninfo, options=f"-csearch_path={schema}") as conn:
+        for device_id, user_id, rm_id, cursor, last in conn.execute(
+            "SELECT d.id, d.user_id, u.rm_id, d.cursor, d.last_mutation_id"
+            " FROM device d JOIN app_user u ON u.id = d.user_id ORDER BY d.id"
+        ):
+            seed_device = DeviceSeed(
+                rm_id=rm_id,
+                user_id=user_id,
+                device_id=device_id,
+                token=device_token(seed, device_id),
+                cursor=int(cursor),
+                last_mutation_id=int(last),
+            )
+            devices[rm_id] = seed_device
+        for cid, owner, email, notes in conn.execute(
+            "SELECT id, owner_rm_id, email, notes FROM customer WHERE deleted = false ORDER BY id"
+        ):
+            device = devices.get(owner)
+            if device is not None:
+                device.customers.append(cid)
+                device.emails[cid] = email
+                device.notes[cid] = notes
+        head = int(conn.execute("SELECT value FROM sync_counter WHERE id = 1").fetchone()[0])
+        counts = {
+            name: int(conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
+            for name in ("customer", "account", "contact_log", "app_user", "device")
+        }
+    return LoadedBook(
+        devices=list(devices.values()),
+        rows=counts,
+        server_seq=head,
+        seconds=time.perf_counter() - started,
+    )
 
 
 def _id(rng: random.Random) -> str:
@@ -206,7 +256,7 @@ def load(
                 rm_id=rm,
                 user_id=_id(rng),
                 device_id=f"bench-device-{r:05d}",
-                token=secrets.token_urlsafe(32),
+                token=device_token(seed, f"bench-device-{r:05d}"),
             )
             for r, rm in enumerate(rm_ids)
         ]

@@ -145,8 +145,8 @@ class ServiceProcess:
 class PgSchema:
     """A PostgreSQL schema created for one bench run and dropped at its end."""
 
-    def __init__(self, prefix: str) -> None:
-        self.name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    def __init__(self, prefix: str, *, name: str | None = None) -> None:
+        self.name = name or f"{prefix}_{uuid.uuid4().hex[:10]}"
         self.url = f"{PG_BASE_URL}?options=-csearch_path%3D{self.name}"
 
     def connect(self) -> Any:
@@ -154,9 +154,12 @@ class PgSchema:
 
         return psycopg.connect(PG_CONNINFO, autocommit=True)
 
-    def __enter__(self) -> PgSchema:
+    def create(self) -> None:
         with self.connect() as conn:
             conn.execute(f'CREATE SCHEMA "{self.name}"')
+
+    def __enter__(self) -> PgSchema:
+        self.create()
         return self
 
     def __exit__(

@@ -86,6 +86,7 @@ class SyncResult:
     pulled: int = 0
     requests: int = 0
     error: str | None = None
+    calls: list[tuple[str, float]] = field(default_factory=list)  # (kind, ms)
 
 
 @dataclass
@@ -184,6 +185,7 @@ class Generator:
         headers = {"Authorization": f"Bearer {device.seed.token}"}
         result = SyncResult(due=due, started=time.perf_counter(), ended=0.0, ok=False)
         try:
+            mark = time.perf_counter()
             answer = session.post(
                 f"{base}/sync/hello",
                 json={
@@ -197,6 +199,7 @@ class Generator:
             )
             result.requests += 1
             answer.raise_for_status()
+            mark = self.lap(result, "hello", mark)
             if answer.json()["must_bootstrap"]:
                 raise RuntimeError("the service asked for a re-bootstrap")
             mutations = self.mutations(device, rng)
@@ -209,6 +212,7 @@ class Generator:
                 )
                 result.requests += 1
                 answer.raise_for_status()
+                mark = self.lap(result, "push", mark)
                 for item in answer.json()["results"]:
                     self.count(item["status"])
                 result.pushed = len(mutations)
@@ -221,6 +225,7 @@ class Generator:
                 )
                 result.requests += 1
                 answer.raise_for_status()
+                mark = self.lap(result, "pull", mark)
                 page = answer.json()
                 result.pulled += len(page["items"])
                 device.cursor = page["next_cursor"]
@@ -231,6 +236,12 @@ class Generator:
             result.error = f"{type(exc).__name__}: {exc}"[:300]
         result.ended = time.perf_counter()
         return result
+
+    @staticmethod
+    def lap(result: SyncResult, kind: str, mark: float) -> float:
+        now = time.perf_counter()
+        result.calls.append((kind, (now - mark) * 1000))
+        return now
 
     def count(self, status: str) -> None:
         with self.stats.lock:
@@ -333,34 +344,56 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--processes", type=int, default=2, help="service processes")
     parser.add_argument("--concurrency", type=int, default=24, help="syncs in flight at most")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="serve --threads (default: the service's)"
+    )
     parser.add_argument("--push-share", type=float, default=0.5)
     parser.add_argument("--max-mutations", type=int, default=5)
     parser.add_argument("--health-rate", type=float, default=10.0)
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--out", type=Path, default=OUT_DIR / "service_load.json")
+    parser.add_argument(
+        "--keep-schema", action="store_true", help="keep the loaded schema (to measure again)"
+    )
+    parser.add_argument(
+        "--schema", default=None, help="measure a schema kept by --keep-schema (not dropped)"
+    )
     args = parser.parse_args(argv)
     reason = pg_unreachable()
     if reason:
         raise SystemExit(reason)
 
-    with PgSchema("bench_service_load") as schema:
-        print(f"schema {schema.name}")
-        engine = db.make_engine(schema.url)
-        db.migrate(engine)
-        book = _pgbook.load(
-            engine,
-            PG_CONNINFO,
-            schema.name,
-            rms=args.rms,
-            customers_per_rm=args.customers_per_rm,
-            accounts=args.accounts,
-            contacts=args.contacts,
-            seed=args.seed,
-        )
-        engine.dispose()
-        print(f"loaded {sum(book.rows.values()):,} rows in {book.seconds:.0f} s: {book.rows}")
-        devices = [SimDevice(seed=d, cursor=book.server_seq) for d in book.devices]
-        services = [ServiceProcess(schema.url) for _ in range(args.processes)]
+    schema = PgSchema("bench_service_load", name=args.schema)
+    if args.schema is None:
+        schema.create()
+    try:
+        print(f"schema {schema.name}{' (reused)' if args.schema else ''}")
+        if args.schema is None:
+            engine = db.make_engine(schema.url)
+            db.migrate(engine)
+            book = _pgbook.load(
+                engine,
+                PG_CONNINFO,
+                schema.name,
+                rms=args.rms,
+                customers_per_rm=args.customers_per_rm,
+                accounts=args.accounts,
+                contacts=args.contacts,
+                seed=args.seed,
+            )
+            engine.dispose()
+        else:
+            book = _pgbook.attach(PG_CONNINFO, schema.name, args.seed)
+        devices = [
+            SimDevice(
+                seed=d,
+                cursor=d.cursor or book.server_seq,
+                next_mutation=d.last_mutation_id + 1,
+            )
+            for d in book.devices
+        ]
+        extra = ["--threads", str(args.threads)] if args.threads else []
+        services = [ServiceProcess(schema.url, extra=extra) for _ in range(args.processes)]
         try:
             for service in services:
                 service.wait_ready()
@@ -387,6 +420,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             for service in services:
                 service.stop()
+    finally:
+        if args.schema is None and not args.keep_schema:
+            schema.drop()
+        else:
+            print(f'schema {schema.name} kept: drop it with DROP SCHEMA "{schema.name}" CASCADE')
     return report(
         args,
         book,
@@ -453,6 +491,16 @@ def report(
             f"{summary.get('p95_ms', 0):>9.1f}{summary.get('p99_ms', 0):>9.1f}"
             f"{summary.get('max_ms', 0):>9.1f}"
         )
+    per_call = {
+        kind: latency_summary([ms for r in ok for k, ms in r.calls if k == kind])
+        for kind in ("hello", "push", "pull")
+    }
+    for kind, summary in per_call.items():
+        print(
+            f"{'  ' + kind + ' request':<34}{summary.get('n', 0):>7}"
+            f"{summary.get('p50_ms', 0):>9.1f}{summary.get('p95_ms', 0):>9.1f}"
+            f"{summary.get('p99_ms', 0):>9.1f}{summary.get('max_ms', 0):>9.1f}"
+        )
     pushed = sum(r.pushed for r in ok)
     pulled = sum(r.pulled for r in ok)
     calls = sum(r.requests for r in ok)
@@ -478,6 +526,7 @@ def report(
         "loaded_rows": book.rows,
         "load_seconds": round(book.seconds, 1),
         "service_processes": args.processes,
+        "service_threads": args.threads,
         "concurrency": args.concurrency,
         "target_rate": args.rate,
         "duration_s": args.duration,
@@ -494,6 +543,7 @@ def report(
         "sync_latency_from_due": sync_s,
         "sync_latency_from_start": start_s,
         "start_lateness": latency_summary(lateness),
+        "request_latency": per_call,
         "health_under_load": health_s,
         "health_idle": idle_s,
         "ratio_p95_sync_to_health_under_load": round(

@@ -128,6 +128,10 @@ def admin_principal(principal: Annotated[Principal, Depends(current_principal)])
 
 Caller = Annotated[Principal, Depends(current_principal)]
 Admin = Annotated[Principal, Depends(admin_principal)]
+# The sync endpoints every device calls at every sync take the bearer credentials and
+# authenticate in their own thread: a ``def`` dependency would be one more hop through
+# the thread pool per request (bench/bench_service_load.py).
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
 def create_app(
@@ -206,7 +210,8 @@ def create_app(
         tags=["sync"],
         responses={**_ERRORS, 426: {"model": ErrorBody, "description": "Upgrade the workbench"}},
     )
-    def hello(body: HelloRequest, principal: Caller) -> Response:
+    def hello(body: HelloRequest, request: Request, credentials: Bearer) -> Response:
+        principal = current_principal(request, credentials)
         # Serialized here: FastAPI would validate the answer again (every sync, twice).
         return json_response(sync.hello(engine, principal, body).model_dump_json().encode())
 
@@ -217,29 +222,34 @@ def create_app(
         responses=_ERRORS,
     )
     def snapshot(
-        principal: Caller,
+        request: Request,
+        credentials: Bearer,
         table: Annotated[str, Query(max_length=64)],
         after_id: Annotated[str | None, Query(max_length=36)] = None,
         limit: Annotated[
             int, Query(ge=1, le=sync.SNAPSHOT_MAX_LIMIT)
         ] = sync.SNAPSHOT_DEFAULT_LIMIT,
     ) -> Response:
+        principal = current_principal(request, credentials)
         return json_response(sync.snapshot_body(engine, principal, table, after_id, limit))
 
     @app.post(
         f"{API_PREFIX}/sync/push", response_model=PushResponse, tags=["sync"], responses=_ERRORS
     )
-    def push(body: PushRequest, principal: Caller) -> Response:
+    def push(body: PushRequest, request: Request, credentials: Bearer) -> Response:
+        principal = current_principal(request, credentials)
         return json_response(sync.push(engine, principal, body).model_dump_json().encode())
 
     @app.get(
         f"{API_PREFIX}/sync/pull", response_model=PullResponse, tags=["sync"], responses=_ERRORS
     )
     def pull(
-        principal: Caller,
+        request: Request,
+        credentials: Bearer,
         cursor: Annotated[int, Query(ge=0, le=MAX_SEQ)],
         limit: Annotated[int, Query(ge=1, le=sync.PULL_MAX_LIMIT)] = sync.PULL_DEFAULT_LIMIT,
     ) -> Response:
+        principal = current_principal(request, credentials)
         return json_response(sync.pull_body(engine, principal, cursor, limit))
 
     @app.get(
