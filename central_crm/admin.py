@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +35,7 @@ from central_crm.schema import (
     OWNED_TABLES,
     SYNCED,
     app_user,
+    applied_mutation,
     assignment,
     device,
     eviction,
@@ -423,7 +424,12 @@ def _referenced(table: Table) -> list[Any]:
     return clauses
 
 
-def gc(conn: Connection, before_seq: int | None) -> GcResponse:
+ANSWER_RETENTION = timedelta(days=90)
+
+
+def gc(
+    conn: Connection, before_seq: int | None, *, keep_answers: timedelta = ANSWER_RETENTION
+) -> GcResponse:
     """Purge tombstones with ``version < before_seq`` and raise the horizon.
 
     The horizon is the highest sequence number whose tombstones may be gone
@@ -432,6 +438,11 @@ def gc(conn: Connection, before_seq: int | None) -> GcResponse:
     ``before_seq``, everything every device has already pulled is purged (the oldest
     cursor of the devices that have synced), so no device has to re-bootstrap. A
     tombstone another row still refers to is kept.
+
+    The answers stored for pushed mutations (``applied_mutation``) are kept for
+    ``keep_answers``: a device that replays an older push is still safe (its mutation
+    ids are not above the device's last applied id, so nothing is applied twice), it
+    only gets "already done" instead of the first answer.
     """
     db.lock_counter(conn)
     if before_seq is None:
@@ -449,6 +460,10 @@ def gc(conn: Connection, before_seq: int | None) -> GcResponse:
         purged[name] = int(result.rowcount or 0)
     result = conn.execute(eviction.delete().where(eviction.c.seq < before_seq))
     purged["eviction"] = int(result.rowcount or 0)
+    result = conn.execute(
+        applied_mutation.delete().where(applied_mutation.c.applied_at < utcnow() - keep_answers)
+    )
+    purged["applied_mutation"] = int(result.rowcount or 0)
     horizon = max(db.tombstone_horizon(conn), before_seq - 1)
     db.set_state(conn, db.HORIZON_KEY, str(horizon))
     return GcResponse(purged=purged, horizon=horizon)

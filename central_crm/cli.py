@@ -198,11 +198,15 @@ def add_assign(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _gc(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
     from central_crm import admin, db
 
     engine = _engine(args.db)
     with db.write_begin(engine) as conn:
-        result = admin.gc(conn, args.before_seq)
+        result = admin.gc(
+            conn, args.before_seq, keep_answers=timedelta(days=args.keep_answers_days)
+        )
     total = sum(result.purged.values())
     print(f"已清理 {total} 条删除记录；同步位置低于 {result.horizon} 的设备需要重新下载")
     return 0
@@ -217,6 +221,12 @@ def add_gc(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     _add_db(parser)
     parser.add_argument("--before-seq", type=int, default=None)
+    parser.add_argument(
+        "--keep-answers-days",
+        type=int,
+        default=90,
+        help="keep the stored answers to pushed edits this long (default: %(default)s)",
+    )
     parser.set_defaults(handler=_gc)
 
 

@@ -311,3 +311,34 @@ def test_demo_book_loads_with_one_login_per_rm(svc: Service) -> None:
     assert len(customers) == 300 and total > 10_000
     assert json.dumps(customers[0], ensure_ascii=False)  # plain JSON values
     assert seed_book.customers  # the seeded book was replaced
+
+
+def test_gc_forgets_old_push_answers_and_a_late_replay_still_changes_nothing(
+    svc: Service, book: Book, alice: Api
+) -> None:
+    from datetime import timedelta
+
+    from central_crm import admin as admin_module
+    from central_crm import db
+    from central_crm.schema import applied_mutation
+
+    mutation = alice.mutation(
+        "customer", book.customers["a1"], "update", {"email": {"base": None, "new": "x@a.cn"}}
+    )
+    mutation["fields"]["email"]["base"] = fetch(svc.engine, "customer", book.customers["a1"])[  # type: ignore[index]
+        "email"
+    ]
+    (first,) = alice.push(mutation)
+    assert first["status"] == "applied"
+    with db.write_begin(svc.engine) as conn:
+        kept = admin_module.gc(conn, 0, keep_answers=timedelta(days=1))
+    assert kept.purged["applied_mutation"] == 0
+    with db.write_begin(svc.engine) as conn:
+        gone = admin_module.gc(conn, 0, keep_answers=timedelta(0))
+    assert gone.purged["applied_mutation"] >= 1
+    with svc.engine.connect() as conn:
+        assert conn.execute(applied_mutation.select()).first() is None
+    alice.update("customer", book.customers["a1"], email=("x@a.cn", "y@a.cn"))
+    (replayed,) = alice.push(mutation)  # its answer is gone: still not applied again
+    assert replayed["status"] == "duplicate"
+    assert fetch(svc.engine, "customer", book.customers["a1"])["email"] == "y@a.cn"  # type: ignore[index]

@@ -23,6 +23,7 @@ And a conflict must not leave the device showing its own value:
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -156,3 +157,61 @@ def test_a_bootstrap_resumed_after_a_customer_came_to_the_rm_finishes(
     assert report.converged is True, report.mismatched_tables
     for table, row_id in book.rows["b1"].items():
         assert alice.has(table, row_id), table
+
+
+# --- scope brought by a new row ------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["admin", "alice"])
+def test_a_new_membership_brings_its_group_to_the_rm(
+    alice_device: Device, svc: Service, book: Book, admin: Api, alice: Api, who: str
+) -> None:
+    """group_b had only bob's customer; a membership of alice's a1 makes it alice's to
+    see, although the group itself did not change."""
+    device = alice_device
+    device.sync()
+    assert not device.has("customer_group", book.group_b)
+    membership = {
+        "id": str(uuid.uuid4()),
+        "group_id": book.group_b,
+        "customer_id": book.customers["a1"],
+        "role": "member",
+        "valid_from": "2026-11-01",
+    }
+    result = (admin if who == "admin" else alice).insert("group_membership", membership)
+    assert result["status"] == "applied", result
+
+    report = device.sync()
+    assert report.converged is True, report.mismatched_tables
+    assert device.has("customer_group", book.group_b)
+    assert device.has("group_membership", membership["id"])
+    group = fetch(svc.engine, "customer_group", book.group_b)
+    row = fetch(svc.engine, "group_membership", membership["id"])
+    assert group is not None and row is not None
+    assert group["version"] < row["version"], "the group comes first in the stream"
+
+
+def test_a_need_an_open_opportunity_points_at_is_not_deleted(
+    svc: Service, book: Book, alice: Api
+) -> None:
+    need_id = book.rows["a1"]["need"]
+    opportunity = {
+        "id": str(uuid.uuid4()),
+        "opportunity_no": f"O{uuid.uuid4().hex[:10]}",
+        "customer_id": book.customers["a1"],
+        "need_id": need_id,
+        "started_on": "2026-11-01",
+        "probability": 30,
+        "sales_stage": "lead",
+        "summary": "子女教育金规划",
+    }
+    assert alice.insert("opportunity", opportunity)["status"] == "applied"
+
+    result = alice.delete("need", need_id)
+    assert result["status"] == "rejected"
+    assert opportunity["opportunity_no"] in result["message"]
+    assert fetch(svc.engine, "need", need_id)["deleted"] is False  # type: ignore[index]
+
+    assert alice.delete("opportunity", opportunity["id"])["status"] == "applied"
+    assert alice.delete("need", need_id)["status"] == "applied"
+    assert fetch(svc.engine, "need", need_id)["deleted"] is True  # type: ignore[index]
