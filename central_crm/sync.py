@@ -746,6 +746,8 @@ class Pusher:
             if values.get("rm_id") not in (None, self.principal.rm_id):
                 rejected.append("rm_id")
             values["rm_id"] = self.principal.rm_id
+        if name == "group_membership" and access.owner_rm_id is not None:
+            self._bring_group_into_scope(values.get("group_id"), access.owner_rm_id)
         seq = db.next_seq(self.conn)
         values.update(
             id=mutation.row_id,
@@ -815,6 +817,8 @@ class Pusher:
                 message=_rejected_message(name, rejected),
             )
         version = current["version"]
+        if name == "group_membership" and "group_id" in changes and access.owner_rm_id:
+            self._bring_group_into_scope(changes["group_id"], access.owner_rm_id)
         if changes:
             version = db.next_seq(self.conn)
             self.conn.execute(
@@ -879,11 +883,48 @@ class Pusher:
         )
         return info
 
+    def _bring_group_into_scope(self, group_id: Any, rm_id: str) -> None:
+        """A membership can make a group visible to an RM who never saw it: the group
+        gets a fresh version, taken before the membership's, so the RM's next pull
+        brings the group, and brings it first (a pull delivers in version order)."""
+        if not isinstance(group_id, str):
+            return
+        members = SYNCED["group_membership"]
+        already = self.conn.execute(
+            select(members.c.id)
+            .where(
+                members.c.group_id == group_id,
+                members.c.owner_rm_id == rm_id,
+                members.c.deleted == false(),
+            )
+            .limit(1)
+        ).first()
+        if already is None:
+            groups = SYNCED["customer_group"]
+            self.conn.execute(
+                groups.update()
+                .where(groups.c.id == group_id)
+                .values(version=db.next_seq(self.conn), updated_at=self.now)
+            )
+
     def _delete(self, name: str, table: Table, current: RowMapping | None) -> _Outcome:
         assert current is not None  # a missing row was answered before the scope check
         if current["deleted"]:
             return _Outcome(version=current["version"])
         row_id = current["id"]
+        if name == "need":
+            # An opportunity would point at a need nobody can see any more.
+            opportunities = SYNCED["opportunity"]
+            linked = self.conn.execute(
+                select(opportunities.c.opportunity_no, opportunities.c.summary)
+                .where(opportunities.c.need_id == row_id, opportunities.c.deleted == false())
+                .limit(1)
+            ).first()
+            if linked is not None:
+                raise Refused(
+                    f"该需求已关联商机 {linked.opportunity_no}（{linked.summary}），删除未执行；"
+                    "请先解除商机与该需求的关联或关闭该需求。"
+                )
         version = tombstone(self.conn, name, [row_id], self.now)
         if name == "customer":
             for child in CUSTOMER_CHILD_TABLES:
