@@ -11,10 +11,12 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 
-LOCALE = "zh_CN"
+# Parsed once: babel parses a locale string again on every call (about 0.5 ms).
+LOCALE = Locale.parse("zh_CN")
 
 _WAN = Decimal(10_000)
 _YI = Decimal(100_000_000)

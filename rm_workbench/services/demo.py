@@ -1,13 +1,20 @@
-"""The demo book in a local cache: one RM's share of the generated central CRM data.
+"""The demo: an embedded central CRM on loopback, and the demo book.
 
-Until the sync service exists this fills the demo profile's cache directly, keeping the
-sync's scope rule: the RM sees only customers assigned to them and their children.
+``python main.py --demo`` starts :func:`start_demo_central` (a central CRM over a
+SQLite file in the demo profile's folder, filled with the generated demo book on
+first use) and then logs in and syncs like any RM would. :func:`load_demo_book`
+fills a cache directly with one RM's share (tests, screenshots and benchmarks that
+do not need the sync), keeping the sync's scope rule: the RM sees only customers
+assigned to them and their children.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
@@ -18,7 +25,14 @@ from rm_workbench.db.search import index_customers
 from rm_workbench.models import Customer
 from rm_workbench.sync.wire import CUSTOMER_CHILD_TABLES
 
+if TYPE_CHECKING:
+    from central_crm.server import RunningServer
+
+log = logging.getLogger(__name__)
+
 Rows = Mapping[str, Sequence[Mapping[str, Any]]]
+
+DEMO_PASSWORD = "demo-password"
 
 
 def rm_share(tables: Rows, rm_id: str) -> dict[str, list[Mapping[str, Any]]]:
@@ -50,3 +64,60 @@ def load_demo_book(cache: Cache, *, rm_index: int = 0) -> dict[str, int]:
 def cache_is_empty(cache: Cache) -> bool:
     with cache.session() as session:
         return not session.scalar(select(func.count()).select_from(Customer))
+
+
+@dataclass
+class DemoCentral:
+    """The embedded central CRM of the demo, and the RM login the demo uses."""
+
+    server: RunningServer
+    username: str
+    password: str
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def start_demo_central(folder: Path, *, size: str = "default") -> DemoCentral:
+    """Start the demo central CRM on a free loopback port (first use: load the book).
+
+    The RM is the demo book's first relationship manager (user name = employee
+    number, password :data:`DEMO_PASSWORD`).
+    """
+    from argon2 import PasswordHasher
+
+    from central_crm import admin, db
+    from central_crm.api_models import DemoBookRequest
+    from central_crm.app import create_app
+    from central_crm.schema import SYNCED, app_user
+    from central_crm.server import run_in_thread
+
+    folder.mkdir(parents=True, exist_ok=True)
+    engine = db.make_engine(f"sqlite:///{folder / 'demo-central.sqlite'}")
+    app = create_app(engine=engine)  # migrates
+    with engine.connect() as conn:
+        empty = conn.execute(select(SYNCED["customer"].c.id).limit(1)).first() is None
+    if empty:
+        hasher = PasswordHasher()
+        loaded = admin.load_demo_book(
+            engine,
+            hasher,
+            DemoBookRequest(size=size, password=DEMO_PASSWORD),  # type: ignore[arg-type]
+        )
+        log.info("demo central CRM loaded: %s", loaded.tables)
+    with engine.connect() as conn:
+        managers = SYNCED["relationship_manager"]
+        username = conn.execute(
+            select(app_user.c.username)
+            .join(managers, managers.c.id == app_user.c.rm_id)
+            .where(app_user.c.role == "rm")
+            .order_by(managers.c.employee_no)
+            .limit(1)
+        ).scalar_one()
+    server = run_in_thread(app)
+    log.info("demo central CRM at %s (RM %s)", server.base_url, username)
+    return DemoCentral(server=server, username=str(username), password=DEMO_PASSWORD)

@@ -75,6 +75,10 @@ class SyncService:
             self.warning = exc.user_message
             return None
 
+    def token_for(self, server_url: str) -> str | None:
+        """The stored login token for ``server_url`` (None: the RM must log in)."""
+        return self._token(server_url)
+
     def login(self, server_url: str, username: str, password: str) -> UserInfo:
         """Log in, keep the token in the keyring, remember server and user name."""
         client = self._client(server_url, token=None)

@@ -6,15 +6,79 @@ The UI holds a :class:`Workbench` and calls its services; it never sees a sessio
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
 
 from rm_workbench.config import bank_config
 from rm_workbench.db.cache import open_profile_cache
 from rm_workbench.db.engine import Cache
+from rm_workbench.models import Customer, RelationshipManager, SyncState
 from rm_workbench.paths import cache_path
+from rm_workbench.services.activities import ActivityService
+from rm_workbench.services.conflicts import ConflictService
+from rm_workbench.services.customer360 import Customer360Service
 from rm_workbench.services.customers import CustomerService
+from rm_workbench.services.sync import USERNAME, SyncService
+from rm_workbench.services.today import TodayService
+from rm_workbench.services.visits import VisitService
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SignedInRm:
+    """Whose workbench this is: the RM (None: not known) and the login name."""
+
+    rm_id: str | None
+    user_name: str | None
+    name: str | None
+    # How it was found: "login", "book" (the cache holds one RM's book) or "unknown".
+    source: str
+
+
+def signed_in_rm(cache: Cache) -> SignedInRm:
+    """The signed-in RM, by this rule:
+
+    1. the login last used to sync (``sync_state.username``) is an RM's employee
+       number: that RM;
+    2. otherwise, when every customer in the cache has the same RM (the demo profile,
+       or a profile synced by an admin login): that RM;
+    3. otherwise unknown: the services then see every customer in the cache (which the
+       sync's scope limits to the signed-in RM's book anyway) and a new visit or
+       contact takes its customer's RM.
+    """
+    with cache.engine.connect() as conn:
+        login = conn.execute(select(SyncState.value).where(SyncState.key == USERNAME)).scalar()
+        if login:
+            rm = conn.execute(
+                select(RelationshipManager.id, RelationshipManager.name).where(
+                    RelationshipManager.employee_no == login,
+                    RelationshipManager.deleted.is_(False),
+                )
+            ).first()
+            if rm is not None:
+                return SignedInRm(rm.id, login, rm.name, "login")
+        owners = conn.execute(
+            select(Customer.rm_id, func.count())
+            .where(Customer.deleted.is_(False))
+            .group_by(Customer.rm_id)
+            .limit(2)
+        ).all()
+        if len(owners) == 1 and owners[0].rm_id is not None:
+            rm_id = owners[0].rm_id
+            rm = conn.execute(
+                select(RelationshipManager.name, RelationshipManager.employee_no).where(
+                    RelationshipManager.id == rm_id
+                )
+            ).first()
+            return SignedInRm(
+                rm_id,
+                login or (None if rm is None else rm.employee_no),
+                None if rm is None else rm.name,
+                "book",
+            )
+        return SignedInRm(None, login, None, "unknown")
 
 
 @dataclass
@@ -25,13 +89,41 @@ class Workbench:
     bank_name: str
     # Shown in the status bar while it holds (e.g. "no keyring, cache not encrypted").
     warning: str | None = None
+    # The signed-in RM and the services of the RM's day, built from the cache.
+    rm: SignedInRm = field(init=False)
+    today: TodayService = field(init=False)
+    visits: VisitService = field(init=False)
+    activities: ActivityService = field(init=False)
+    customer360: Customer360Service = field(init=False)
+    sync: SyncService = field(init=False)
+    conflicts: ConflictService = field(init=False)
+    ca_bundle: str | None = None
+
+    def __post_init__(self) -> None:
+        self.sync = SyncService(self.cache, self.profile, ca_bundle=self.ca_bundle)
+        self.conflicts = ConflictService(self.cache, self.sync)
+        self.reload_rm()
+
+    def reload_rm(self) -> None:
+        """Find the signed-in RM again (after a login or the first sync) and rebuild
+        the services that depend on it."""
+        self.rm = signed_in_rm(self.cache)
+        rm_id = self.rm.rm_id
+        self.today = TodayService(self.cache, rm_id=rm_id)
+        self.visits = VisitService(self.cache, rm_id=rm_id)
+        self.activities = ActivityService(self.cache, rm_id=rm_id, user_name=self.rm.user_name)
+        self.customer360 = Customer360Service(self.cache, rm_id=rm_id)
 
     def close(self) -> None:
         self.cache.dispose()
 
 
-def open_workbench(profile: str, *, demo: bool = False, encrypt: bool = True) -> Workbench:
-    """Open (and migrate) the profile's cache; for the demo, fill it on first use."""
+def open_workbench(
+    profile: str, *, demo: bool = False, encrypt: bool = True, ca_bundle: str | None = None
+) -> Workbench:
+    """Open (and migrate) the profile's cache. ``demo`` fills an empty cache directly
+    with the demo RM's share (screenshots, benchmarks); the ``--demo`` launch instead
+    syncs from the embedded central CRM (rm_workbench.ui.app)."""
     opened = open_profile_cache(cache_path(profile), profile, encrypt=encrypt)
     cache = opened.cache
     if demo:
@@ -48,4 +140,5 @@ def open_workbench(profile: str, *, demo: bool = False, encrypt: bool = True) ->
         customers=customers,
         bank_name=bank_config().bank.name,
         warning=opened.warning,
+        ca_bundle=ca_bundle,
     )

@@ -1,0 +1,30 @@
+"""Is the central CRM reachable right now? One short, unauthenticated request.
+
+The status bar shows online/offline from this probe and from the outcome of each
+sync; nothing on screen waits for it (it runs in the background).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import requests
+
+log = logging.getLogger(__name__)
+
+PROBE_TIMEOUT = (2.0, 3.0)  # connect, read (seconds)
+
+
+def probe(base_url: str, *, ca_bundle: str | None = None) -> bool:
+    """True when ``{base_url}/health`` answers 200 within a few seconds."""
+    try:
+        answer = requests.get(
+            f"{base_url.rstrip('/')}/health",
+            timeout=PROBE_TIMEOUT,
+            verify=ca_bundle if ca_bundle else True,
+            headers={"User-Agent": "rm-workbench"},
+        )
+    except requests.RequestException as exc:
+        log.debug("probe of %s failed: %s", base_url, exc)
+        return False
+    return answer.status_code == 200

@@ -1,0 +1,136 @@
+"""Conflicts waiting for the RM: base, theirs and yours per field; keep mine or take
+theirs. Settling one needs the central CRM; offline, it says so and waits."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rm_workbench.errors import WorkbenchError
+from rm_workbench.services.changes import Change
+from rm_workbench.services.conflicts import ConflictService, ConflictView
+from rm_workbench.ui.background import run_in_background
+from rm_workbench.ui.events import changed
+
+
+class ConflictDialog(QDialog):
+    def __init__(self, service: ConflictService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.conflicts: list[ConflictView] = []
+        self.setWindowTitle(self.tr("Sync conflicts"))
+        self.resize(760, 420)
+        self.list = QListWidget()
+        self.list.setObjectName("conflict_list")
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.currentRowChanged.connect(self._show)
+        self.what = QLabel()
+        self.what.setWordWrap(True)
+        self.base = QLabel()
+        self.base.setObjectName("conflict_base")
+        self.theirs = QLabel()
+        self.theirs.setObjectName("conflict_theirs")
+        self.yours = QLabel()
+        self.yours.setObjectName("conflict_yours")
+        for label in (self.base, self.theirs, self.yours):
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form = QFormLayout()
+        form.addRow(self.tr("Before both edits"), self.base)
+        form.addRow(self.tr("Theirs (now in the central CRM)"), self.theirs)
+        form.addRow(self.tr("Yours"), self.yours)
+        self.mine_button = QPushButton(self.tr("Keep mine"))
+        self.mine_button.setObjectName("keep_mine")
+        self.theirs_button = QPushButton(self.tr("Take theirs"))
+        self.theirs_button.setObjectName("take_theirs")
+        self.mine_button.clicked.connect(lambda: self.resolve("mine"))
+        self.theirs_button.clicked.connect(lambda: self.resolve("theirs"))
+        self.message = QLabel()
+        self.message.setObjectName("conflict_message")
+        self.message.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.message, 1)
+        buttons.addWidget(self.theirs_button)
+        buttons.addWidget(self.mine_button)
+        detail = QVBoxLayout()
+        detail.addWidget(self.what)
+        detail.addLayout(form)
+        detail.addStretch(1)
+        detail.addLayout(buttons)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.list, 2)
+        layout.addLayout(detail, 3)
+        self.reload()
+
+    def reload(self) -> None:
+        self.conflicts = self.service.list()
+        self.list.clear()
+        for conflict in self.conflicts:
+            item = QListWidgetItem(
+                f"{conflict.customer_name or conflict.table_label} · {conflict.field_label}"
+            )
+            self.list.addItem(item)
+        if self.conflicts:
+            self.list.setCurrentRow(0)
+        else:
+            self._show(-1)
+
+    def _show(self, row: int) -> None:
+        has = 0 <= row < len(self.conflicts)
+        self.mine_button.setEnabled(has)
+        self.theirs_button.setEnabled(has)
+        if not has:
+            self.what.setText(self.tr("No conflicts are waiting."))
+            for label in (self.base, self.theirs, self.yours):
+                label.clear()
+            return
+        conflict = self.conflicts[row]
+        self.what.setText(
+            self.tr("{customer}: {table}, field “{field}” was changed by someone else too.").format(
+                customer=conflict.customer_name or "—",
+                table=conflict.table_label,
+                field=conflict.field_label,
+            )
+        )
+        self.base.setText(conflict.base)
+        self.theirs.setText(conflict.theirs)
+        self.yours.setText(conflict.yours)
+
+    def current(self) -> ConflictView | None:
+        row = self.list.currentRow()
+        return self.conflicts[row] if 0 <= row < len(self.conflicts) else None
+
+    def resolve(self, choice: str) -> None:
+        conflict = self.current()
+        if conflict is None:
+            return
+        self.mine_button.setEnabled(False)
+        self.theirs_button.setEnabled(False)
+        self.message.setText(self.tr("Sending your choice…"))
+        run_in_background(
+            lambda: self.service.resolve(conflict.conflict_id, choice),  # type: ignore[arg-type]
+            self._resolved,
+            self._failed,
+            write=True,
+        )
+
+    def _resolved(self, change: Change) -> None:
+        self.message.setText(self.tr("Done. The value you chose comes with the next sync."))
+        changed(change)
+        self.reload()
+
+    def _failed(self, exc: BaseException) -> None:
+        text = exc.user_message if isinstance(exc, WorkbenchError) else str(exc)
+        self.message.setText(self.tr("Not settled: {reason}").format(reason=text))
+        self._show(self.list.currentRow())

@@ -1,0 +1,111 @@
+"""First run and expired logins: the central CRM's address, user name and password.
+
+The login call runs in the background; the token goes to the OS keyring (through
+SyncService), never to a settings file.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rm_workbench.errors import WorkbenchError
+from rm_workbench.services.sync import SyncService
+from rm_workbench.sync.wire import UserInfo
+from rm_workbench.ui.background import run_in_background
+
+
+class LoginDialog(QDialog):
+    def __init__(
+        self,
+        service: SyncService,
+        parent: QWidget | None = None,
+        *,
+        reason: str = "",
+        server_url: str = "",
+        username: str = "",
+    ) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.user: UserInfo | None = None
+        self.setWindowTitle(self.tr("Log in to the central CRM"))
+        self.reason_label = QLabel(reason)
+        self.reason_label.setWordWrap(True)
+        self.reason_label.setVisible(bool(reason))
+        self.server_edit = QLineEdit(server_url)
+        self.server_edit.setObjectName("server_edit")
+        self.server_edit.setPlaceholderText("https://crm.example-bank.cn/api/v1")
+        self.user_edit = QLineEdit(username)
+        self.user_edit.setObjectName("user_edit")
+        self.password_edit = QLineEdit()
+        self.password_edit.setObjectName("password_edit")
+        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.error_label = QLabel()
+        self.error_label.setObjectName("login_error")
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #b91c1c;")
+        self.error_label.hide()
+        form = QFormLayout()
+        form.addRow(self.tr("Central CRM address"), self.server_edit)
+        form.addRow(self.tr("User name"), self.user_edit)
+        form.addRow(self.tr("Password"), self.password_edit)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setText(self.tr("Log in"))
+        ok.setObjectName("login_button")
+        self.buttons.accepted.connect(self.log_in)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.reason_label)
+        layout.addLayout(form)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.buttons)
+        (self.password_edit if server_url and username else self.server_edit).setFocus()
+
+    def _problem(self) -> str | None:
+        if not self.server_edit.text().strip().lower().startswith(("http://", "https://")):
+            return self.tr("Enter the central CRM address, starting with https://")
+        if not self.user_edit.text().strip():
+            return self.tr("Enter your user name")
+        if not self.password_edit.text():
+            return self.tr("Enter your password")
+        return None
+
+    def show_error(self, text: str) -> None:
+        self.error_label.setText(text)
+        self.error_label.show()
+
+    def log_in(self) -> None:
+        problem = self._problem()
+        if problem:
+            self.show_error(problem)
+            return
+        server = self.server_edit.text().strip()
+        user = self.user_edit.text().strip()
+        password = self.password_edit.text()
+        self.buttons.setEnabled(False)
+        self.error_label.hide()
+        run_in_background(
+            lambda: self.service.login(server, user, password), self._logged_in, self._failed
+        )
+
+    def _logged_in(self, user: UserInfo) -> None:
+        self.user = user
+        self.password_edit.clear()
+        self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.buttons.setEnabled(True)
+        if isinstance(exc, WorkbenchError):
+            self.show_error(exc.user_message)
+        else:
+            self.show_error(self.tr("Login failed: {error}").format(error=exc))
