@@ -64,29 +64,29 @@ class ConflictService:
         self.sync = sync
 
     def list(self) -> list[ConflictView]:
-        with self.cache.engine.connect() as conn:
-            rows = conn.execute(
+        with self.cache.session() as session:
+            rows = session.execute(
                 select(LocalConflict, Customer.name)
                 .outerjoin(Customer, Customer.id == LocalConflict.customer_id)
                 .order_by(LocalConflict.received_at, LocalConflict.conflict_id)
             ).all()
-        return [
-            ConflictView(
-                conflict_id=c.conflict_id,
-                table=c.table_name,
-                table_label=table_label(c.table_name),
-                row_id=c.row_id,
-                customer_id=c.customer_id,
-                customer_name=name or "",
-                field=c.field,
-                field_label=field_label(c.field),
-                base=_shown(c.base),
-                theirs=_shown(c.theirs),
-                yours=_shown(c.yours),
-                received_at=c.received_at,
-            )
-            for c, name in rows
-        ]
+            return [
+                ConflictView(
+                    conflict_id=c.conflict_id,
+                    table=c.table_name,
+                    table_label=table_label(c.table_name),
+                    row_id=c.row_id,
+                    customer_id=c.customer_id,
+                    customer_name=name or "",
+                    field=c.field,
+                    field_label=field_label(c.field),
+                    base=_shown(c.base),
+                    theirs=_shown(c.theirs),
+                    yours=_shown(c.yours),
+                    received_at=c.received_at,
+                )
+                for c, name in rows
+            ]
 
     def count(self) -> int:
         return len(self.list())

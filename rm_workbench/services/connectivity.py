@@ -10,21 +10,24 @@ import logging
 
 import requests
 
+from rm_workbench.sync.wire import API_PREFIX
+
 log = logging.getLogger(__name__)
 
 PROBE_TIMEOUT = (2.0, 3.0)  # connect, read (seconds)
 
 
-def probe(base_url: str, *, ca_bundle: str | None = None) -> bool:
-    """True when ``{base_url}/health`` answers 200 within a few seconds."""
+def probe(server_url: str, *, ca_bundle: str | None = None) -> bool:
+    """True when the central CRM at ``server_url`` (as configured: scheme, host and
+    port) answers its health check with 200 within a few seconds."""
     try:
         answer = requests.get(
-            f"{base_url.rstrip('/')}/health",
+            f"{server_url.rstrip('/')}{API_PREFIX}/health",
             timeout=PROBE_TIMEOUT,
             verify=ca_bundle if ca_bundle else True,
             headers={"User-Agent": "rm-workbench"},
         )
     except requests.RequestException as exc:
-        log.debug("probe of %s failed: %s", base_url, exc)
+        log.debug("probe of %s failed: %s", server_url, exc)
         return False
     return answer.status_code == 200

@@ -75,8 +75,9 @@ class DemoCentral:
     password: str
 
     @property
-    def base_url(self) -> str:
-        return self.server.base_url
+    def server_url(self) -> str:
+        """What the workbench is configured with (the API prefix is its own)."""
+        return self.server.root
 
     def stop(self) -> None:
         self.server.stop()

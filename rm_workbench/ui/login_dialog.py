@@ -41,7 +41,7 @@ class LoginDialog(QDialog):
         self.reason_label.setVisible(bool(reason))
         self.server_edit = QLineEdit(server_url)
         self.server_edit.setObjectName("server_edit")
-        self.server_edit.setPlaceholderText("https://crm.example-bank.cn/api/v1")
+        self.server_edit.setPlaceholderText("https://crm.example-bank.cn")
         self.user_edit = QLineEdit(username)
         self.user_edit.setObjectName("user_edit")
         self.password_edit = QLineEdit()
