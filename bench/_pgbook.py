@@ -143,10 +143,6 @@ def _columns(names: str) -> list[str]:
     return names.split()
 
 
-def _columns(names: str) -> list[str]:
-    return names.split()
-
-
 class _Counter:
     def __init__(self) -> None:
         self.value = 0

@@ -4,28 +4,32 @@
 
 The service runs in a separate process (``central-crm serve`` on loopback, over a
 SQLite file filled by ``central-crm load-demo --size 5k``, or over a PostgreSQL schema
-of the bench's own with ``--backend pg``); the client is this process. Best of
-``--repeat`` runs each, alternating, every run into a fresh cache file migrated by
-``open_cache``:
+of the bench's own with ``--backend pg``); the client is this process. ``--repeat``
+runs each, alternating, every run into a fresh cache file migrated by ``open_cache``:
 
 * ours: ``SyncEngine.run(verify=False)`` on an empty cache, end to end — hello, every
-  snapshot page over HTTP (gzip, as the workbench asks for it), applied with its
-  bootstrap position in one local transaction, search index included, then the pull
-  that finds nothing more — twice: with ``READ_AHEAD`` (the next page downloads while
-  one is applied, the default) and without. The checksum proof
-  (``SyncEngine.verify``) is timed separately and must say the cache converged;
-* raw limit: the same snapshot pages' JSON bodies, fetched once beforehand (not
-  timed), then ``json.loads`` of every body and plain ``sqlite3`` ``executemany`` of its
-  rows (INSERT of the wire values as they are) into the same migrated schema, with
-  the cache's pragmas, one transaction per page as the protocol requires. For
-  context, the same in ONE transaction;
+  snapshot page over HTTP (protocol 2's columnar pages, gzip, as the workbench asks
+  for them), applied with its bootstrap position in one local transaction, search
+  index included, then the pull that finds nothing more — twice: with ``READ_AHEAD``
+  (the next page downloads while one is applied, the default) and without. Wall time
+  and the CPU seconds of this process and of the service's. The checksum proof
+  (``SyncEngine.verify``) is timed separately, with a sync that has nothing to do for
+  comparison, and must say the cache converged;
+* raw limit: the same snapshot pages' JSON bodies (the same columnar pages, the same
+  page size), fetched once beforehand (not timed), then ``json.loads`` of every body
+  and plain ``sqlite3`` ``executemany`` of its row arrays (the wire values as they
+  are) into the same migrated schema, with the cache's pragmas, one transaction per
+  page as the protocol requires. For context: the same with the secondary indexes
+  built once at the end (as the engine does), and all in ONE transaction;
 * interrupted, in both modes: a bootstrap that fails at the end of the apply of page
   ``--die-after + 1`` (an exception after its rows were written, before the commit),
   then resumed: the pages applied again and the pages downloaded again are counted.
 
-Targets (the issue): at least 50,000 rows/s end to end and within 5x of the raw limit;
-an interrupted bootstrap redoes at most one page. Prints a table and writes
-``bench/out/bootstrap.json`` (``bootstrap-pg.json`` for PostgreSQL).
+Every figure is the median of ``--repeat`` runs (machines are shared and noisy; the
+load average is printed with each run). Targets (the issue): at least 50,000 rows/s
+end to end and within 5x of the raw limit; an interrupted bootstrap redoes at most one
+page. Prints a table and writes ``bench/out/bootstrap.json`` (``bootstrap-pg.json``
+for PostgreSQL).
 """
 
 from __future__ import annotations
@@ -34,13 +38,14 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +75,12 @@ TARGET_ROWS_PER_SECOND = 50_000
 TARGET_RATIO = 5.0
 # The engine with and without downloading the next page while applying one.
 MODES = {"read-ahead": True, "no read-ahead": False}
+# The raw limit (per page, the ratio's baseline) and two variants for context.
+RAW_KINDS: dict[str, dict[str, bool]] = {
+    "per page": {"per_page": True},
+    "per page, indexes at the end": {"per_page": True, "defer": True},
+    "one transaction": {"per_page": False},
+}
 Bodies = list[tuple[str, bytes]]
 
 
@@ -107,6 +118,13 @@ class DyingEngine(SyncEngine):
         self.applied.append((table, len(rows)))
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far, from /proc."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def login(base_root: str, cache: Any, username: str, **kwargs: Any) -> CountingClient:
     from rm_workbench.sync.wire import LoginRequest
 
@@ -129,28 +147,45 @@ def remove_db(path: Path) -> None:
 
 
 def run_ours(
-    directory: Path, name: str, root: str, username: str, limit: int, *, read_ahead: bool
+    directory: Path,
+    name: str,
+    service: ServiceProcess,
+    username: str,
+    limit: int,
+    *,
+    read_ahead: bool,
 ) -> dict[str, Any]:
     path = directory / name
     cache = open_cache(path)
-    client = login(root, cache, username)
+    client = login(service.root, cache, username)
     try:
         engine = SyncEngine(cache, client)
         engine.SNAPSHOT_LIMIT = limit
         engine.READ_AHEAD = read_ahead
+        server_cpu = process_cpu(service.pid)
+        cpu = time.process_time()
         started = time.perf_counter()
         report = engine.run(verify=False)
         seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu
+        server_cpu = process_cpu(service.pid) - server_cpu
         started = time.perf_counter()
         engine.verify(report)
         verify_seconds = time.perf_counter() - started
         if report.converged is not True:
             raise SystemExit(f"bootstrap did not converge: {report.mismatched_tables}")
+        started = time.perf_counter()
+        if engine.run(verify=False).pulled:
+            raise SystemExit("the sync after the bootstrap was meant to have nothing to do")
+        noop_seconds = time.perf_counter() - started
         return {
             "seconds": seconds,
+            "client_cpu_seconds": cpu,
+            "server_cpu_seconds": server_cpu,
             "rows": report.bootstrapped_rows,
             "pages": len(client.pages),
             "verify_seconds": verify_seconds,
+            "noop_sync_seconds": noop_seconds,
         }
     finally:
         client.close()
@@ -162,7 +197,8 @@ def run_ours(
 
 
 def fetch_bodies(root: str, username: str, limit: int) -> Bodies:
-    """Every snapshot page's JSON body, as a device gets them (gzip asked for)."""
+    """Every snapshot page's JSON body, as a device gets them (protocol 2's columnar
+    pages, gzip asked for)."""
     base = f"{root}{API_PREFIX}"
     session = requests.Session()
     device = f"bench-raw-{time.time_ns()}"
@@ -188,7 +224,7 @@ def fetch_bodies(root: str, username: str, limit: int) -> Bodies:
     for table in hello.json()["tables"]:
         after: str | None = None
         while True:
-            params: dict[str, Any] = {"table": table, "limit": limit}
+            params: dict[str, Any] = {"table": table, "limit": limit, "protocol": 2}
             if after is not None:
                 params["after_id"] = after
             answer = session.get(f"{base}/sync/snapshot", params=params, timeout=120)
@@ -208,8 +244,11 @@ def _json_columns() -> Mapping[str, frozenset[str]]:
     }
 
 
-def run_raw(path: Path, bodies: Bodies, *, per_page: bool) -> tuple[float, int]:
-    """json.loads + executemany of every page; returns (seconds, rows)."""
+def run_raw(
+    path: Path, bodies: Bodies, *, per_page: bool, defer: bool = False
+) -> tuple[float, int]:
+    """json.loads + executemany of every page; returns (seconds, rows). ``defer``: drop
+    the secondary indexes first and build them at the end (timed)."""
     json_columns = _json_columns()
     db = sqlite3.connect(path, isolation_level=None)
     try:
@@ -219,30 +258,43 @@ def run_raw(path: Path, bodies: Bodies, *, per_page: bool) -> tuple[float, int]:
         db.execute("PRAGMA synchronous = NORMAL")
         rows_written = 0
         started = time.perf_counter()
+        indexes: list[str] = []
+        if defer:
+            found = db.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+                " AND sql NOT LIKE 'CREATE UNIQUE%'"
+            ).fetchall()
+            for name, sql in found:
+                db.execute(f'DROP INDEX "{name}"')
+                indexes.append(sql)
         if not per_page:
             db.execute("BEGIN")
         for table, body in bodies:
-            rows = json.loads(body)["rows"]
+            page = json.loads(body)
+            columns, rows = page["columns"], page["rows"]
             if not rows:
                 continue
-            columns = list(rows[0])
-            dumped = json_columns[table] & set(columns)
-            if dumped:
+            for column in json_columns[table] & set(columns):
+                at = columns.index(column)
                 for row in rows:
-                    for column in dumped:
-                        if row[column] is not None:
-                            row[column] = json.dumps(row[column], ensure_ascii=False)
+                    if row[at] is not None:
+                        row[at] = json.dumps(row[at], ensure_ascii=False)
             sql = (
                 f"INSERT INTO {table} ({', '.join(columns)}) "
                 f"VALUES ({', '.join('?' * len(columns))})"
             )
             if per_page:
                 db.execute("BEGIN")
-            db.executemany(sql, list(map(itemgetter(*columns), rows)))
+            db.executemany(sql, rows)
             if per_page:
                 db.execute("COMMIT")
             rows_written += len(rows)
         if not per_page:
+            db.execute("COMMIT")
+        if indexes:
+            db.execute("BEGIN")
+            for sql in indexes:
+                db.execute(sql)
             db.execute("COMMIT")
         return time.perf_counter() - started, rows_written
     finally:
@@ -317,7 +369,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--limit", type=int, default=None, help="snapshot page size (default: the engine's)"
     )
-    parser.add_argument("--die-after", type=int, default=40, help="pages applied before the kill")
+    parser.add_argument("--die-after", type=int, default=15, help="pages applied before the kill")
+    parser.add_argument(
+        "--central-db",
+        type=Path,
+        default=None,
+        help="a SQLite file `central-crm load-demo` filled before (copied; saves the load)",
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     limit = args.limit or SyncEngine.SNAPSHOT_LIMIT
@@ -340,43 +398,47 @@ def main(argv: Sequence[str] | None = None) -> int:
             db_url = f"sqlite:///{directory / 'central.db'}"
         try:
             started = time.perf_counter()
-            load_demo(db_url, args.size)
+            if args.central_db is not None and args.backend == "sqlite":
+                shutil.copyfile(args.central_db, directory / "central.db")
+            else:
+                load_demo(db_url, args.size)
             print(f"central CRM ({args.backend}) loaded in {time.perf_counter() - started:.1f} s")
             with ServiceProcess(db_url, log=directory / "serve.log") as service:
                 print(f"service pid {service.pid} on {service.root}")
                 bodies = fetch_bodies(service.root, username, limit)
                 body_rows = sum(len(json.loads(b)["rows"]) for _, b in bodies)
                 ours: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
-                raw: list[float] = []
-                raw_one: list[float] = []
+                raw: dict[str, list[float]] = {kind: [] for kind in RAW_KINDS}
+                rows = 0
                 for run in range(args.repeat):
                     for mode, read_ahead in MODES.items():
                         ours[mode].append(
                             run_ours(
                                 directory,
                                 f"ours-{mode}-{run}.db",
-                                service.root,
+                                service,
                                 username,
                                 limit,
                                 read_ahead=read_ahead,
                             )
                         )
-                    path = fresh_cache_file(directory, f"raw-{run}.db")
-                    seconds, rows = run_raw(path, bodies, per_page=True)
-                    raw.append(seconds)
-                    remove_db(path)
-                    path = fresh_cache_file(directory, f"raw1-{run}.db")
-                    raw_one.append(run_raw(path, bodies, per_page=False)[0])
-                    remove_db(path)
+                    for kind, options in RAW_KINDS.items():
+                        path = fresh_cache_file(directory, f"raw-{run}.db")
+                        seconds, rows = run_raw(path, bodies, **options)
+                        raw[kind].append(seconds)
+                        remove_db(path)
                     for mode in MODES:
                         if ours[mode][-1]["rows"] != rows:
                             raise SystemExit(f"{mode}: {ours[mode][-1]['rows']} rows, not {rows}")
+                    last = ours["read-ahead"][-1]
                     print(
-                        f"  run {run + 1}: "
+                        f"  run {run + 1} (load {os.getloadavg()[0]:.1f}): "
                         + ", ".join(f"{mode} {ours[mode][-1]['seconds']:.2f} s" for mode in MODES)
-                        + f" ({ours['read-ahead'][-1]['pages']} pages, verify "
-                        f"{ours['read-ahead'][-1]['verify_seconds']:.2f} s), raw per page "
-                        f"{raw[-1]:.2f} s, raw one transaction {raw_one[-1]:.2f} s"
+                        + f" ({last['pages']} pages, CPU client {last['client_cpu_seconds']:.2f}"
+                        f" s + service {last['server_cpu_seconds']:.2f} s; verify "
+                        f"{last['verify_seconds']:.3f} s, no-op sync "
+                        f"{last['noop_sync_seconds']:.3f} s); raw "
+                        + ", ".join(f"{kind} {raw[kind][-1]:.2f} s" for kind in RAW_KINDS)
                     )
                 interrupted = {
                     mode: run_interrupted(
@@ -393,33 +455,58 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             if schema is not None:
                 schema.drop()
+    return summarize(args, out, limit, len(bodies), body_rows, ours, raw, interrupted)
 
-    best = {mode: min(runs, key=lambda r: r["seconds"]) for mode, runs in ours.items()}
-    rows = best["read-ahead"]["rows"]
-    pages = best["read-ahead"]["pages"]
-    best_raw, best_raw_one = min(raw), min(raw_one)
+
+def _median(runs: Sequence[dict[str, Any]], key: str) -> float:
+    return statistics.median(run[key] for run in runs)
+
+
+def summarize(
+    args: argparse.Namespace,
+    out: Path,
+    limit: int,
+    bodies: int,
+    body_rows: int,
+    ours: dict[str, list[dict[str, Any]]],
+    raw: dict[str, list[float]],
+    interrupted: dict[str, dict[str, Any]],
+) -> int:
+    """Medians of the runs (best in brackets); ratios of medians, same run."""
+    rows = ours["read-ahead"][0]["rows"]
+    pages = ours["read-ahead"][0]["pages"]
+    median = {mode: _median(runs, "seconds") for mode, runs in ours.items()}
+    best = {mode: min(r["seconds"] for r in runs) for mode, runs in ours.items()}
+    raw_median = {kind: statistics.median(values) for kind, values in raw.items()}
+    raw_limit = raw_median["per page"]
     verdicts: dict[str, dict[str, Any]] = {}
     print()
-    print(f"{'':<44}{'rows':>10}{'seconds':>10}{'rows/s':>12}{'x raw':>8}")
-    for mode in MODES:
-        seconds = best[mode]["seconds"]
-        label = f"SyncEngine.run, {mode}"
-        print(
-            f"{label:<44}{rows:>10,}{seconds:>10.2f}{rows / seconds:>12,.0f}"
-            f"{seconds / best_raw:>8.2f}"
-        )
-    for label, seconds in (
-        ("raw: json.loads + executemany, per page", best_raw),
-        ("raw, one transaction (context)", best_raw_one),
-    ):
-        print(f"{label:<44}{rows:>10,}{seconds:>10.2f}{rows / seconds:>12,.0f}")
     print(
-        f"page size {limit}, {pages} pages, {len(bodies)} bodies, {body_rows:,} rows; "
-        f"verify (checksums of every table) {best['read-ahead']['verify_seconds']:.2f} s"
+        f"{'median of ' + str(args.repeat) + ' runs (best)':<46}{'rows':>9}{'seconds':>16}"
+        f"{'rows/s':>10}{'x raw':>7}{'CPU client+svc s':>18}"
+    )
+    for mode, runs in ours.items():
+        seconds = median[mode]
+        cpu = f"{_median(runs, 'client_cpu_seconds'):.2f}+{_median(runs, 'server_cpu_seconds'):.2f}"
+        print(
+            f"{'SyncEngine.run, ' + mode:<46}{rows:>9,}{seconds:>8.2f} ({best[mode]:5.2f})"
+            f"{rows / seconds:>10,.0f}{seconds / raw_limit:>7.2f}{cpu:>18}"
+        )
+    for kind, seconds in raw_median.items():
+        label = f"raw: json.loads + executemany, {kind}"
+        print(
+            f"{label:<46}{rows:>9,}{seconds:>8.2f} ({min(raw[kind]):5.2f})"
+            f"{rows / seconds:>10,.0f}{seconds / raw_limit:>7.2f}"
+        )
+    verify = _median(ours["read-ahead"], "verify_seconds")
+    noop = _median(ours["read-ahead"], "noop_sync_seconds")
+    print(
+        f"page size {limit}, {pages} pages, {bodies} bodies, {body_rows:,} rows; checksum "
+        f"pass {verify * 1000:.0f} ms = {verify / noop:.1f}x a no-op sync ({noop * 1000:.1f} ms)"
     )
     for mode in MODES:
-        rate = rows / best[mode]["seconds"]
-        ratio = best[mode]["seconds"] / best_raw
+        rate = rows / median[mode]
+        ratio = median[mode] / raw_limit
         killed = interrupted[mode]
         verdicts[mode] = {
             "rows_per_second": round(rate),
@@ -447,19 +534,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         "page_size": limit,
         "pages": pages,
         "repeat": args.repeat,
-        "ours_seconds": {mode: round(b["seconds"], 3) for mode, b in best.items()},
+        "statistic": "median",
+        "ours_seconds": {mode: round(v, 3) for mode, v in median.items()},
+        "ours_best_seconds": {mode: round(v, 3) for mode, v in best.items()},
         "ours_rows_per_second": {mode: v["rows_per_second"] for mode, v in verdicts.items()},
+        "ours_cpu_seconds": {
+            mode: {
+                "client": round(_median(runs, "client_cpu_seconds"), 3),
+                "service": round(_median(runs, "server_cpu_seconds"), 3),
+            }
+            for mode, runs in ours.items()
+        },
         "ratio": {mode: v["ratio"] for mode, v in verdicts.items()},
-        "verify_seconds": round(best["read-ahead"]["verify_seconds"], 3),
-        "raw_per_page_seconds": round(best_raw, 3),
-        "raw_per_page_rows_per_second": round(rows / best_raw),
-        "raw_one_transaction_seconds": round(best_raw_one, 3),
-        "raw_one_transaction_rows_per_second": round(rows / best_raw_one),
+        "verify_seconds": round(verify, 4),
+        "noop_sync_seconds": round(noop, 4),
+        "verify_to_noop_ratio": round(verify / noop, 2),
+        "raw_seconds": {kind: round(v, 3) for kind, v in raw_median.items()},
+        "raw_rows_per_second": {kind: round(rows / v) for kind, v in raw_median.items()},
         "target_rows_per_second": TARGET_ROWS_PER_SECOND,
         "target_ratio": TARGET_RATIO,
         "verdicts": verdicts,
         "interrupted": interrupted,
-        "runs": {"ours": ours, "raw_per_page": raw, "raw_one_transaction": raw_one},
+        "runs": {"ours": ours, "raw": raw},
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "cpus": os.cpu_count(),

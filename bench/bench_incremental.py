@@ -14,8 +14,12 @@ cache bootstrapped from it (not timed). Each round, untimed:
 
 Then ``SyncEngine.run`` is timed: push 100, pull ~600 (the 500 plus our own 100 with
 their server versions), apply. Rounds alternate ``verify=False`` and ``verify=True``
-(``verify`` hashes every row of the RM's scope on both sides). Then ``--noop`` syncs
-with nothing to do, each way.
+(``verify`` compares protocol 2's per-table checksums, each side summing a digest of
+every live row of the RM's scope in one SQL statement). Then ``--noop`` syncs with
+nothing to do, each way, and the checksum pass alone (``SyncEngine.verify``); its cost
+is reported as a ratio to the no-op sync without it, measured in the same loop.
+``rm-workbench sync`` runs the pass after a bootstrap and then every 24 hours (or with
+``--verify``), not at every sync.
 
 Baselines in the same run, with ``requests`` from a second device of the same RM:
 the bare round trips of the same sync — ``hello`` and ``pull`` from the same cursor
@@ -223,7 +227,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = args.out or OUT_DIR / name
 
     rounds: dict[str, list[dict[str, Any]]] = {"no_verify": [], "verify": []}
-    noop: dict[str, list[float]] = {"no_verify": [], "verify": [], "baseline": []}
+    noop: dict[str, list[float]] = {
+        "no_verify": [],
+        "verify": [],
+        "checksum_pass": [],
+        "baseline": [],
+    }
     with tempfile.TemporaryDirectory(prefix="bench-incremental-") as tmp:
         directory = Path(tmp)
         schema: PgSchema | None = None
@@ -301,6 +310,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                         noop[kind].append((time.perf_counter() - started) * 1000)
                         if report.pushed or report.pulled:
                             raise SystemExit(f"the no-op sync did something: {report!r:.300}")
+                    checked = SyncReport()
+                    started = time.perf_counter()
+                    engine.verify(checked)
+                    noop["checksum_pass"].append((time.perf_counter() - started) * 1000)
+                    if checked.converged is not True:
+                        raise SystemExit(f"the checksum pass failed: {checked!r:.300}")
                 client.close()
                 cache.dispose()
                 raw.session.close()
@@ -334,12 +349,19 @@ def summarize(
     for kind, label in (
         ("no_verify", "nothing to do, no verify"),
         ("verify", "nothing to do, with verify"),
+        ("checksum_pass", "the checksum pass alone"),
         ("baseline", "baseline: hello + empty pull, raw requests"),
     ):
         ratio = noop_best[kind] / noop_best["baseline"]
         print(
             f"{label:<44}{noop_best[kind]:>10.1f}{noop_stats[kind]['p50_ms']:>11.1f}{ratio:>12.1f}"
         )
+    checksum_ratio = noop_stats["checksum_pass"]["p50_ms"] / noop_stats["no_verify"]["p50_ms"]
+    print(
+        f"checksum pass (5k scope, both sides): p50 {noop_stats['checksum_pass']['p50_ms']:.1f} ms"
+        f" = {checksum_ratio:.1f}x a no-op sync (p50 {noop_stats['no_verify']['p50_ms']:.1f} ms),"
+        " same loop"
+    )
     incremental_ok = best["no_verify"] < TARGET_INCREMENTAL_S
     noop_ok = noop_stats["no_verify"]["p50_ms"] < TARGET_NOOP_MS
     print(
@@ -361,6 +383,7 @@ def summarize(
         "noop_ms": noop_stats,
         "noop_best_ms": {k: round(v, 2) for k, v in noop_best.items()},
         "noop_ratio_best": {k: round(v / noop_best["baseline"], 2) for k, v in noop_best.items()},
+        "checksum_pass_to_noop_ratio_p50": round(checksum_ratio, 2),
         "targets": {"incremental_s": TARGET_INCREMENTAL_S, "noop_ms": TARGET_NOOP_MS},
         "target_met": {"incremental_no_verify": incremental_ok, "noop_no_verify": noop_ok},
         "rounds": rounds,

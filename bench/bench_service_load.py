@@ -1,7 +1,8 @@
 """How many device syncs per second does the central CRM sustain on PostgreSQL?
 
     .venv/bin/python bench/bench_service_load.py [--rms 2000] [--customers-per-rm 300]
-        [--rate 50] [--duration 60] [--processes 2] [--concurrency 24]
+        [--rate 50] [--duration 60] [--processes 2] [--concurrency 24] [--threads N]
+        [--serve-args "--gzip-level 0"] [--keep-schema | --schema NAME]
 
 Setup (not timed): a PostgreSQL schema of the bench's own (127.0.0.1:5432, user
 postgres, database ``test``; dropped at the end), migrated, then filled with ``COPY``
@@ -347,6 +348,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--threads", type=int, default=None, help="serve --threads (default: the service's)"
     )
+    parser.add_argument(
+        "--serve-args",
+        default="",
+        help='more options of central-crm serve, e.g. "--gzip-level 0" (experiments)',
+    )
     parser.add_argument("--push-share", type=float, default=0.5)
     parser.add_argument("--max-mutations", type=int, default=5)
     parser.add_argument("--health-rate", type=float, default=10.0)
@@ -393,6 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for d in book.devices
         ]
         extra = ["--threads", str(args.threads)] if args.threads else []
+        extra += args.serve_args.split()
         services = [ServiceProcess(schema.url, extra=extra) for _ in range(args.processes)]
         try:
             for service in services:
@@ -527,6 +534,7 @@ def report(
         "load_seconds": round(book.seconds, 1),
         "service_processes": args.processes,
         "service_threads": args.threads,
+        "serve_args": args.serve_args,
         "concurrency": args.concurrency,
         "target_rate": args.rate,
         "duration_s": args.duration,

@@ -45,7 +45,7 @@ from rm_workbench.ui.settings import Settings
 app = QApplication(sys.argv)
 app.setOrganizationName("rm-workbench-bench")
 install_translators(app, "zh_CN")
-workbench = open_workbench("bench", encrypt=False)
+workbench = open_workbench("bench", encrypt=False, find_duplicates=False)  # as app.run
 window = MainWindow(workbench, None, Settings(QSettings(sys.argv[1], QSettings.Format.IniFormat)))
 window.show()
 def usable():

@@ -7,7 +7,9 @@ if it replaces this service (``/docs`` shows it). The process keeps no state of 
 own: everything is in the database, so several processes can serve one PostgreSQL.
 
 Endpoints are plain functions (FastAPI runs them in its thread pool): SQLAlchemy is
-synchronous, and a request's work is a few short transactions.
+synchronous, and a request's work is a few short transactions. The push is the one
+``async`` endpoint, only to queue in the event loop for a push lane
+(:data:`DEFAULT_PUSH_LANES`) before it takes a thread.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import logging
 from datetime import timedelta
 from typing import Annotated, Any
 
+from anyio import Semaphore
 from anyio.lowlevel import RunVar
 from anyio.to_thread import current_default_thread_limiter
 from argon2 import PasswordHasher
@@ -23,6 +26,7 @@ from fastapi import Depends, FastAPI, Path, Query, Request, Response
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from central_crm import admin, auth, db, sync
@@ -46,6 +50,7 @@ from rm_workbench.sync.wire import (
     API_PREFIX,
     MAX_SEQ,
     ChecksumResponse,
+    ColumnarSnapshotPage,
     ConflictList,
     ErrorBody,
     HelloRequest,
@@ -73,6 +78,23 @@ JSON = "application/json"
 DEFAULT_THREADS = 8
 
 _THREADS_SET: RunVar[bool] = RunVar("central_crm_threads_set", default=False)
+# Pushes of one process running at once; the others wait in the event loop. Every
+# push waits for the counter's lock (one writer at a time in the whole service), and
+# a push waiting there holds a request thread and a connection: with the threads
+# all waiting for it, this process's hellos and pulls waited too
+# (bench/bench_service_load.py). Two: one may prepare while another holds the lock.
+DEFAULT_PUSH_LANES = 2
+_PUSH_GATE: RunVar[Semaphore] = RunVar("central_crm_push_gate")
+
+
+def _push_gate(lanes: int) -> Semaphore:
+    """The push lanes of the running event loop."""
+    try:
+        return _PUSH_GATE.get()
+    except LookupError:
+        gate = Semaphore(lanes)
+        _PUSH_GATE.set(gate)
+        return gate
 
 
 class ThreadLimitMiddleware:
@@ -106,14 +128,17 @@ def _engine(request: Request) -> Engine:
     return engine
 
 
+def _token(credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    return credentials.credentials if credentials is not None else None
+
+
 def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller of a request (401 ErrorBody when the token is missing or no good)."""
-    token = credentials.credentials if credentials is not None else None
     with db.read_begin(_engine(request)) as conn:
-        return auth.authenticate(conn, token)
+        return auth.authenticate(conn, _token(credentials))
 
 
 def admin_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
@@ -129,8 +154,9 @@ def admin_principal(principal: Annotated[Principal, Depends(current_principal)])
 Caller = Annotated[Principal, Depends(current_principal)]
 Admin = Annotated[Principal, Depends(admin_principal)]
 # The sync endpoints every device calls at every sync take the bearer credentials and
-# authenticate in their own thread: a ``def`` dependency would be one more hop through
-# the thread pool per request (bench/bench_service_load.py).
+# find the caller in their own first statement: a ``def`` dependency would be one more
+# hop through the thread pool, and a transaction of its own three more round trips to
+# the database, per request (bench/bench_service_load.py).
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
@@ -143,6 +169,7 @@ def create_app(
     migrate: bool = True,
     gzip_level: int = 1,
     threads: int = DEFAULT_THREADS,
+    push_lanes: int = DEFAULT_PUSH_LANES,
 ) -> FastAPI:
     """The service over ``database_url`` (or an existing ``engine``).
 
@@ -150,7 +177,8 @@ def create_app(
     ``password_hasher`` defaults to argon2id with argon2-cffi's parameters; tests may
     pass cheaper ones. ``gzip_level`` (0-9, 0: off) trades CPU for bytes on large
     answers. ``threads``: how many requests of this process run at once (see
-    DEFAULT_THREADS); the others wait in the event loop.
+    DEFAULT_THREADS); the others wait in the event loop. ``push_lanes``: how many of
+    them may be pushes (see DEFAULT_PUSH_LANES; at most ``threads``).
     """
     engine = engine if engine is not None else db.make_engine(database_url)
     if migrate:
@@ -210,14 +238,14 @@ def create_app(
         tags=["sync"],
         responses={**_ERRORS, 426: {"model": ErrorBody, "description": "Upgrade the workbench"}},
     )
-    def hello(body: HelloRequest, request: Request, credentials: Bearer) -> Response:
-        principal = current_principal(request, credentials)
+    def hello(body: HelloRequest, credentials: Bearer) -> Response:
         # Serialized here: FastAPI would validate the answer again (every sync, twice).
-        return json_response(sync.hello(engine, principal, body).model_dump_json().encode())
+        answer = sync.hello(engine, _token(credentials), body)
+        return json_response(answer.model_dump_json().encode())
 
     @app.get(
         f"{API_PREFIX}/sync/snapshot",
-        response_model=SnapshotPage,
+        response_model=SnapshotPage | ColumnarSnapshotPage,
         tags=["sync"],
         responses=_ERRORS,
     )
@@ -229,28 +257,32 @@ def create_app(
         limit: Annotated[
             int, Query(ge=1, le=sync.SNAPSHOT_MAX_LIMIT)
         ] = sync.SNAPSHOT_DEFAULT_LIMIT,
+        protocol: Annotated[int, Query(ge=1, le=sync.PROTOCOL_MAX)] = 1,
     ) -> Response:
+        """Protocol 2 clients ask with ``protocol=2`` for columnar pages."""
         principal = current_principal(request, credentials)
-        return json_response(sync.snapshot_body(engine, principal, table, after_id, limit))
+        body = sync.snapshot_body(engine, principal, table, after_id, limit, protocol)
+        return json_response(body)
 
     @app.post(
         f"{API_PREFIX}/sync/push", response_model=PushResponse, tags=["sync"], responses=_ERRORS
     )
-    def push(body: PushRequest, request: Request, credentials: Bearer) -> Response:
-        principal = current_principal(request, credentials)
-        return json_response(sync.push(engine, principal, body).model_dump_json().encode())
+    async def push(body: PushRequest, credentials: Bearer) -> Response:
+        def run() -> bytes:
+            return sync.push(engine, _token(credentials), body).model_dump_json().encode()
+
+        async with _push_gate(max(1, min(push_lanes, threads))):
+            return json_response(await run_in_threadpool(run))
 
     @app.get(
         f"{API_PREFIX}/sync/pull", response_model=PullResponse, tags=["sync"], responses=_ERRORS
     )
     def pull(
-        request: Request,
         credentials: Bearer,
         cursor: Annotated[int, Query(ge=0, le=MAX_SEQ)],
         limit: Annotated[int, Query(ge=1, le=sync.PULL_MAX_LIMIT)] = sync.PULL_DEFAULT_LIMIT,
     ) -> Response:
-        principal = current_principal(request, credentials)
-        return json_response(sync.pull_body(engine, principal, cursor, limit))
+        return json_response(sync.pull_body(engine, _token(credentials), cursor, limit))
 
     @app.get(
         f"{API_PREFIX}/sync/checksums",
@@ -258,8 +290,11 @@ def create_app(
         tags=["sync"],
         responses=_ERRORS,
     )
-    def checksums(principal: Caller) -> ChecksumResponse:
-        return sync.checksums(engine, principal)
+    def checksums(
+        principal: Caller, protocol: Annotated[int, Query(ge=1, le=sync.PROTOCOL_MAX)] = 1
+    ) -> ChecksumResponse:
+        """Protocol 2 clients ask with ``protocol=2`` for the version digest."""
+        return sync.checksums(engine, principal, protocol)
 
     @app.get(
         f"{API_PREFIX}/sync/conflicts",

@@ -59,6 +59,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     extra = {} if args.threads is None else {"threads": args.threads}
+    if args.push_lanes is not None:
+        extra["push_lanes"] = args.push_lanes
     app = create_app(args.db, gzip_level=args.gzip_level, **extra)
     uvicorn.run(
         app,
@@ -67,6 +69,7 @@ def _serve(args: argparse.Namespace) -> int:
         workers=None,
         log_level=args.log_level,
         proxy_headers=True,
+        timeout_keep_alive=args.keep_alive,
     )
     return 0
 
@@ -89,6 +92,21 @@ def add_serve(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -
         default=None,
         help="requests this process runs at once (default: central_crm.app.DEFAULT_THREADS, "
         "8); scale with more processes, not more threads",
+    )
+    parser.add_argument(
+        "--push-lanes",
+        type=int,
+        default=None,
+        help="of those, how many may be pushes (default: central_crm.app.DEFAULT_PUSH_LANES, "
+        "2); pushes wait for one another on the sequence counter anyway",
+    )
+    parser.add_argument(
+        "--keep-alive",
+        type=float,
+        default=75.0,
+        help="seconds an idle HTTP connection stays open (default 75: longer than the "
+        "60 s of common load balancers and clients' pools, so the server never closes "
+        "a connection a client is about to reuse)",
     )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
     parser.set_defaults(handler=_serve)

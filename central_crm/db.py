@@ -21,6 +21,7 @@ later with a smaller number.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -40,6 +41,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -60,6 +62,7 @@ MIGRATION_LOCK = 0x43524D31
 _COUNTER = select(sync_counter.c.value).where(sync_counter.c.id == 1)
 _COUNTER_LOCKED = _COUNTER.with_for_update()
 _TAKE_SEQS = text("UPDATE sync_counter SET value = value + :n WHERE id = 1 RETURNING value")
+_SET_COUNTER = sync_counter.update().where(sync_counter.c.id == 1).values(value=bindparam("value"))
 _STATE = select(server_state.c.value).where(server_state.c.key == bindparam("key"))
 
 
@@ -108,7 +111,43 @@ def make_engine(url: str = DEFAULT_URL, *, echo: bool = False) -> Engine:
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(parsed, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_engine(
+        parsed,
+        echo=echo,
+        pool_size=10,
+        max_overflow=20,
+        # LIFO keeps the few connections a busy process needs hot (their prepared
+        # statements too) and lets the others idle, where ping_if_idle checks them.
+        pool_use_lifo=True,
+    )
+    event.listen(engine, "checkin", _mark_checkin)
+    dialect = engine.dialect
+
+    def ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("central_crm_checkin")
+        if since is None or time.monotonic() - since < PING_IDLE_SECONDS:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # any failure: the pool replaces the connection
+            raise DisconnectionError(f"stale pooled connection: {exc}") from exc
+        if alive is False:
+            raise DisconnectionError("stale pooled connection")
+
+    event.listen(engine, "checkout", ping_if_idle)
+    return engine
+
+
+# A pooled connection idle for longer than this is pinged before use (a restart of
+# PostgreSQL or a firewall may have cut it; on failure the pool opens a new one).
+# ``pool_pre_ping`` pinged at every checkout: one more round trip for each of the
+# transactions of a sync (bench/bench_service_load.py), on connections a busy
+# process used milliseconds ago.
+PING_IDLE_SECONDS = 5.0
+
+
+def _mark_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["central_crm_checkin"] = time.monotonic()
 
 
 def _with_options(engine: Engine, key: str, **options: Any) -> Engine:
@@ -130,6 +169,23 @@ def writer(engine: Engine) -> Engine:
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def one_statement(engine: Engine, *, write: bool = False) -> Iterator[Connection]:
+    """A connection for ONE statement that needs nothing around it.
+
+    On PostgreSQL in autocommit: a single statement is atomic and sees one snapshot
+    on its own, and BEGIN and COMMIT would be two more round trips (the hello of
+    every sync is one statement, then one small write). On SQLite a transaction as
+    :func:`read_begin` or :func:`write_begin` would open (``write``).
+    """
+    if is_sqlite(engine):
+        with (writer(engine) if write else engine).begin() as conn:
+            yield conn
+        return
+    with _with_options(engine, "autocommit", isolation_level="AUTOCOMMIT").connect() as conn:
+        yield conn
 
 
 @contextmanager
@@ -155,6 +211,60 @@ def lock_counter(conn: Connection) -> int:
     return int(conn.execute(query).scalar_one())
 
 
+class _Held:
+    """The counter of a transaction inside :func:`counter_held`: the last number
+    handed out, written back to the table when the block ends."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+
+# Keyed by the root transaction (alive for the whole block, whatever savepoints come
+# and go inside it); the block removes its entry however it ends.
+_HELD: dict[Any, _Held] = {}
+
+
+@contextmanager
+def counter_held(conn: Connection) -> Iterator[int]:
+    """:func:`lock_counter`, then :func:`take_seqs` and :func:`current_seq` answer from
+    memory until the block ends, where the counter is written once; yields the value
+    the lock found.
+
+    The lock makes this transaction the only writer until it commits, so nobody else
+    can take numbers in between: a push then costs one counter write instead of one
+    per row it stamps, inside the section every writer waits for
+    (bench/bench_service_load.py). After a rollback to a savepoint,
+    :func:`rewind_seqs` gives back what was taken since. When the block raises,
+    nothing is written: the transaction is rolled back anyway.
+    """
+    transaction = conn.get_transaction()
+    if transaction is None:
+        raise RuntimeError("counter_held needs a transaction")
+    start = lock_counter(conn)
+    held = _HELD[transaction] = _Held(start)
+    try:
+        yield start
+    finally:
+        del _HELD[transaction]
+    if held.value != start:
+        conn.execute(_SET_COUNTER, {"value": held.value})
+
+
+def rewind_seqs(conn: Connection, value: int) -> None:
+    """After a rollback to a savepoint: numbers taken since :func:`current_seq` read
+    ``value`` are free again (inside :func:`counter_held`; elsewhere the rollback of
+    the counter's row did it), so a rejected mutation uses no number."""
+    held = _held(conn)
+    if held is not None:
+        held.value = value
+
+
+def _held(conn: Connection) -> _Held | None:
+    return _HELD.get(conn.get_transaction()) if _HELD else None
+
+
 def take_seqs(conn: Connection, count: int) -> int:
     """Reserve ``count`` consecutive sequence numbers; returns the FIRST of them.
 
@@ -162,6 +272,10 @@ def take_seqs(conn: Connection, count: int) -> int:
     """
     if count < 1:
         raise ValueError("count must be at least 1")
+    held = _held(conn)
+    if held is not None:
+        held.value += count
+        return held.value - count + 1
     last = conn.execute(_TAKE_SEQS, {"n": count}).scalar_one()
     return int(last) - count + 1
 
@@ -173,6 +287,9 @@ def next_seq(conn: Connection) -> int:
 
 def current_seq(conn: Connection) -> int:
     """The highest sequence number committed (or taken by this transaction)."""
+    held = _held(conn)
+    if held is not None:
+        return held.value
     return int(conn.execute(_COUNTER).scalar_one())
 
 

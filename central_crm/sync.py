@@ -8,7 +8,7 @@ Transaction rules (the guarantees of ARCHITECTURE.md, sync):
   number per row written: commit order equals sequence order and a pull page may be
   cut between any two items.
 * A push runs in ONE write transaction that first takes the counter's lock
-  (:func:`central_crm.db.lock_counter`); each mutation runs in its own savepoint, so a
+  (:func:`central_crm.db.counter_held`); each mutation runs in its own savepoint, so a
   mutation that breaks a database rule is rolled back alone and answered "rejected".
   The answer of every mutation is stored with it (``applied_mutation``) in the same
   transaction, so a replay returns the first answer and changes nothing.
@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
@@ -36,13 +37,17 @@ from sqlalchemy import (
     Date,
     Engine,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Table,
+    UniqueConstraint,
     and_,
     bindparam,
     exists,
     false,
+    func,
     literal_column,
+    null,
     or_,
     select,
     true,
@@ -54,7 +59,13 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from central_crm import db
 from central_crm.api_models import ResolveResponse
-from central_crm.auth import Principal, utcnow
+from central_crm.auth import (
+    Principal,
+    authenticate,
+    authenticate_with,
+    principal_statement,
+    utcnow,
+)
 from central_crm.errors import ApiError
 from central_crm.rows import CODECS
 from central_crm.schema import (
@@ -62,9 +73,12 @@ from central_crm.schema import (
     SYNCED,
     applied_mutation,
     assignment,
+    auth_token,
     device,
     eviction,
+    server_state,
     sync_conflict,
+    sync_counter,
 )
 from rm_workbench.models.labels import table_label
 from rm_workbench.models.types import JSONList, Money, Rate, UTCDateTime, parse_utc
@@ -91,6 +105,8 @@ from rm_workbench.sync.wire import (
     encode_value,
     row_digest,
     table_of,
+    version_digest_of_sums,
+    version_mix_sql,
 )
 
 PROTOCOL_MIN = 1
@@ -99,7 +115,7 @@ PROTOCOL_MAX = PROTOCOL_VERSION
 DEVICE_TABLES: tuple[str, ...] = tuple(t for t in SYNCED_TABLES if t != "audit_log")
 
 SNAPSHOT_DEFAULT_LIMIT = 2000
-SNAPSHOT_MAX_LIMIT = 5000
+SNAPSHOT_MAX_LIMIT = 10000
 PULL_DEFAULT_LIMIT = 1000
 PULL_MAX_LIMIT = 5000
 
@@ -168,29 +184,42 @@ def _rm_name(conn: Connection, rm_id: str | None) -> str:
     return str(name) if name is not None else rm_id
 
 
-def _known_cursor(conn: Connection, principal: Principal) -> int | None:
-    """The cursor recorded for the caller's device (read in the caller's transaction)."""
-    known = conn.execute(_DEVICE_CURSOR, {"device_id": principal.device_id}).scalar()
-    return None if known is None else int(known)
-
-
 def _record_cursor(engine: Engine, principal: Principal, cursor: int, known: int | None) -> None:
     """Remember how far the device got (garbage collection waits for the slowest);
-    ``known``: what :func:`_known_cursor` read. Writes only when it moved."""
+    ``known``: the cursor recorded so far (read with the caller). Writes only when it
+    moved, in one statement of its own."""
     if known is None or known == cursor:
         return
-    with db.write_begin(engine) as conn:
+    with db.one_statement(engine, write=True) as conn:
         conn.execute(
-            device.update()
-            .where(device.c.id == principal.device_id)
-            .values(cursor=cursor, last_seen_at=utcnow())
+            _DEVICE_SEEN,
+            {"b_device_id": principal.device_id, "b_cursor": cursor, "b_now": utcnow()},
         )
 
 
 # Statements of every sync, built once (see central_crm.db).
-_DEVICE_CURSOR = select(device.c.cursor).where(device.c.id == bindparam("device_id"))
-_DEVICE_LAST_MUTATION = select(device.c.last_mutation_id).where(
-    device.c.id == bindparam("device_id")
+_SERVER_SEQ = select(sync_counter.c.value).where(sync_counter.c.id == 1).scalar_subquery()
+# The cursor recorded for the device of the token being looked up.
+_KNOWN_CURSOR = (
+    select(device.c.cursor).where(device.c.id == auth_token.c.device_id).scalar_subquery()
+)
+# The caller and everything a hello reads, in one statement (one snapshot).
+_HELLO = principal_statement(
+    _SERVER_SEQ.label("server_seq"),
+    select(server_state.c.value)
+    .where(server_state.c.key == db.HORIZON_KEY)
+    .scalar_subquery()
+    .label("horizon"),
+    _KNOWN_CURSOR.label("known_cursor"),
+)
+# The caller and where a pull starts, as the first statement of its snapshot.
+_PULL_HEAD = principal_statement(
+    _SERVER_SEQ.label("server_seq"), _KNOWN_CURSOR.label("known_cursor")
+)
+_DEVICE_SEEN = (
+    device.update()
+    .where(device.c.id == bindparam("b_device_id"))
+    .values(cursor=bindparam("b_cursor"), last_seen_at=bindparam("b_now"))
 )
 _DEVICE_PUSHED = (
     device.update()
@@ -198,12 +227,32 @@ _DEVICE_PUSHED = (
     .values(last_mutation_id=bindparam("last_id"), last_seen_at=bindparam("now"))
 )
 _INSERT_APPLIED = applied_mutation.insert()
-_STORED_BY_ID = select(applied_mutation.c.mutation_id, applied_mutation.c.result).where(
-    applied_mutation.c.device_id == bindparam("device_id"),
-    applied_mutation.c.mutation_id.in_(bindparam("ids", expanding=True)),
+# The answers stored for a push's mutations: this device's by id, any device's by key.
+_STORED = select(
+    literal_column("'stored'", String).label("kind"),
+    applied_mutation.c.device_id,
+    applied_mutation.c.mutation_id,
+    applied_mutation.c.idempotency_key,
+    applied_mutation.c.result,
+).where(
+    or_(
+        and_(
+            applied_mutation.c.device_id == bindparam("device_id"),
+            applied_mutation.c.mutation_id.in_(bindparam("ids", expanding=True)),
+        ),
+        applied_mutation.c.idempotency_key.in_(bindparam("keys", expanding=True)),
+    )
 )
-_STORED_BY_KEY = select(applied_mutation.c.idempotency_key, applied_mutation.c.result).where(
-    applied_mutation.c.idempotency_key.in_(bindparam("keys", expanding=True))
+# The same, after the device's last applied mutation id (kind "last").
+_PUSH_START = union_all(
+    select(
+        literal_column("'last'", String).label("kind"),
+        device.c.id,
+        device.c.last_mutation_id,
+        null().label("idempotency_key"),
+        null().label("result"),
+    ).where(device.c.id == bindparam("device_id")),
+    _STORED,
 )
 _CUSTOMER_ACCESS = select(
     SYNCED["customer"].c.id,
@@ -219,7 +268,13 @@ _ROW_BY_ID = {
 # --- hello --------------------------------------------------------------------------
 
 
-def hello(engine: Engine, principal: Principal, request: HelloRequest) -> HelloResponse:
+def hello(engine: Engine, token: str | None, request: HelloRequest) -> HelloResponse:
+    """The answer to the bearer of ``token``: the caller, the counter, the tombstone
+    horizon and the device's recorded cursor are ONE statement; a second one records
+    the cursor when it moved."""
+    now = utcnow()
+    with db.one_statement(engine) as conn:
+        principal, row = authenticate_with(conn, token, _HELLO)
     if not PROTOCOL_MIN <= request.protocol_version <= PROTOCOL_MAX:
         raise ApiError(
             426,
@@ -231,11 +286,9 @@ def hello(engine: Engine, principal: Principal, request: HelloRequest) -> HelloR
             {"protocol_min": PROTOCOL_MIN, "protocol_max": PROTOCOL_MAX},
         )
     _check_device(principal, request.device_id)
-    now = utcnow()
-    with db.read_begin(engine) as conn:
-        server_seq = db.current_seq(conn)
-        horizon = db.tombstone_horizon(conn)
-        known = _known_cursor(conn, principal) if request.cursor > 0 else None
+    server_seq = int(row.server_seq)
+    horizon = 0 if row.horizon is None else int(row.horizon)
+    known = None if row.known_cursor is None else int(row.known_cursor)
     reason: str | None = None
     if request.cursor == 0:
         reason = "首次同步：下载客户经理的全部客户数据。 / First sync: full download."
@@ -289,30 +342,61 @@ def _check_table(name: str) -> Table:
 
 
 def snapshot_body(
-    engine: Engine, principal: Principal, table_name: str, after_id: str | None, limit: int
+    engine: Engine,
+    principal: Principal,
+    table_name: str,
+    after_id: str | None,
+    limit: int,
+    protocol: int = 1,
 ) -> bytes:
     """One page of a table's live rows in the caller's scope, in id order, as the JSON
-    of a :class:`~rm_workbench.sync.wire.SnapshotPage` (rows built by the database:
-    see :mod:`central_crm.rows`)."""
-    table = _check_table(table_name)
-    where = [table.c.deleted == false(), *_scope_list(table, principal)]
-    if after_id is not None:
-        where.append(table.c.id > after_id)
-    query = CODECS[table_name].page(engine.dialect.name, where, table.c.id, limit + 1)
+    of a :class:`~rm_workbench.sync.wire.SnapshotPage` (protocol 1) or, for
+    ``protocol`` 2, a :class:`~rm_workbench.sync.wire.ColumnarSnapshotPage` (rows
+    built by the database either way: see :mod:`central_crm.rows`)."""
+    _check_table(table_name)
+    codec = CODECS[table_name]
+    columnar = protocol >= 2
+    kind = "admin" if principal.is_admin else "rm" if principal.rm_id is not None else "none"
+    query = _snapshot_statement(
+        engine.dialect.name, table_name, kind, columnar, after_id is not None
+    )
+    params = {"after_id": after_id, "lim": limit + 1, "rm_id": principal.rm_id}
     with db.read_begin(engine) as conn:
         seq = db.current_seq(conn)
-        raw = conn.execute(query).all()
+        raw = conn.execute(query, params).all()
     more = len(raw) > limit
     page = raw[:limit]
     next_after_id = page[-1][0] if more and page else None
     rows = ",".join(wire for _, _, wire in page)
+    columns = f'"columns":{dumps(list(codec.names))},' if columnar else ""
     return (
-        f'{{"table":{dumps(table_name)},"snapshot_seq":{seq},"rows":[{rows}],'
+        f'{{"table":{dumps(table_name)},"snapshot_seq":{seq},{columns}"rows":[{rows}],'
         f'"next_after_id":{dumps(next_after_id)}}}'
     ).encode()
 
 
-def pull_body(engine: Engine, principal: Principal, cursor: int, limit: int) -> bytes:
+@cache
+def _snapshot_statement(
+    dialect: str, table_name: str, kind: str, columnar: bool, resumed: bool
+) -> Any:
+    """A snapshot page's statement for an ``"admin"``, an ``"rm"`` (scope by
+    ``:rm_id``) or a caller who sees nothing (``"none"``), with bind parameters
+    ``:lim`` and, when ``resumed``, ``:after_id``. Built once per shape, as the pull's
+    are: building and compiling it per page cost the service a few percent of a
+    bootstrap."""
+    table = SYNCED[table_name]
+    where: list[ColumnElement[bool]] = [table.c.deleted == false()]
+    if kind != "admin" and table_name not in GLOBAL_TABLES:
+        rm_id = bindparam("rm_id", type_=String)
+        where.append(_rm_scope(table, rm_id) if kind == "rm" else false())
+    if resumed:
+        where.append(table.c.id > bindparam("after_id", type_=String))
+    codec = CODECS[table_name]
+    build = codec.array_page if columnar else codec.page
+    return build(dialect, where, table.c.id, bindparam("lim", type_=Integer))
+
+
+def pull_body(engine: Engine, token: str | None, cursor: int, limit: int) -> bytes:
     """The changes after ``cursor`` in the caller's scope, as the JSON of a
     :class:`~rm_workbench.sync.wire.PullResponse`.
 
@@ -323,15 +407,17 @@ def pull_body(engine: Engine, principal: Principal, cursor: int, limit: int) -> 
     sequence number, so any cut is a safe cursor. Only items up to the snapshot's
     ``server_seq`` are read, and when nothing more is pending the cursor advances to
     ``server_seq``. The statements are built once (:func:`_pull_statements`): a pull
-    is the request every device makes at every sync.
+    is the request every device makes at every sync; its first statement also finds
+    the bearer of ``token`` (the caller).
     """
     items: list[tuple[int, str]] = []
     has_more = False
-    kind = "admin" if principal.is_admin else "rm" if principal.rm_id is not None else "none"
-    statements = _pull_statements(engine.dialect.name, kind)
     with db.read_begin(engine) as conn:
-        server_seq = db.current_seq(conn)
-        known = _known_cursor(conn, principal)
+        principal, head = authenticate_with(conn, token, _PULL_HEAD)
+        kind = "admin" if principal.is_admin else "rm" if principal.rm_id is not None else "none"
+        statements = _pull_statements(engine.dialect.name, kind)
+        server_seq = int(head.server_seq)
+        known = None if head.known_cursor is None else int(head.known_cursor)
         end = server_seq
         if cursor < server_seq and statements is not None:
             params = {
@@ -437,7 +523,12 @@ def _pull_statements(dialect: str, kind: str) -> _PullStatements | None:
     )
 
 
-def checksums(engine: Engine, principal: Principal) -> ChecksumResponse:
+def checksums(engine: Engine, principal: Principal, protocol: int = 1) -> ChecksumResponse:
+    """Per-table count and digest of the caller's live rows, in one snapshot: for
+    ``protocol`` 2 :func:`~rm_workbench.sync.wire.version_digest`, summed by the
+    database in one statement; for protocol 1 ``row_digest`` of every row, in Python."""
+    if protocol >= 2:
+        return _version_checksums(engine, principal)
     tables = {}
     with db.read_begin(engine) as conn:
         seq = db.current_seq(conn)
@@ -446,6 +537,25 @@ def checksums(engine: Engine, principal: Principal) -> ChecksumResponse:
             query = select(table.c.id, table.c.version).where(table.c.deleted == false())
             rows = conn.execute(_scoped(query, table, principal)).all()
             tables[name] = row_digest((row_id, version) for row_id, version in rows)
+    return ChecksumResponse(server_seq=seq, tables=tables)
+
+
+def _version_checksums(engine: Engine, principal: Principal) -> ChecksumResponse:
+    parts = []
+    for name in DEVICE_TABLES:
+        table = SYNCED[name]
+        # Qualified: the scope of customer_group has a subquery with its own version.
+        terms = version_mix_sql(f"{name}.version")
+        query = select(
+            literal_column(f"'{name}'", String).label("source"),
+            func.count().label("rows"),
+            *[func.sum(literal_column(term, BigInteger)) for term in terms],
+        ).where(table.c.deleted == false(), table.c.version.is_not(None))
+        parts.append(_scoped(query, table, principal))
+    with db.read_begin(engine) as conn:
+        seq = db.current_seq(conn)
+        found = conn.execute(union_all(*parts)).all()
+    tables = {str(row[0]): version_digest_of_sums(int(row[1]), row[2:]) for row in found}
     return ChecksumResponse(server_seq=seq, tables=tables)
 
 
@@ -618,7 +728,13 @@ class Pusher:
             if not isinstance(customer_id, str):
                 raise Refused(f"新的{label(name)}没有指明所属客户（customer_id）。")
         assert customer_id is not None
-        customer = self._customer(customer_id)
+        if name == "customer" and current is not None:
+            # apply() has just read the customer's own row: no second read.
+            customer: Any = SimpleNamespace(
+                name=current["name"], owner_rm_id=current["owner_rm_id"], deleted=current["deleted"]
+            )
+        else:
+            customer = self._customer(customer_id)
         if customer is None:
             if name == "customer" and mutation.op == "insert":
                 return self._new_customer_access(mutation)
@@ -973,90 +1089,179 @@ def _duplicate(stored: str) -> MutationResult:
     return first.model_copy(update={"status": "duplicate", "original_status": first.status})
 
 
-def push(engine: Engine, principal: Principal, request: PushRequest) -> PushResponse:
-    """Apply a push's mutations in order; see the module docstring for the rules."""
-    _check_device(principal, request.device_id)
-    check_structure(request)
+def push(engine: Engine, token: str | None, request: PushRequest) -> PushResponse:
+    """Apply a push's mutations in order for the bearer of ``token``; see the module
+    docstring for the rules.
+
+    Every writer waits for the counter's lock, so what runs between taking it and
+    the commit bounds the pushes per second of the whole service: numbers come from
+    memory (:func:`central_crm.db.counter_held`), the device's last mutation and the
+    stored answers are one query, the answers are stored in one statement at the end,
+    and an update the database cannot refuse (:func:`_unguarded`) runs without a
+    savepoint. Should one fail after all, the push starts over with a savepoint for
+    every mutation: nothing of the first attempt was committed.
+    """
+    try:
+        return _push(engine, token, request, guard_all=False)
+    except _Unguarded:
+        return _push(engine, token, request, guard_all=True)
+
+
+class _Unguarded(Exception):
+    """A mutation run without a savepoint failed: its transaction must be abandoned."""
+
+
+def _push(
+    engine: Engine, token: str | None, request: PushRequest, *, guard_all: bool
+) -> PushResponse:
     results: list[MutationResult] = []
     with db.write_begin(engine) as conn:
-        db.lock_counter(conn)
-        last = conn.execute(_DEVICE_LAST_MUTATION, {"device_id": request.device_id}).scalar()
-        last_id = int(last or 0)
+        principal = authenticate(conn, token)
+        _check_device(principal, request.device_id)
+        check_structure(request)
         pusher = Pusher(conn, principal)
-        by_id, by_key = _stored_results(conn, request)
-        for mutation in request.mutations:
-            stored = by_id.get(mutation.mutation_id) or by_key.get(mutation.idempotency_key)
-            if stored is not None:
-                results.append(_duplicate(stored))
-                continue
-            if mutation.mutation_id <= last_id:
-                # Older than the newest applied and unknown: a replay of something whose
-                # record is gone (or an out-of-order id). Applying it could undo newer
-                # edits, so it is not applied.
-                results.append(
-                    MutationResult(
-                        mutation_id=mutation.mutation_id,
-                        status="duplicate",
-                        message="该修改已处理过（编号不大于本设备已上传的最新编号）。",
+        applied: list[dict[str, Any]] = []
+        with db.counter_held(conn):
+            last_id, by_id, by_key = _stored_results(conn, request)
+            for mutation in request.mutations:
+                stored = by_id.get(mutation.mutation_id) or by_key.get(mutation.idempotency_key)
+                if stored is not None:
+                    results.append(_duplicate(stored))
+                    continue
+                if mutation.mutation_id <= last_id:
+                    # Older than the newest applied and unknown: a replay of something
+                    # whose record is gone (or an out-of-order id). Applying it could
+                    # undo newer edits, so it is not applied.
+                    results.append(
+                        MutationResult(
+                            mutation_id=mutation.mutation_id,
+                            status="duplicate",
+                            message="该修改已处理过（编号不大于本设备已上传的最新编号）。",
+                        )
                     )
+                    continue
+                if not guard_all and _unguarded(mutation):
+                    try:
+                        result = pusher.apply(mutation)
+                    except (Refused, StatementError) as exc:
+                        raise _Unguarded(mutation.mutation_id) from exc
+                else:
+                    result = _guarded(conn, pusher, mutation)
+                answer = result.model_dump_json()
+                applied.append(
+                    {
+                        "device_id": request.device_id,
+                        "mutation_id": mutation.mutation_id,
+                        "idempotency_key": mutation.idempotency_key,
+                        "result": answer,
+                        "applied_at": pusher.now,
+                    }
                 )
-                continue
-            savepoint = conn.begin_nested()
-            try:
-                result = pusher.apply(mutation)
-                savepoint.commit()
-            except Refused as exc:
-                savepoint.rollback()
-                result = _rejected(mutation, str(exc))
-            except (IntegrityError, DataError) as exc:
-                savepoint.rollback()
-                result = _rejected(mutation, _integrity_message(mutation, exc))
-            except StatementError as exc:
-                if isinstance(exc, DBAPIError):
-                    raise  # the database itself failed: 500, nothing is committed
-                savepoint.rollback()
-                result = _rejected(mutation, f"数据格式不正确，未保存：{exc.orig}")
-            answer = result.model_dump_json()
+                last_id = mutation.mutation_id
+                by_id[mutation.mutation_id] = by_key[mutation.idempotency_key] = answer
+                results.append(result)
+            if applied:
+                conn.execute(_INSERT_APPLIED, applied)
             conn.execute(
-                _INSERT_APPLIED,
-                {
-                    "device_id": request.device_id,
-                    "mutation_id": mutation.mutation_id,
-                    "idempotency_key": mutation.idempotency_key,
-                    "result": answer,
-                    "applied_at": pusher.now,
-                },
+                _DEVICE_PUSHED,
+                {"device_id": request.device_id, "last_id": last_id, "now": pusher.now},
             )
-            last_id = mutation.mutation_id
-            by_id[mutation.mutation_id] = by_key[mutation.idempotency_key] = answer
-            results.append(result)
-        conn.execute(
-            _DEVICE_PUSHED,
-            {"device_id": request.device_id, "last_id": last_id, "now": pusher.now},
-        )
     return PushResponse(results=results)
+
+
+def _guarded(conn: Connection, pusher: Pusher, mutation: Mutation) -> MutationResult:
+    """Apply one mutation in a savepoint: one the database refuses is rolled back
+    alone and answered "rejected"."""
+    seq = db.current_seq(conn)
+    conn.exec_driver_sql(_SAVEPOINT)
+    try:
+        return pusher.apply(mutation)
+    except Refused as exc:
+        _roll_back(conn, seq)
+        return _rejected(mutation, str(exc))
+    except (IntegrityError, DataError) as exc:
+        _roll_back(conn, seq)
+        return _rejected(mutation, _integrity_message(mutation, exc))
+    except StatementError as exc:
+        if isinstance(exc, DBAPIError):
+            raise  # the database itself failed: 500, nothing is committed
+        _roll_back(conn, seq)
+        return _rejected(mutation, f"数据格式不正确，未保存：{exc.orig}")
+
+
+def _unguarded(mutation: Mutation) -> bool:
+    """An update the database cannot refuse: every field is in
+    :func:`_unguarded_columns` (a rejection Python decides happens before any write)."""
+    return mutation.op == "update" and mutation.fields.keys() <= _unguarded_columns(mutation.table)
+
+
+@cache
+def _unguarded_columns(name: str) -> frozenset[str]:
+    """Columns of a synced table whose update no database rule can refuse once
+    :func:`_decode` accepted the value: nullable, no foreign key, in no unique key,
+    and text (length checked), an enum (value checked), a date or a boolean. Numbers
+    may overflow their column; the rest have rules."""
+    table = SYNCED[name]
+    unique = {c.name for index in table.indexes if index.unique for c in index.columns}
+    for constraint in table.constraints:
+        if isinstance(constraint, UniqueConstraint | PrimaryKeyConstraint):
+            unique.update(c.name for c in constraint.columns)
+    return frozenset(
+        c.name
+        for c in table.columns
+        if c.nullable
+        and not c.foreign_keys
+        and c.name not in unique
+        and c.name not in SYNC_COLUMNS
+        and isinstance(c.type, String | Date | Boolean)
+    )
+
+
+# Each mutation's savepoint. One that succeeded is left open, the next nests in it,
+# and all end with the transaction: a RELEASE would be one more round trip per
+# mutation inside the counter's lock (bench/bench_service_load.py). ROLLBACK TO
+# goes back to the newest savepoint of the name: the failed mutation's.
+_SAVEPOINT = "SAVEPOINT push_mutation"
+_ROLLBACK_TO_SAVEPOINT = "ROLLBACK TO SAVEPOINT push_mutation"
+
+
+def _roll_back(conn: Connection, seq: int) -> None:
+    """Undo one mutation: its savepoint, and the numbers it took since ``seq``."""
+    conn.exec_driver_sql(_ROLLBACK_TO_SAVEPOINT)
+    db.rewind_seqs(conn, seq)
+
+
+# Per query at most this many mutations: ids and keys stay under SQLite's oldest
+# limit of 999 bound parameters.
+_STORED_CHUNK = 400
 
 
 def _stored_results(
     conn: Connection, request: PushRequest
-) -> tuple[dict[int, str], dict[str, str]]:
-    """The answers already given to this push's mutations, by mutation id (this
-    device) and by idempotency key (any device), read in two queries per 900."""
+) -> tuple[int, dict[int, str], dict[str, str]]:
+    """The device's last applied mutation id, and the answers already given to this
+    push's mutations by mutation id (this device) and by idempotency key (any
+    device): one query per 400 mutations (the first also reads the device)."""
+    last_id = 0
     by_id: dict[int, str] = {}
     by_key: dict[str, str] = {}
     mutations = request.mutations
-    for start in range(0, len(mutations), 900):
-        chunk = mutations[start : start + 900]
-        for mutation_id, result in conn.execute(
-            _STORED_BY_ID,
-            {"device_id": request.device_id, "ids": [m.mutation_id for m in chunk]},
+    for start in range(0, max(len(mutations), 1), _STORED_CHUNK):
+        chunk = mutations[start : start + _STORED_CHUNK]
+        ids = {m.mutation_id for m in chunk}
+        keys = {m.idempotency_key for m in chunk}
+        params = {"device_id": request.device_id, "ids": list(ids), "keys": list(keys)}
+        for kind, device_id, mutation_id, key, result in conn.execute(
+            _PUSH_START if start == 0 else _STORED, params
         ):
-            by_id[int(mutation_id)] = result
-        for key, result in conn.execute(
-            _STORED_BY_KEY, {"keys": [m.idempotency_key for m in chunk]}
-        ):
-            by_key[key] = result
-    return by_id, by_key
+            if kind == "last":
+                last_id = int(mutation_id or 0)
+                continue
+            if device_id == request.device_id and mutation_id in ids:
+                by_id[int(mutation_id)] = result
+            if key in keys:
+                by_key[key] = result
+    return last_id, by_id, by_key
 
 
 def _rejected(mutation: Mutation, message: str) -> MutationResult:

@@ -30,7 +30,21 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
-    sync.add_argument("--no-verify", action="store_true", help="skip the checksum comparison")
+    checks = sync.add_mutually_exclusive_group()
+    checks.add_argument(
+        "--verify",
+        action="store_true",
+        help="compare checksums with the central CRM now (by default: after a first or"
+        " repeated download, then every --verify-every hours)",
+    )
+    checks.add_argument("--no-verify", action="store_true", help="skip the checksum comparison")
+    sync.add_argument(
+        "--verify-every",
+        type=float,
+        metavar="HOURS",
+        help="keep HOURS as this profile's interval between checksum comparisons (0: every"
+        " sync; default 24)",
+    )
     return parser
 
 
@@ -74,10 +88,16 @@ def run_sync(args: argparse.Namespace, profile: str) -> int:
             return 2
         if args.server and args.server.rstrip("/") != service.configured_server():
             service.login(server, username, _read_password(args, username))
+        if args.verify_every is not None:
+            if not args.verify_every >= 0:
+                print("--verify-every 须为 0 或更大的小时数。", file=sys.stderr)
+                return 2
+            service.set_verify_every(args.verify_every)
         progress = _print_progress if args.verbose else None
+        verify = True if args.verify else False if args.no_verify else None
         for attempt in range(2):
             try:
-                report = service.sync(progress=progress, verify=not args.no_verify)
+                report = service.sync(progress=progress, verify=verify)
                 break
             except AuthRequired as exc:
                 if attempt:

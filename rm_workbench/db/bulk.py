@@ -22,11 +22,13 @@ its cursor go into the cache together or not at all.
 from __future__ import annotations
 
 import json
+import re
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from operator import itemgetter
+from operator import itemgetter, methodcaller
 from typing import Any
 
 from sqlalchemy import (
@@ -40,13 +42,14 @@ from sqlalchemy import (
     func,
     select,
 )
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from rm_workbench.errors import ValidationError
 from rm_workbench.models import Base
 from rm_workbench.models.labels import table_label
-from rm_workbench.models.types import UTCDateTime
+from rm_workbench.models.types import Money, UTCDateTime
 
 _Processor = Callable[[Any], Any]
 # Converts one column of a batch at once: a comprehension per column costs far less
@@ -63,6 +66,11 @@ class _Plan:
     upsert_sql: str  # for rows whose key may be
     key: str | None  # the single-column primary key; None: every row goes by upsert
     convert: _BatchConverter
+    # The statements' parameters in order, with each one's column converter and, for
+    # columns the rows do not supply, the Python-side default (insert_columns).
+    order: tuple[str, ...]
+    converters: tuple[_ColumnConverter | None, ...]
+    defaults: dict[str, Callable[[], Any]]
 
 
 def _python_default(column: Column[Any]) -> Callable[[], Any] | None:
@@ -116,10 +124,10 @@ def _plain_column(processor: _Processor) -> _ColumnConverter:
 
 
 def _wire_date(value: Any) -> str:
-    # The wire's ISO date is what SQLite stores; parsing only validates it.
+    # Another ISO form the parser accepts ("2026-W47-1") is stored in the one form
+    # the cache compares and sorts.
     if value.__class__ is str and len(value) == 10:
-        date.fromisoformat(value)
-        return value
+        return date.fromisoformat(value).isoformat()
     if isinstance(value, date):
         return value.isoformat()
     raise ValueError(f"not a date: {value!r}")
@@ -131,7 +139,7 @@ def _wire_dates(values: Sequence[Any]) -> list[Any]:
     parse = date.fromisoformat
     return [
         v
-        if v.__class__ is str and len(v) == 10 and parse(v)
+        if v.__class__ is str and len(v) == 10 and v[4] == v[7] == "-" and parse(v)
         else None
         if v is None
         else _wire_date(v)
@@ -148,7 +156,11 @@ def _wire_utc(processor: _Processor) -> _ColumnConverter:
         # Inline, as in _wire_dates: parsing validates, a datetime is always true.
         return [
             v
-            if v.__class__ is str and len(v) == 32 and v[26:] == "+00:00" and parse(v)
+            if v.__class__ is str
+            and len(v) == 32
+            and v[10] == "T"
+            and v[26:] == "+00:00"
+            and parse(v)
             else None
             if v is None
             else processor(v)
@@ -165,6 +177,93 @@ def _wire_booleans(processor: _Processor) -> _ColumnConverter:
     ]
 
 
+# --- whole-column shortcuts for wire values ---------------------------------------------
+#
+# A page's column is checked with a few passes of C-level map/set over all its values,
+# and stored as it came when every value is in the canonical wire form; only a column
+# that is not falls back to the per-value converter above (same result, same errors).
+# A Python-level loop per value was the largest cost of applying a page.
+
+_NONE = type(None)
+_NO_POINT = methodcaller("replace", ".", "")
+# The wire's money: a decimal string with exactly two places (central_crm.rows).
+_MONEY_COLUMN = re.compile(r"(?:-?[0-9]{1,16}\.[0-9]{2}\n)*-?[0-9]{1,16}\.[0-9]{2}")
+
+
+def _without_none(values: Sequence[Any]) -> Sequence[Any]:
+    return [v for v in values if v is not None] if None in values else values
+
+
+def _canonical_texts(
+    values: Sequence[Any], shape: re.Pattern[str], parse: Callable[[str], Any]
+) -> bool:
+    """Every value is None or a string of the canonical ``shape`` (checked on the
+    joined column at once) that ``parse`` accepts (it raises ValueError for one it
+    does not, as the per-value path would: the shape does not know month lengths)."""
+    present = _without_none(values)
+    if not present:
+        return True
+    if not set(map(type, present)) <= {str} or not shape.fullmatch("\n".join(present)):
+        return False
+    deque(map(parse, present), maxlen=0)
+    return True
+
+
+# The forms the cache stores (and the service sends): other ISO forms the parsers also
+# accept ("2026-W47-1", a space for the "T", another offset) take the per-value path.
+_DATE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_DATE_COLUMN = re.compile(f"(?:{_DATE}\n)*{_DATE}")
+_UTC = _DATE + "T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}\\+00:00"
+_UTC_COLUMN = re.compile(f"(?:{_UTC}\n)*{_UTC}")
+
+
+def _whole_utc(slow: _ColumnConverter) -> _ColumnConverter:
+    parse = datetime.fromisoformat
+
+    def convert(values: Sequence[Any]) -> Sequence[Any]:
+        return values if _canonical_texts(values, _UTC_COLUMN, parse) else slow(values)
+
+    return convert
+
+
+def _whole_dates(values: Sequence[Any]) -> Sequence[Any]:
+    if _canonical_texts(values, _DATE_COLUMN, date.fromisoformat):
+        return values
+    return _wire_dates(values)
+
+
+def _whole_booleans(slow: _ColumnConverter) -> _ColumnConverter:
+    # sqlite3 binds True and False as the integers 1 and 0.
+    return lambda values: values if set(map(type, values)) <= {bool, _NONE} else slow(values)
+
+
+def _whole_enum(column: Column[Any], slow: _ColumnConverter) -> _ColumnConverter:
+    allowed = frozenset(column.type.enums) | {None}  # type: ignore[attr-defined]
+
+    def convert(values: Sequence[Any]) -> Sequence[Any]:
+        if set(map(type, values)) <= {str, _NONE} and set(values) <= allowed:
+            return values
+        return slow(values)
+
+    return convert
+
+
+def _whole_money(slow: _ColumnConverter) -> _ColumnConverter:
+    """ "-0.05" → -5 fen, "1234.50" → 123450: the point dropped, read as an integer."""
+
+    def convert(values: Sequence[Any]) -> Sequence[Any]:
+        if (
+            values
+            and None not in values
+            and set(map(type, values)) <= {str}
+            and _MONEY_COLUMN.fullmatch("\n".join(values))
+        ):
+            return list(map(int, map(_NO_POINT, values)))
+        return slow(values)
+
+    return convert
+
+
 def _column_converter(
     column: Column[Any], dialect: Dialect, *, wire: bool = False
 ) -> _ColumnConverter | None:
@@ -174,16 +273,24 @@ def _column_converter(
     model-typed Python values; Money, Rate, enum and JSON processors take both.
     """
     if wire and isinstance(column.type, Date):
-        return _wire_dates
+        return _whole_dates
     # dialect_impl: the generic Date/Boolean/Enum are replaced by the dialect's own
     # types, whose processors do the conversion (e.g. SQLite's DATE → ISO text).
     processor: _Processor | None = column.type.dialect_impl(dialect).bind_processor(dialect)
     if processor is None:
         return None
     if isinstance(column.type, UTCDateTime):
-        return _wire_utc(processor) if wire else _utc_column(processor)
+        return _whole_utc(_wire_utc(processor)) if wire else _utc_column(processor)
     if wire and isinstance(column.type, Boolean) and processor(True) == 1:
-        return _wire_booleans(processor)
+        return _whole_booleans(_wire_booleans(processor))
+    if wire and isinstance(column.type, Money):
+        return _whole_money(_plain_column(processor))
+    if (
+        wire
+        and isinstance(column.type, SAEnum)
+        and all(processor(v) == v for v in column.type.enums)
+    ):
+        return _whole_enum(column, _plain_column(processor))
     return _plain_column(processor)
 
 
@@ -273,6 +380,9 @@ def _plan(dialect: Dialect, table: Table, supplied: frozenset[str], *, wire: boo
         upsert_sql=compiled_upsert.string,
         key=keys[0] if len(keys) == 1 else None,
         convert=_batch_converter(order, supplied, converters, defaults),
+        order=tuple(order),
+        converters=tuple(converters[name] for name in order),
+        defaults=defaults,
     )
 
 
@@ -368,6 +478,154 @@ def bulk_upsert(
         if again:
             conn.exec_driver_sql(plan.upsert_sql, again)
     return len(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What :func:`insert_columns` stored: ``rows`` as bound, in ``columns`` order
+    (the stored form: what a plain SQL read of those rows returns)."""
+
+    columns: tuple[str, ...]
+    rows: Sequence[Sequence[Any]]
+    # Every row was inserted (none of their keys was in the table before).
+    new: bool = False
+
+
+def insert_columns(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    wire: bool = True,
+    lookup_batch: int = 2000,
+) -> Written:
+    """:func:`bulk_upsert` for rows given as value arrays in ``columns`` order (a
+    columnar snapshot page): the columns are known once for all rows, so each column
+    is checked (and, where the stored form differs, converted) in one pass, and the
+    page's own arrays are bound by one ``executemany`` on the driver's connection.
+    Columns this table does not have are left out (a newer server may send more);
+    every row must have ``len(columns)`` values.
+
+    Rows whose key is above every stored key (a bootstrap page into an empty or
+    resumed table: pages come in key order) are inserted without a lookup; the others
+    are looked up and upserted, as :func:`bulk_upsert` does. Runs in the caller's
+    transaction, never commits. Rows given as lists may be changed in place into
+    their stored values. Raises ValueError for a row of the wrong length, a missing
+    key column or a value its column does not accept.
+    """
+    width = len(columns)
+    if not rows:
+        return Written(tuple(columns), [])
+    if not set(map(len, rows)) <= {width}:
+        bad = next(i for i, row in enumerate(rows) if len(row) != width)
+        raise ValueError(f"{table.name}: row {bad} has {len(rows[bad])} values, not {width}")
+    known = [i for i, name in enumerate(columns) if name in table.c]
+    names = [columns[i] for i in known]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{table.name}: a column is named twice in {list(columns)}")
+    plan = _plan(conn.dialect, table, frozenset(names), wire=wire)
+    count = len(rows)
+    params: Sequence[Sequence[Any]]
+    if (
+        len(names) == width
+        and len(plan.order) == width
+        and conn.dialect.paramstyle == "qmark"
+        and set(map(type, rows)) <= {list}
+    ):
+        # Every column known and none to default: the page's own arrays are the
+        # parameters, in the page's column order. Only the values a converter changes
+        # (money to fen) are written back into them; the others are only checked.
+        order = tuple(columns)
+        insert_sql, upsert_sql = _ordered_sql(conn.dialect, table, order)
+        converters = dict(zip(plan.order, plan.converters, strict=True))
+        for i, name in enumerate(order):
+            converter = converters[name]
+            if converter is None:
+                continue
+            values = list(map(itemgetter(i), rows))
+            stored = converter(values)
+            if stored is not values:
+                for row, value in zip(rows, stored, strict=True):
+                    row[i] = value  # type: ignore[index]
+        params = rows
+        keys: Sequence[Any] = (
+            list(map(itemgetter(order.index(plan.key)), rows)) if plan.key is not None else []
+        )
+    else:
+        # Transposed in C; a column of values per name.
+        transposed = list(zip(*rows, strict=True))
+        by_name = {name: transposed[i] for name, i in zip(names, known, strict=True)}
+        converted: list[Sequence[Any]] = []
+        for name, converter in zip(plan.order, plan.converters, strict=True):
+            supplied: Sequence[Any] | None = by_name.get(name)
+            if supplied is None:
+                make = plan.defaults[name]
+                supplied = [make() for _ in range(count)]
+            converted.append(converter(supplied) if converter is not None else supplied)
+        order, insert_sql, upsert_sql = plan.order, plan.insert_sql, plan.upsert_sql
+        params = list(zip(*converted, strict=True))
+        keys = converted[plan.order.index(plan.key)] if plan.key is not None else []
+    if plan.key is None:
+        _executemany(conn, upsert_sql, params)
+        return Written(order, params)
+    key_column = table.c[plan.key]
+    top = conn.execute(select(func.max(key_column))).scalar()
+    fresh_only = top is None or (
+        isinstance(top, str)
+        and not getattr(key_column.type, "collation", None)
+        and set(map(type, keys)) <= {str}
+        and min(keys) > top
+    )
+    if fresh_only and len(set(keys)) == count:
+        _executemany(conn, insert_sql, params)
+        return Written(order, params, new=True)
+    # Some keys may be stored already (a page applied again after local edits were
+    # pushed): look them up; a key repeated in the page is updated in order.
+    present: set[Any] = set()
+    lookup = select(key_column).where(key_column.in_(bindparam("keys", expanding=True)))
+    for start in range(0, count, lookup_batch):
+        chunk = list(keys[start : start + lookup_batch])
+        present.update(conn.execute(lookup, {"keys": chunk}).scalars())
+    fresh: list[Sequence[Any]] = []
+    again: list[Sequence[Any]] = []
+    for key, row in zip(keys, params, strict=True):
+        if key in present:
+            again.append(row)
+        else:
+            present.add(key)
+            fresh.append(row)
+    if fresh:
+        _executemany(conn, insert_sql, fresh)
+    if again:
+        _executemany(conn, upsert_sql, again)
+    return Written(order, params)
+
+
+def _executemany(conn: Connection, sql: str, params: Sequence[Sequence[Any]]) -> None:
+    """``executemany`` on the driver's own connection, in the caller's transaction:
+    SQLAlchemy's would copy every row into a tuple first (and refuses lists). Driver
+    errors come out as SQLAlchemy's, as from ``exec_driver_sql``."""
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        conn.connection.driver_connection.executemany(sql, params)  # type: ignore[union-attr]
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, dbapi.Error, dialect=conn.dialect) from exc
+
+
+@lru_cache(maxsize=512)
+def _ordered_sql(dialect: Dialect, table: Table, names: tuple[str, ...]) -> tuple[str, str]:
+    """INSERT and upsert of ``names`` in that order, for qmark drivers (SQLite's):
+    what :func:`_plan` compiles, with the parameters in the caller's column order."""
+    quote = dialect.identifier_preparer.quote
+    target = dialect.identifier_preparer.format_table(table)
+    marks = ", ".join("?" * len(names))
+    insert = f"INSERT INTO {target} ({', '.join(map(quote, names))}) VALUES ({marks})"
+    keys = [c.name for c in table.primary_key.columns]
+    updates = [f"{quote(n)} = excluded.{quote(n)}" for n in names if n not in keys]
+    conflict = f" ON CONFLICT ({', '.join(map(quote, keys))}) DO "
+    upsert = insert + conflict + ("UPDATE SET " + ", ".join(updates) if updates else "NOTHING")
+    return insert, upsert
 
 
 # --- indexes built after a bulk load -------------------------------------------------

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import URL, Engine, create_engine, event, text
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from rm_workbench.errors import (
     CacheCorruptError,
@@ -112,9 +113,15 @@ def make_engine(path: Path, key: str | None = None) -> Engine:
     """
     if key is None:
         url = URL.create("sqlite", database=str(path))
+        engine = create_engine(url)
     else:
         url = URL.create("sqlite+pysqlcipher", password=f"x'{key}'", database=str(path))
-    engine = create_engine(url)
+        # The same pool as plain SQLite files get: SQLAlchemy's default for SQLCipher
+        # (SingletonThreadPool) keeps one connection per thread and closes the
+        # connections of other threads, still in use, once more than five threads
+        # (GUI, reader pool, writer lane) have used it. A QueuePool lends each
+        # connection to one thread at a time.
+        engine = create_engine(url, poolclass=QueuePool, connect_args={"check_same_thread": False})
     event.listen(engine, "connect", _set_pragmas)
     return engine
 

@@ -53,6 +53,25 @@ other readings of characters that are read two ways in names (``GIVEN_NAME_READI
 ``MAX_READINGS`` in all. Corporate names are read as a whole (phrases: 重庆 chongqing,
 银行 yinhang).
 
+The customer list's order
+=========================
+The same table holds one *order row* per customer and sort column of the customer list
+(:mod:`rm_workbench.services.customers`), so that every page of that list, in any
+order, is a range scan of this B-tree with the customer id as the tie-breaker:
+
+=============  ====================================================================
+kind           term
+=============  ====================================================================
+order_name     the name's pinyin sort key (:func:`name_sort_key`): 李 before 张
+order_tier     the tier name (the list orders tiers as the bank's configuration does)
+order_status   the lifecycle status
+order_aum      AUM in fen, offset and zero-padded so text order is numeric order
+=============  ====================================================================
+
+(The customer number needs none: its ``customer_no`` term is one per customer.) They
+are derived data like the terms, so they stay local: columns or indexes on the
+``customer`` table would be copied into the central CRM's schema and sent on the wire.
+
 Writers keep the index current: whoever inserts or changes customers calls
 :func:`index_customers` in the same transaction (a tombstoned customer loses its
 terms); hard deletes cascade. Queries also join ``customer`` and skip
@@ -69,11 +88,11 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 from itertools import islice
 from typing import Any
 
-from pypinyin import Style, lazy_pinyin, pinyin
 from sqlalchemy import Connection
 
 TABLE = "customer_search"
@@ -370,6 +389,8 @@ def _ascii_tokens(text: str) -> list[str]:
 @lru_cache(maxsize=8192)
 def _char_readings(char: str) -> tuple[str, ...]:
     """Toneless readings of one Han character, pypinyin's most common first."""
+    from pypinyin import Style, pinyin  # imported on first use: 0.25 s at start-up
+
     readings = pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")
     found = [r for r in (readings[0] if readings else []) if _ASCII_ALNUM.fullmatch(r)]
     return tuple(dict.fromkeys(found))
@@ -380,6 +401,8 @@ def _syllable_options(text: str) -> tuple[tuple[str, ...], ...]:
     """Per syllable of ``text`` (normalized), its readings: the contextual one first
     (pypinyin's phrase dictionary), then the character's other readings. A run of
     Latin letters or digits is one "syllable" with one reading."""
+    from pypinyin import Style, lazy_pinyin
+
     options: list[tuple[str, ...]] = []
     position = 0
     for run in _HAN.finditer(text):
@@ -494,12 +517,90 @@ def search_terms(customer: Mapping[str, Any]) -> list[tuple[str, str]]:
     return list(terms)
 
 
+# --- the customer list's order --------------------------------------------------------
+
+KIND_ORDER_NAME = "order_name"
+KIND_ORDER_TIER = "order_tier"
+KIND_ORDER_STATUS = "order_status"
+KIND_ORDER_AUM = "order_aum"
+ORDER_KINDS = (KIND_ORDER_NAME, KIND_ORDER_TIER, KIND_ORDER_STATUS, KIND_ORDER_AUM)
+
+# Fen are offset so negative amounts sort too, and padded to one width (19 digits hold
+# any int64 fen amount plus the offset).
+_AUM_OFFSET = 10**18
+_SORT_TOKEN = re.compile(_HAN.pattern[:-1] + "|[a-z0-9]+")  # one Han character, or a run
+
+
+@lru_cache(maxsize=16384)
+def _tone(char: str, syllable: str) -> str:
+    """The tone digit (1–4, 5 neutral) of ``char`` read as ``syllable``; "0" unknown."""
+    from pypinyin import Style, pinyin
+
+    for reading in pinyin(char, style=Style.TONE3, heteronym=True, neutral_tone_with_five=True)[0]:
+        if reading[-1:].isdigit() and reading[:-1] == syllable:
+            return reading[-1]
+    return "0"
+
+
+def name_sort_key(name: str, *, individual: bool = True) -> str:
+    """The key that puts names in the order a Chinese reader expects (a phone book's):
+    character by character, by pinyin (surnames read as surnames: 曾 zeng, 单 shan),
+    then tone, then the character itself, so 李 (li3) comes before 梁 (liang2), 黎 (li2)
+    before 李, and the 张s stay together. Latin letters and digits sort as written
+    among the pinyin (David between 丁 and 杜). Pure; compare keys as plain strings.
+
+    ``"李明"`` → ``"li3李 ming2明"``: the space ends each character's part, so a shorter
+    syllable sorts first (li before liang) and a name before its longer namesakes.
+    """
+    text = normalize(name)
+    tokens = _SORT_TOKEN.findall(text)
+    if not tokens:
+        return text
+    readings = name_readings(text, individual=individual)
+    syllables = readings[0].syllables if readings else ()
+    if len(syllables) != len(tokens):  # a character without a reading: read one by one
+        syllables = tuple(
+            token if token.isascii() else (_char_readings(token) or (token,))[0] for token in tokens
+        )
+    parts = [
+        token if token.isascii() else syllable + _tone(token, syllable) + token
+        for token, syllable in zip(tokens, syllables, strict=True)
+    ]
+    return " ".join(parts)
+
+
+def aum_sort_key(aum: Any) -> str:
+    """AUM as text in numeric order. Takes the model's Decimal yuan, the stored integer
+    fen (plain SQL reads) or the wire's decimal string."""
+    if aum is None or aum == "":
+        fen = 0
+    elif isinstance(aum, int) and not isinstance(aum, bool):
+        fen = aum
+    else:
+        fen = int((Decimal(str(aum)) * 100).to_integral_value(ROUND_HALF_EVEN))
+    return f"{min(max(fen + _AUM_OFFSET, 0), 10**19 - 1):019d}"
+
+
+def order_terms(customer: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The (term, kind) order rows of ``customer`` (a mapping with the customer table's
+    columns ``name``, ``category``, ``tier``, ``lifecycle_status`` and ``aum``; missing
+    ones count as empty). Pure; one row per order kind."""
+    individual = str(customer.get("category") or "individual") != "corporate"
+    return [
+        (name_sort_key(str(customer.get("name") or ""), individual=individual), KIND_ORDER_NAME),
+        (str(customer.get("tier") or ""), KIND_ORDER_TIER),
+        (str(customer.get("lifecycle_status") or ""), KIND_ORDER_STATUS),
+        (aum_sort_key(customer.get("aum")), KIND_ORDER_AUM),
+    ]
+
+
 # --- writing the index ---------------------------------------------------------------
 
 _INSERT = f"INSERT OR IGNORE INTO {TABLE} (kind, term, customer_id) VALUES (?, ?, ?)"
 _DELETE_ONE = f"DELETE FROM {TABLE} WHERE customer_id = ?"
 _CUSTOMER_COLUMNS = (
-    "id, name, category, customer_no, mobile_phone, other_phone, id_number, credit_code"
+    "id, name, category, customer_no, mobile_phone, other_phone, id_number, credit_code,"
+    " tier, lifecycle_status, aum"
 )
 _BATCH = 5000
 
@@ -512,6 +613,7 @@ def _insert_terms(conn: Connection, customers: Iterable[Mapping[str, Any]]) -> i
             continue
         customer_id = str(customer["id"])
         rows.extend((kind, term, customer_id) for term, kind in search_terms(customer))
+        rows.extend((kind, term, customer_id) for term, kind in order_terms(customer))
         count += 1
     # Inserting in key order appends to the B-tree instead of splitting pages all over.
     rows.sort()
@@ -520,15 +622,21 @@ def _insert_terms(conn: Connection, customers: Iterable[Mapping[str, Any]]) -> i
     return count
 
 
-def index_customers(conn: Connection, customers: Iterable[Mapping[str, Any]]) -> int:
-    """Replace the search terms of ``customers`` (mappings with the customer table's
-    columns, ``id`` required); tombstoned ones (``deleted``) are only removed.
+def index_customers(
+    conn: Connection, customers: Iterable[Mapping[str, Any]], *, new: bool = False
+) -> int:
+    """Replace the search terms and order rows of ``customers`` (mappings with the
+    customer table's columns, ``id`` required: the stored rows, as read back after a
+    write); tombstoned ones (``deleted``) are only removed. ``new``: the customers were
+    just inserted (none has terms yet), so there is nothing to remove: a bootstrap
+    page builds them without the customer_id index (see SyncEngine.bootstrap).
     Returns how many customers were indexed. Call it in the transaction that wrote
     the customers, so the index never lags behind the table."""
     batch = list(customers)
     if not batch:
         return 0
-    remove_customers(conn, [str(c["id"]) for c in batch])
+    if not new:
+        remove_customers(conn, [str(c["id"]) for c in batch])
     return _insert_terms(conn, batch)
 
 
@@ -554,6 +662,24 @@ def rebuild_index(conn: Connection) -> int:
         total += _insert_terms(conn, customers[start : start + _BATCH])
     conn.exec_driver_sql(f"CREATE INDEX {CUSTOMER_ID_INDEX} ON {TABLE} (customer_id)")
     return total
+
+
+def rebuild_order(conn: Connection) -> int:
+    """Write the order rows of every customer that is not deleted, replacing any;
+    returns how many customers. For migration 0004 (caches indexed before the rows
+    existed); plain SQL like :func:`rebuild_index`."""
+    marks = ", ".join("?" * len(ORDER_KINDS))
+    conn.exec_driver_sql(f"DELETE FROM {TABLE} WHERE kind IN ({marks})", ORDER_KINDS)
+    result = conn.exec_driver_sql(f"SELECT {_CUSTOMER_COLUMNS} FROM customer WHERE deleted = 0")
+    rows: list[tuple[str, str, str]] = []
+    count = 0
+    for customer in map(dict, result.mappings()):
+        rows.extend((kind, term, str(customer["id"])) for term, kind in order_terms(customer))
+        count += 1
+    rows.sort()
+    for start in range(0, len(rows), _BATCH):
+        conn.exec_driver_sql(_INSERT, rows[start : start + _BATCH])
+    return count
 
 
 # --- searching -----------------------------------------------------------------------
@@ -702,6 +828,38 @@ def _fuzzy_probes(query: str) -> list[_Probe]:
     if _ASCII_ALNUM.fullmatch(query):
         probes.append(_Probe(KIND_PINYIN_SUB, query, fuzzy=True))
     return probes
+
+
+def match_sql(query: str, *, fuzzy: bool) -> tuple[str, list[Any]] | None:
+    """A SELECT of ``(customer_id, rel)``, one row per matching term (a customer may
+    have several), for filtering a list by the search box instead of ranking a few
+    best hits; None when nothing can match. The same probes as
+    :func:`search_customers`: exact and prefix ones, and with ``fuzzy`` also
+    "contains" and "all characters in order" (张丰 → 张三丰), each a range scan of the
+    term index. ``rel`` orders the matches as the search does: the rank digit (0 exact,
+    1 prefix, 2 fuzzy), then the matched term."""
+    q = normalize(query)
+    if not q:
+        return None
+    parts: list[str] = []
+    params: list[Any] = []
+    for probe in _probes(q) + (_fuzzy_probes(q) if fuzzy else []):
+        rank = "'2'" if probe.fuzzy else "CASE WHEN term = ? THEN '0' ELSE '1' END"
+        parts.append(
+            f"SELECT customer_id, {rank} || term AS rel FROM {TABLE}"
+            " WHERE kind = ? AND term >= ? AND term < ?"
+        )
+        params += [] if probe.fuzzy else [probe.prefix]
+        params += [probe.kind, probe.prefix, probe.prefix + _TOP]
+    if fuzzy and len(q) >= 2 and not q.isascii():
+        first = q[0]
+        pattern = _glob_literal(first) + "*" + "*".join(map(_glob_literal, q[1:])) + "*"
+        parts.append(
+            f"SELECT customer_id, '2' || term AS rel FROM {TABLE} WHERE kind IN"
+            f" ('{KIND_NAME}', '{KIND_NAME_SUB}') AND term >= ? AND term < ? AND term GLOB ?"
+        )
+        params += [first, first + _TOP, pattern]
+    return " UNION ALL ".join(parts), params
 
 
 def search_customers(

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-import phonenumbers
 from stdnum import numdb
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
@@ -231,6 +230,8 @@ def normalize_phone(raw: str | None) -> str | None:
         match = _CN_MOBILE.fullmatch(digits)
         if match:
             return "+86" + match.group(1)
+    import phonenumbers  # imported on first use: 0.1 s at start-up
+
     try:
         parsed = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException:

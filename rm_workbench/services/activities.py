@@ -209,6 +209,17 @@ class NeedItem:
 
 
 @dataclass(frozen=True)
+class ProductChoice:
+    """A catalog product an opportunity may be linked to."""
+
+    id: str
+    code: str
+    name: str
+    product_type: str
+    risk_level: str | None
+
+
+@dataclass(frozen=True)
 class OpportunityItem:
     id: str
     opportunity_no: str
@@ -315,6 +326,26 @@ class ActivityService:
             if row is None:
                 raise _missing("商机", opportunity_id)
             return _opportunity_item(row[0], row[1])
+
+    def products(self) -> list[ProductChoice]:
+        """The catalog's products on sale, by type then name, for linking to an
+        opportunity."""
+        query = (
+            select(Product.id, Product.code, Product.name, Product.product_type, Product.risk_level)
+            .where(Product.deleted.is_(False), Product.on_sale.is_(True))
+            .order_by(Product.product_type, Product.name, Product.code)
+        )
+        with self._cache.engine.connect() as conn:
+            return [
+                ProductChoice(
+                    id=row.id,
+                    code=row.code,
+                    name=row.name,
+                    product_type=str(row.product_type),
+                    risk_level=None if row.risk_level is None else str(row.risk_level),
+                )
+                for row in conn.execute(query)
+            ]
 
     # --- contacts (append-only) ---------------------------------------------------
 

@@ -362,6 +362,11 @@ class Customer360Service:
                 ),
             )
 
+    def customer_name(self, customer_id: str) -> str:
+        """The customer's name alone (a tab's title, before :meth:`load` is done)."""
+        with self._cache.engine.connect() as conn:
+            return str(self._customer(conn, customer_id).name)
+
     def timeline(self, customer_id: str, *, limit: int = 200) -> list[TimelineEntry]:
         """The customer's visits, contacts, needs and opportunities, newest first."""
         with self._cache.engine.connect() as conn:

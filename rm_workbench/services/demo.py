@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from central_crm.demo_book import generate_book
 from rm_workbench.db.bulk import load_book
 from rm_workbench.db.engine import Cache
 from rm_workbench.db.search import index_customers
@@ -52,6 +51,9 @@ def rm_share(tables: Rows, rm_id: str) -> dict[str, list[Mapping[str, Any]]]:
 
 def load_demo_book(cache: Cache, *, rm_index: int = 0) -> dict[str, int]:
     """Fill an empty cache with the ``rm_index``-th RM's share of the default demo book."""
+    # Imported here: the generator is big, and the workbench's start-up never needs it.
+    from central_crm.demo_book import generate_book
+
     book = generate_book("default")
     rms = book.tables["relationship_manager"]
     share = rm_share(book.tables, rms[rm_index]["id"])

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import platform
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -21,13 +21,23 @@ from rm_workbench.db.engine import Cache
 from rm_workbench.errors import AuthRequired, SecretStoreUnavailable
 from rm_workbench.models import LocalConflict, OutboxEntry, SyncState
 from rm_workbench.sync.client import SyncClient
-from rm_workbench.sync.engine import LAST_SYNC, Progress, SyncEngine, SyncReport, device_id
+from rm_workbench.sync.engine import (
+    DEFAULT_VERIFY_EVERY,
+    LAST_SYNC,
+    Progress,
+    SyncEngine,
+    SyncReport,
+    device_id,
+)
 from rm_workbench.sync.wire import LoginRequest, UserInfo
 
 log = logging.getLogger(__name__)
 
 SERVER_URL = "server_url"
 USERNAME = "username"
+# Hours between two checksum passes of this profile ("0": every sync); see
+# SyncEngine.verify_due. Unset: DEFAULT_VERIFY_EVERY.
+VERIFY_EVERY_HOURS = "verify_every_hours"
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,23 @@ class SyncService:
 
     def configured_server(self) -> str | None:
         return self._state(SERVER_URL)
+
+    def verify_every(self) -> timedelta:
+        """How often a sync proves convergence with checksums when not asked to."""
+        value = self._state(VERIFY_EVERY_HOURS)
+        try:
+            hours = float(value) if value is not None else None
+        except ValueError:
+            hours = None
+        if hours is None or not hours >= 0:  # unset, damaged or NaN: the default
+            return DEFAULT_VERIFY_EVERY
+        return timedelta(hours=hours)
+
+    def set_verify_every(self, hours: float) -> None:
+        """Keep ``hours`` (0: every sync) as this profile's checksum interval."""
+        if not hours >= 0:
+            raise ValueError(f"the checksum interval must be 0 or more hours, not {hours}")
+        self._set_state(VERIFY_EVERY_HOURS, repr(float(hours)))
 
     # --- login and token ---------------------------------------------------------
 
@@ -115,8 +142,10 @@ class SyncService:
 
     # --- sync --------------------------------------------------------------------
 
-    def sync(self, *, progress: Progress | None = None, verify: bool = True) -> SyncReport:
-        """One full sync. Raises AuthRequired when the RM must log in (again)."""
+    def sync(self, *, progress: Progress | None = None, verify: bool | None = None) -> SyncReport:
+        """One full sync. ``verify``: True compares checksums now, False not at all,
+        None (the default) after a bootstrap and every :meth:`verify_every`.
+        Raises AuthRequired when the RM must log in (again)."""
         server = self.configured_server()
         if server is None:
             raise AuthRequired("尚未设置总行系统地址，请先登录。", "no server configured")
@@ -125,7 +154,10 @@ class SyncService:
             raise AuthRequired("请输入密码登录总行系统。", "no token stored")
         client = self._client(server, token)
         try:
-            return SyncEngine(self.cache, client, progress=progress).run(verify=verify)
+            engine = SyncEngine(
+                self.cache, client, progress=progress, verify_every=self.verify_every()
+            )
+            return engine.run(verify=verify)
         except AuthRequired:
             self._memory_token = None
             raise

@@ -25,7 +25,7 @@ from rm_workbench.domain.formatting import format_datetime
 from rm_workbench.domain.reminders import day_start, local_date, local_today, week_of
 from rm_workbench.errors import ValidationError
 from rm_workbench.models import Customer, Product, Visit
-from rm_workbench.models.enums import Priority, VisitCategory, VisitStatus
+from rm_workbench.models.enums import Priority, ProductType, VisitCategory, VisitStatus
 from rm_workbench.services.activities import (
     CLOCK_SLACK,
     NeedDraft,
@@ -36,6 +36,7 @@ from rm_workbench.services.activities import (
     now_or,
 )
 from rm_workbench.services.changes import Change, write_transaction
+from rm_workbench.services.customer360 import PRODUCT_TYPE_LABELS
 from rm_workbench.sync.outbox import insert_row, update_row
 
 VISIT_CATEGORY_LABELS: Final[dict[str, str]] = {
@@ -88,6 +89,28 @@ class VisitDetail(VisitSummary):
     report: str | None = None
     attendees: str | None = None
     cost: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class VisitCustomer:
+    """The customer a visit is planned for, as the plan dialog shows it."""
+
+    id: str
+    name: str
+    customer_no: str
+    tier: str | None
+
+
+@dataclass(frozen=True)
+class ProductOption:
+    """A product of the catalog the RM can mark as discussed during a visit."""
+
+    id: str
+    code: str
+    name: str
+    product_type: str
+    type_label: str
+    risk_level: str | None
 
 
 @dataclass(frozen=True)
@@ -243,6 +266,39 @@ class VisitService:
         return VisitDetail(
             **_summary_fields(row), report=row.report, attendees=row.attendees, cost=row.cost
         )
+
+    def customer(self, customer_id: str) -> VisitCustomer:
+        """A customer of the book, to preselect in the plan dialog."""
+        with self._cache.engine.connect() as conn:
+            book_customer(conn, customer_id, self._rm_id)
+            row = conn.execute(
+                select(Customer.id, Customer.name, Customer.customer_no, Customer.tier).where(
+                    Customer.id == customer_id
+                )
+            ).one()
+        return VisitCustomer(row.id, row.name, row.customer_no, row.tier)
+
+    def products(self) -> list[ProductOption]:
+        """The catalog's products on sale, by type (deposits first, as the catalog's
+        types are declared) then code: the choices of ``complete(products_discussed=…)``."""
+        query = select(
+            Product.id, Product.code, Product.name, Product.product_type, Product.risk_level
+        ).where(Product.deleted.is_(False), Product.on_sale.is_(True))
+        with self._cache.engine.connect() as conn:
+            rows = list(conn.execute(query))
+        order = {kind.value: index for index, kind in enumerate(ProductType)}
+        rows.sort(key=lambda row: (order.get(row.product_type, len(order)), row.code))
+        return [
+            ProductOption(
+                id=row.id,
+                code=row.code,
+                name=row.name,
+                product_type=str(row.product_type),
+                type_label=PRODUCT_TYPE_LABELS.get(row.product_type, str(row.product_type)),
+                risk_level=None if row.risk_level is None else str(row.risk_level),
+            )
+            for row in rows
+        ]
 
     # --- writes -----------------------------------------------------------------
 

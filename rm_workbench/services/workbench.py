@@ -98,6 +98,9 @@ class Workbench:
     sync: SyncService = field(init=False)
     conflicts: ConflictService = field(init=False)
     ca_bundle: str | None = None
+    # Duplicate flags not computed yet (open_workbench(find_duplicates=False)): the
+    # main window computes them on the writer lane once it is on screen.
+    duplicates_pending: bool = False
 
     def __post_init__(self) -> None:
         self.sync = SyncService(self.cache, self.profile, ca_bundle=self.ca_bundle)
@@ -119,7 +122,12 @@ class Workbench:
 
 
 def open_workbench(
-    profile: str, *, demo: bool = False, encrypt: bool = True, ca_bundle: str | None = None
+    profile: str,
+    *,
+    demo: bool = False,
+    encrypt: bool = True,
+    ca_bundle: str | None = None,
+    find_duplicates: bool = True,
 ) -> Workbench:
     """Open (and migrate) the profile's cache. ``demo`` fills an empty cache directly
     with the demo RM's share (screenshots, benchmarks); the ``--demo`` launch instead
@@ -133,7 +141,8 @@ def open_workbench(
             counts = load_demo_book(cache)
             log.info("demo book loaded: %s", counts)
     customers = CustomerService(cache)
-    customers.refresh_duplicates()
+    if find_duplicates:
+        customers.refresh_duplicates()
     return Workbench(
         profile=profile,
         cache=cache,
@@ -141,4 +150,5 @@ def open_workbench(
         bank_name=bank_config().bank.name,
         warning=opened.warning,
         ca_bundle=ca_bundle,
+        duplicates_pending=not find_duplicates,
     )

@@ -33,7 +33,9 @@ from rm_workbench.errors import (
 )
 from rm_workbench.sync.wire import (
     API_PREFIX,
+    PROTOCOL_VERSION,
     ChecksumResponse,
+    ColumnarSnapshotPage,
     ConflictList,
     HelloRequest,
     HelloResponse,
@@ -43,7 +45,6 @@ from rm_workbench.sync.wire import (
     PushRequest,
     PushResponse,
     ResolveRequest,
-    SnapshotPage,
 )
 
 log = logging.getLogger(__name__)
@@ -97,11 +98,11 @@ class SyncClient:
     def hello(self, request: HelloRequest) -> HelloResponse:
         return self._call("POST", "/sync/hello", HelloResponse, body=request)
 
-    def snapshot(self, table: str, after_id: str | None, limit: int) -> SnapshotPage:
-        params: dict[str, Any] = {"table": table, "limit": limit}
+    def snapshot(self, table: str, after_id: str | None, limit: int) -> ColumnarSnapshotPage:
+        params: dict[str, Any] = {"table": table, "limit": limit, "protocol": PROTOCOL_VERSION}
         if after_id is not None:
             params["after_id"] = after_id
-        return self._call("GET", "/sync/snapshot", SnapshotPage, params=params)
+        return self._call("GET", "/sync/snapshot", ColumnarSnapshotPage, params=params)
 
     def push(self, request: PushRequest) -> PushResponse:
         return self._call("POST", "/sync/push", PushResponse, body=request)
@@ -111,7 +112,9 @@ class SyncClient:
         return self._call("GET", "/sync/pull", PullResponse, params=params)
 
     def checksums(self) -> ChecksumResponse:
-        return self._call("GET", "/sync/checksums", ChecksumResponse)
+        """Protocol 2's version digests (see ``wire.version_digest``)."""
+        params = {"protocol": PROTOCOL_VERSION}
+        return self._call("GET", "/sync/checksums", ChecksumResponse, params=params)
 
     def conflicts(self) -> ConflictList:
         return self._call("GET", "/sync/conflicts", ConflictList)
@@ -213,8 +216,10 @@ class SyncClient:
                 f"{where}: Content-Type {kind!r}: {content[:200]!r}",
             )
         try:
+            if answer is ColumnarSnapshotPage:
+                return ColumnarSnapshotPage.from_json(content)  # type: ignore[return-value]
             return answer.model_validate_json(content)
-        except PydanticValidationError as exc:
+        except (PydanticValidationError, ValueError) as exc:
             raise ServerAnswerError(
                 "总行系统返回的数据格式不正确或不完整，本次同步已停止，本机数据未受影响。",
                 f"{where}: {exc}",

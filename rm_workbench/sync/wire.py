@@ -3,14 +3,16 @@
 The central service publishes these models in its OpenAPI document, which is the
 contract a bank implements if it replaces the reference service.
 
-Protocol (version 1), all under ``/api/v1`` and JSON (gzip both ways):
+Protocol (version 2), all under ``/api/v1`` and JSON (gzip both ways):
 
 * ``POST /auth/login`` → bearer token (expiring; stored hashed server-side).
 * ``POST /sync/hello``: protocol range, server time, whether the device must
   (re-)bootstrap and from which snapshot sequence.
 * ``GET /sync/snapshot``: one table's rows in id order at a snapshot, resumable page
   by page (``after_id``). After the last table the device's cursor is the snapshot's
-  sequence number.
+  sequence number. With ``protocol=2`` a page names its columns once and sends each
+  row as an array (:class:`ColumnarSnapshotPage`); without it, each row is an object
+  (:class:`SnapshotPage`, protocol 1).
 * ``POST /sync/push``: ordered mutations from the outbox; each has a device-monotonic
   ``mutation_id`` and an ``idempotency_key``; a replay changes nothing and returns the
   first answer. Updates carry each field's ``base`` (the value the device last saw) and
@@ -18,8 +20,13 @@ Protocol (version 1), all under ``/api/v1`` and JSON (gzip both ways):
 * ``GET /sync/pull?cursor=N``: the changes after the cursor in the RM's scope, in
   sequence order: changed rows (tombstones included) and evictions (a customer
   reassigned away). The client applies a page and its cursor in one transaction.
-* ``GET /sync/checksums``: per-table count and digest of ``(id, version)`` in scope,
-  to prove convergence.
+* ``GET /sync/checksums``: per-table count and digest of the live rows in scope, to
+  prove convergence. With ``protocol=2`` the digest is :func:`version_digest` (computed
+  by the database on both sides); without it, :func:`row_digest` of ``(id, version)``.
+
+Protocol 1 clients (row objects, :func:`row_digest`) are still served: they ask
+without ``protocol=2``. ``hello`` refuses versions outside the server's range with 426
+and a message telling the RM to upgrade.
 * ``GET /sync/conflicts`` and ``POST /sync/conflicts/{id}/resolve``.
 
 Row values travel as JSON scalars: money and rates as decimal strings, dates as
@@ -37,13 +44,15 @@ from enum import Enum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import from_json
 from sqlalchemy import Boolean, Date, Integer, Table
 from sqlalchemy import Enum as SAEnum
 
 from rm_workbench.models import Base
 from rm_workbench.models.types import JSONList, Money, Rate, UTCDateTime, parse_utc, utc_iso
 
-PROTOCOL_VERSION = 1
+# 2: columnar snapshot pages and the version digest (see the module docstring).
+PROTOCOL_VERSION = 2
 # Sequence numbers, cursors and mutation ids are 64-bit signed integers in both
 # databases; the contract says so, so an absurd number is a 422, not an overflow.
 MAX_SEQ = 2**63 - 1
@@ -192,11 +201,62 @@ class HelloResponse(WireModel):
 
 
 class SnapshotPage(WireModel):
+    """A snapshot page of protocol 1: every row an object."""
+
     table: str
     snapshot_seq: int
     rows: list[dict[str, Any]]
     # Pass as ``after_id`` for the next page; None when the table is done.
     next_after_id: str | None
+
+
+class ColumnarSnapshotPage(WireModel):
+    """A snapshot page of protocol 2: the column names once, then every row as an
+    array of values in that order (a third fewer bytes to build, compress and parse
+    than objects). Columns this client does not know (a newer server) are ignored."""
+
+    table: str
+    snapshot_seq: int
+    columns: list[str]
+    rows: list[list[Any]]
+    # Pass as ``after_id`` for the next page; None when the table is done.
+    next_after_id: str | None
+
+    @classmethod
+    def from_json(cls, content: bytes | str) -> ColumnarSnapshotPage:
+        """Parse a page, checking its shape but not each value's type: validating
+        250,000 rows of ``Any`` cost more than parsing them, and the bulk loader
+        converts (and so checks) every value by its column anyway. Raises ValueError
+        for anything that is not a page of this shape."""
+        data = from_json(content, allow_inf_nan=False)
+        if not isinstance(data, dict) or data.keys() != _COLUMNAR_KEYS:
+            keys = sorted(data) if isinstance(data, dict) else type(data).__name__
+            raise ValueError(f"not a columnar snapshot page: {keys}")
+        table, seq, columns, rows, after = (
+            data["table"],
+            data["snapshot_seq"],
+            data["columns"],
+            data["rows"],
+            data["next_after_id"],
+        )
+        if not isinstance(table, str) or not isinstance(seq, int) or isinstance(seq, bool):
+            raise ValueError(f"bad table or snapshot_seq: {table!r}, {seq!r}")
+        if not isinstance(after, str | None):
+            raise ValueError(f"bad next_after_id: {after!r}")
+        if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+            raise ValueError(f"bad columns: {columns!r:.200}")
+        width = len(columns)
+        # Whole-list checks in C: a Python test per row cost more than the parse.
+        if not isinstance(rows, list) or not (
+            set(map(type, rows)) <= {list} and set(map(len, rows)) <= {width}
+        ):
+            raise ValueError(f"rows must be arrays of {width} values")
+        return cls.model_construct(
+            table=table, snapshot_seq=seq, columns=columns, rows=rows, next_after_id=after
+        )
+
+
+_COLUMNAR_KEYS = frozenset(ColumnarSnapshotPage.model_fields)
 
 
 # --- push ---------------------------------------------------------------------------
@@ -369,8 +429,9 @@ def decode_row(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def row_digest(rows: Iterable[tuple[str, int | None]]) -> TableChecksum:
-    """Order-independent digest of ``(id, version)`` pairs: count and a 64-bit sum of
-    per-row hashes, so client and server can compare without sorting."""
+    """Protocol 1's digest: order-independent digest of ``(id, version)`` pairs, count
+    and a 64-bit sum of per-row hashes. Hashing every row in Python cost ~1 s per side
+    on a 5,000-customer book; protocol 2 uses :func:`version_digest`."""
     count = 0
     total = 0
     blake2b, from_bytes = hashlib.blake2b, int.from_bytes
@@ -378,3 +439,53 @@ def row_digest(rows: Iterable[tuple[str, int | None]]) -> TableChecksum:
         count += 1
         total += from_bytes(blake2b(f"{row_id}:{version}".encode(), digest_size=8).digest())
     return TableChecksum(count=count, digest=f"{total % (1 << 64):016x}")
+
+
+# --- protocol 2's digest --------------------------------------------------------------
+#
+# Each live row contributes two numbers computed from its version alone, and the digest
+# is their sums: integer arithmetic that SQLite and PostgreSQL evaluate identically and
+# that never leaves 63 bits (every factor is below 2**31), so each side computes it in
+# one aggregate query over the table, without sending a row to Python.
+#
+# The version is enough: every write of a synced row takes a fresh number of the
+# server's one counter (central_crm.db.take_seqs), so a version names exactly one row
+# write, and equal sets of versions mean equal sets of (row, version). Mixing is a
+# square modulo a prime, twice with different primes and constants: a stale, missing
+# or extra row changes each sum unless two versions collide in both, about 2**-62.
+DIGEST_MIXES: tuple[tuple[int, int, int, int], ...] = (
+    # (prime p < 2**31, multiplier a < 2**31, b, c): h(v) = ((v % p * a + b) % p)**2 + c mod p
+    (2147483647, 1597334677, 12345, 1013904223),
+    (2147483629, 1103515245, 54321, 1664525),
+)
+
+
+def version_mix_sql(version: str) -> list[str]:
+    """The per-row terms of :func:`version_digest` as SQL over the expression
+    ``version`` (a non-negative integer), one per entry of ``DIGEST_MIXES``."""
+    terms = []
+    for p, a, b, c in DIGEST_MIXES:
+        y = f"((({version}) % {p}) * {a} + {b}) % {p}"
+        terms.append(f"(({y}) * ({y}) + {c}) % {p}")
+    return terms
+
+
+def version_digest_of_sums(count: int, sums: Iterable[int | None]) -> TableChecksum:
+    """The digest from the row count and the sums of the per-row terms (SQL's SUM is
+    NULL over no rows)."""
+    return TableChecksum(
+        count=count, digest="".join(f"{int(s or 0) % (1 << 64):016x}" for s in sums)
+    )
+
+
+def version_digest(versions: Iterable[int]) -> TableChecksum:
+    """Protocol 2's digest of a table's live versions (the pure-Python reference of
+    what both databases compute with :func:`version_mix_sql`)."""
+    count = 0
+    sums = [0] * len(DIGEST_MIXES)
+    for version in versions:
+        count += 1
+        for i, (p, a, b, c) in enumerate(DIGEST_MIXES):
+            y = (version % p * a + b) % p
+            sums[i] += (y * y + c) % p
+    return version_digest_of_sums(count, sums)

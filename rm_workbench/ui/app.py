@@ -1,4 +1,5 @@
-"""Starting the Qt application: translations, the Chinese-font check, the main window."""
+"""Starting the Qt application: translations, the Chinese-font check, the main window,
+the first login, and for the demo an embedded central CRM on loopback."""
 
 from __future__ import annotations
 
@@ -11,9 +12,18 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from rm_workbench.errors import WorkbenchError
-from rm_workbench.services.workbench import open_workbench
+from rm_workbench.paths import profile_dir
+from rm_workbench.services.demo import DemoCentral, start_demo_central
+from rm_workbench.services.workbench import Workbench, open_workbench
+from rm_workbench.ui.background import (
+    freeze_startup_objects,
+    run_in_background,
+    wait_for_background,
+)
 from rm_workbench.ui.error_dialog import show_error
 from rm_workbench.ui.main_window import MainWindow
+from rm_workbench.ui.settings import Settings
+from rm_workbench.ui.sync_controller import SyncController
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +52,55 @@ def has_chinese_font() -> bool:
     return bool(QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese))
 
 
+class DemoLauncher:
+    """The demo's first steps, all off the GUI thread: start the embedded central CRM
+    (loading the demo book on first use), log in as the demo RM, sync."""
+
+    def __init__(self, window: MainWindow, controller: SyncController) -> None:
+        self.window = window
+        self.controller = controller
+        self.central: DemoCentral | None = None
+
+    def start(self) -> None:
+        self.window.statusBar().showMessage(
+            QApplication.translate(
+                "App", "Starting the demo central CRM (the first time takes a while)…"
+            )
+        )
+        folder = profile_dir(self.window.workbench.profile)
+        run_in_background(lambda: start_demo_central(folder), self._started, self._failed)
+
+    def _started(self, central: DemoCentral) -> None:
+        self.central = central
+        service = self.controller.service
+        run_in_background(
+            lambda: service.login(central.server_url, central.username, central.password),
+            lambda _user: self._logged_in(),
+            self._failed,
+            write=True,
+        )
+
+    def _logged_in(self) -> None:
+        self.window.statusBar().clearMessage()
+        self.controller.check_online()
+        self.controller.sync_now()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.window.statusBar().clearMessage()
+        show_error(self.window, exc)
+
+    def stop(self) -> None:
+        if self.central is not None:
+            self.central.stop()
+
+
 def run(profile: str, *, demo: bool, encrypt: bool, language: str = "zh_CN") -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setOrganizationName("rm-workbench")
     app.setApplicationName("RM Workbench")
-    install_translators(app, language)
+    settings = Settings()
+    install_translators(app, language or settings.language)
     if not has_chinese_font():
         QMessageBox.warning(
             None,
@@ -59,13 +112,34 @@ def run(profile: str, *, demo: bool, encrypt: bool, language: str = "zh_CN") -> 
             ),
         )
     try:
-        workbench = open_workbench(profile, demo=demo, encrypt=encrypt)
+        # Duplicate flags are computed once the window is on screen (MainWindow).
+        workbench = open_workbench(profile, encrypt=encrypt, find_duplicates=False)
     except WorkbenchError as exc:
         show_error(None, exc)
         return 2
-    window = MainWindow(workbench)
+    return run_window(app, workbench, settings, demo=demo)
+
+
+def run_window(app: QApplication, workbench: Workbench, settings: Settings, *, demo: bool) -> int:
+    assert workbench.sync is not None
+    controller = SyncController(workbench.sync)
+    window = MainWindow(workbench, controller, settings)
     window.show()
+    freeze_startup_objects()
+    launcher: DemoLauncher | None = None
+    if demo:
+        launcher = DemoLauncher(window, controller)
+        launcher.start()
+    elif workbench.sync.configured_server() is None:
+        window.ask_login(app.translate("App", "Welcome. Log in to your bank's central CRM."))
+    else:
+        controller.sync_now(automatic=True)
+    controller.start_timers(settings.auto_sync_minutes, settings.online_probe_seconds)
     try:
         return app.exec()
     finally:
+        controller.stop_timers()
+        wait_for_background()
+        if launcher is not None:
+            launcher.stop()
         workbench.close()

@@ -1,105 +1,322 @@
-"""The main window: for now the RM's book with the one search box.
+"""The main window: the RM's day in tabs (Today, Customers, Visits) and one tab per
+customer opened (Customer 360), with the sync corner in the status bar.
 
-The UI issue grows this into the RM's whole day (today, visits, customer 360, sync).
+Every screen reads the local cache through services; nothing here waits for the
+network. Sync runs on the writer lane through :class:`SyncController`.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QMainWindow,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
+import logging
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
+
+from rm_workbench.errors import AuthRequired, OfflineError
+from rm_workbench.services.changes import Change
 from rm_workbench.services.workbench import Workbench
-from rm_workbench.ui.customer_table import CustomerTableModel
+from rm_workbench.ui.background import run_in_background
+from rm_workbench.ui.conflict_dialog import ConflictDialog
+from rm_workbench.ui.customer360_view import Customer360View
+from rm_workbench.ui.customer_list import CustomerListView
+from rm_workbench.ui.error_dialog import show_error
+from rm_workbench.ui.events import app_events, changed
+from rm_workbench.ui.login_dialog import LoginDialog
+from rm_workbench.ui.settings import Settings
+from rm_workbench.ui.status_bar import SyncStatusBar
+from rm_workbench.ui.sync_controller import SyncController, SyncOutcome
+from rm_workbench.ui.today_view import TodayView
+from rm_workbench.ui.visits_view import VisitsView
 
-SEARCH_DELAY_MS = 120  # wait for a pause in typing; one query per pause, not per key
+log = logging.getLogger(__name__)
+
+TODAY, CUSTOMERS, VISITS = range(3)  # the fixed tabs; customer tabs follow
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, workbench: Workbench) -> None:
+    def __init__(
+        self,
+        workbench: Workbench,
+        controller: SyncController | None = None,
+        settings: Settings | None = None,
+    ) -> None:
         super().__init__()
         self.workbench = workbench
+        self.settings = settings or Settings()
+        self.controller = controller
         self.setWindowTitle(self.tr("RM Workbench — {bank}").format(bank=workbench.bank_name))
-        self.resize(1100, 700)
+        self.resize(1280, 800)
 
-        self.search_box = QLineEdit()
-        self.search_box.setObjectName("search_box")
-        self.search_box.setClearButtonEnabled(True)
-        self.search_box.setPlaceholderText(
-            self.tr("Search: name, pinyin, initials (zsf), phone or ID tail, customer no.")
-        )
-        self.model = CustomerTableModel(self)
-        self.table = QTableView()
-        self.table.setObjectName("customer_table")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.today = TodayView(workbench, self)
+        self.customers = CustomerListView(workbench, self)
+        self.visits = VisitsView(workbench, self)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("main_tabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.setTabsClosable(True)
+        self.tabs.addTab(self.today, self.tr("Today"))
+        self.tabs.addTab(self.customers, self.tr("Customers"))
+        self.tabs.addTab(self.visits, self.tr("Visits"))
+        for fixed in (TODAY, CUSTOMERS, VISITS):
+            self.tabs.tabBar().setTabButton(
+                fixed, self.tabs.tabBar().ButtonPosition.RightSide, None
+            )
+        self.tabs.tabCloseRequested.connect(self.close_tab)
+        self.setCentralWidget(self.tabs)
+        for view in (self.today, self.customers, self.visits):
+            view.customer_activated.connect(self.open_customer)
 
-        central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.addWidget(self.search_box)
-        layout.addWidget(self.table)
-        self.setCentralWidget(central)
-
-        self.count_label = QLabel()
-        self.statusBar().addWidget(self.count_label)
         if workbench.warning:
             warning = QLabel("⚠ " + workbench.warning)
             warning.setObjectName("cache_warning")
             warning.setWordWrap(True)
             warning.setStyleSheet("color: #b45309;")
-            self.statusBar().addPermanentWidget(warning, 1)
+            self.statusBar().addWidget(warning, 1)
+        self.sync_bar: SyncStatusBar | None = None
+        if controller is not None:
+            self.sync_bar = SyncStatusBar(controller, self)
+            self.sync_bar.conflicts_clicked.connect(self.show_conflicts)
+            self.statusBar().addPermanentWidget(self.sync_bar)
+            controller.finished.connect(self._sync_finished)
+            controller.login_needed.connect(self.ask_login)
+            app_events().changed.connect(lambda _change: controller.refresh_status())
+            controller.refresh_status()
+            controller.check_online()
 
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(SEARCH_DELAY_MS)
-        self._search_timer.timeout.connect(self.run_search)
-        self.search_box.textChanged.connect(lambda _text: self._search_timer.start())
-        QShortcut(QKeySequence.StandardKey.Find, self, self._focus_search)
-        QShortcut(QKeySequence("Esc"), self.search_box, self.search_box.clear)
-
-        self.run_search()
+        self._actions()
         self._restore_layout()
+        if workbench.duplicates_pending:
+            self.refresh_duplicates()
 
-    def _focus_search(self) -> None:
-        self.search_box.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.search_box.selectAll()
+    def refresh_duplicates(self) -> None:
+        """Recompute the "possible duplicate" flags on the writer lane (at start-up and
+        after a sync brought customers), then let the views show them."""
+        self.workbench.duplicates_pending = False
+        run_in_background(
+            self.workbench.customers.refresh_duplicates,
+            lambda _n: changed(
+                Change(
+                    kind="duplicates_flagged",
+                    customer_id=None,
+                    ids=("duplicates",),
+                    tables=frozenset({"customer"}),
+                )
+            ),
+            lambda exc: log.warning("duplicate flags not refreshed: %s", exc),
+            write=True,
+        )
 
-    def run_search(self) -> None:
-        query = self.search_box.text().strip()
-        customers = self.workbench.customers
-        if query:
-            hits = customers.search(query)
-            self.model.set_source(len(hits), lambda offset, limit: hits[offset : offset + limit])
-            self.count_label.setText(self.tr("{n} matches").format(n=len(hits)))
+    # --- actions and shortcuts ------------------------------------------------------
+
+    def _action(
+        self,
+        text: str,
+        shortcut: QKeySequence | QKeySequence.StandardKey | str,
+        slot: object,
+        name: str,
+    ) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        action.setShortcut(QKeySequence(shortcut))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _actions(self) -> None:
+        menu = self.menuBar()
+        go = menu.addMenu(self.tr("&Go"))
+        go.addAction(self._action(self.tr("Today"), "Ctrl+1", lambda: self.go(TODAY), "go_today"))
+        go.addAction(
+            self._action(self.tr("Customers"), "Ctrl+2", lambda: self.go(CUSTOMERS), "go_customers")
+        )
+        go.addAction(
+            self._action(self.tr("Visits"), "Ctrl+3", lambda: self.go(VISITS), "go_visits")
+        )
+        go.addAction(
+            self._action(
+                self.tr("Find a customer"),
+                QKeySequence.StandardKey.Find,
+                self.find_customer,
+                "find",
+            )
+        )
+        go.addAction(
+            self._action(self.tr("Close customer tab"), "Ctrl+W", self.close_current, "close_tab")
+        )
+        work = menu.addMenu(self.tr("&Work"))
+        work.addAction(
+            self._action(self.tr("Plan a visit…"), "Ctrl+N", self.plan_visit, "plan_visit")
+        )
+        work.addAction(
+            self._action(self.tr("Log a contact…"), "Ctrl+L", self.log_contact, "log_contact")
+        )
+        sync = menu.addMenu(self.tr("&Sync"))
+        sync.addAction(self._action(self.tr("Sync now"), "F5", self.sync_now, "sync_now"))
+        sync.addAction(
+            self._action(self.tr("Conflicts…"), "Ctrl+Shift+K", self.show_conflicts, "conflicts")
+        )
+        sync.addAction(self._action(self.tr("Log in…"), "", lambda: self.ask_login(""), "login"))
+
+    def go(self, index: int) -> None:
+        self.tabs.setCurrentIndex(index)
+
+    def find_customer(self) -> None:
+        self.go(CUSTOMERS)
+        self.customers.focus_search()
+
+    def plan_visit(self) -> None:
+        current = self.tabs.currentWidget()
+        customer_id = current.customer_id if isinstance(current, Customer360View) else None
+        self.go(VISITS)
+        self.visits.plan_visit(customer_id)
+
+    def log_contact(self) -> None:
+        current = self.tabs.currentWidget()
+        if isinstance(current, Customer360View):
+            current.log_contact()
         else:
-            total = customers.count()
-            self.model.set_source(total, customers.page)
-            self.count_label.setText(self.tr("{n} customers in my book").format(n=total))
+            QMessageBox.information(
+                self,
+                self.tr("Log a contact"),
+                self.tr("Open a customer first (Ctrl+2, then Enter on a customer)."),
+            )
+
+    # --- customer tabs --------------------------------------------------------------
+
+    def open_customer(self, customer_id: str) -> None:
+        for index in range(VISITS + 1, self.tabs.count()):
+            page = self.tabs.widget(index)
+            if isinstance(page, Customer360View) and page.customer_id == customer_id:
+                self.tabs.setCurrentIndex(index)
+                return
+        view = Customer360View(self.workbench, customer_id, self)
+        view.customer_activated.connect(self.open_customer)
+        index = self.tabs.addTab(view, view.title())
+        self.tabs.setCurrentIndex(index)
+
+    def customer_tabs(self) -> list[Customer360View]:
+        return [
+            page
+            for index in range(self.tabs.count())
+            if isinstance(page := self.tabs.widget(index), Customer360View)
+        ]
+
+    def close_tab(self, index: int) -> None:
+        if index > VISITS:
+            page = self.tabs.widget(index)
+            self.tabs.removeTab(index)
+            if page is not None:
+                page.deleteLater()
+
+    def close_current(self) -> None:
+        self.close_tab(self.tabs.currentIndex())
+
+    # --- sync -----------------------------------------------------------------------
+
+    def sync_now(self) -> None:
+        if self.controller is None:
+            return
+        if self.workbench.sync is not None and self.workbench.sync.configured_server() is None:
+            self.ask_login("")
+            return
+        self.controller.sync_now()
+
+    def ask_login(self, reason: str) -> bool:
+        service = self.workbench.sync
+        if service is None:
+            return False
+        status = self.controller.status if self.controller else None
+        dialog = LoginDialog(
+            service,
+            self,
+            reason=reason,
+            server_url=(status.server_url if status else None) or service.configured_server() or "",
+            username=(status.username if status else None) or "",
+        )
+        if dialog.exec() and self.controller is not None:
+            self.controller.sync_now()
+            return True
+        return False
+
+    def show_conflicts(self) -> None:
+        if self.workbench.conflicts is None:
+            return
+        ConflictDialog(self.workbench.conflicts, self).exec()
+        if self.controller is not None:
+            self.controller.refresh_status()
+
+    def _sync_finished(self, outcome: SyncOutcome) -> None:
+        if outcome.ok and self.workbench.rm.rm_id is None:
+            self.workbench.reload_rm()  # the first sync brought the RM's book
+        if (
+            outcome.ok
+            and outcome.report
+            and (outcome.report.pulled or outcome.report.bootstrapped_rows)
+        ):
+            self.refresh_duplicates()
+        if outcome.ok and outcome.report is not None:
+            report = outcome.report
+            moved = report.evicted + report.handed_over
+            if moved or report.rejected:
+                lines = [
+                    *(self.tr("Reassigned: {what}").format(what=m) for m in report.evicted),
+                    *(self.tr("Handed over: {what}").format(what=m) for m in report.handed_over),
+                    *(self.tr("Not accepted: {what}").format(what=m) for m in report.rejected),
+                ]
+                if moved:
+                    lines.append(
+                        self.tr(
+                            "Customers reassigned to another RM were removed from this "
+                            "computer; your edits to them were sent to the central CRM "
+                            "and handed to the new RM, none was lost."
+                        )
+                    )
+                QMessageBox.information(self, self.tr("Sync"), "\n".join(lines))
+            if report.conflicts:
+                self.statusBar().showMessage(
+                    self.tr("{n} conflicts need your choice").format(n=len(report.conflicts)),
+                    10_000,
+                )
+            return
+        exc = outcome.error
+        if exc is None or isinstance(exc, OfflineError | AuthRequired):
+            return  # the status bar shows offline; the login dialog asks for the password
+        show_error(self, exc)
+
+    # --- layout ---------------------------------------------------------------------
 
     def _restore_layout(self) -> None:
-        settings = QSettings()
-        geometry = settings.value("main_window/geometry")
-        if isinstance(geometry, QByteArray):
+        geometry = self.settings.layout("main_window/geometry")
+        if geometry is not None:
             self.restoreGeometry(geometry)
-        header = settings.value("main_window/customer_header")
-        if isinstance(header, QByteArray):
-            self.table.horizontalHeader().restoreState(header)
+        state = self.settings.layout("main_window/state")
+        if state is not None:
+            self.restoreState(state)
+        tab = self.settings.store.value("layout/main_window/tab", TODAY)
+        try:
+            self.go(min(int(tab), VISITS))  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            self.go(TODAY)
+        for view in (self.today, self.customers, self.visits):
+            restorer = getattr(view, "restore_layout", None)
+            if callable(restorer):
+                restorer(self.settings)
+
+    def save_layout(self) -> None:
+        self.settings.save_layout("main_window/geometry", self.saveGeometry())
+        self.settings.save_layout("main_window/state", self.saveState())
+        self.settings.store.setValue(
+            "layout/main_window/tab", min(self.tabs.currentIndex(), VISITS)
+        )
+        for view in (self.today, self.customers, self.visits):
+            saver = getattr(view, "save_layout", None)
+            if callable(saver):
+                saver(self.settings)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        settings = QSettings()
-        settings.setValue("main_window/geometry", self.saveGeometry())
-        settings.setValue("main_window/customer_header", self.table.horizontalHeader().saveState())
+        self.save_layout()
+        if self.controller is not None:
+            self.controller.stop_timers()
         super().closeEvent(event)

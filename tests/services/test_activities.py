@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from rm_workbench.errors import ValidationError
-from rm_workbench.models import ContactLog, Need, Opportunity
+from rm_workbench.models import ContactLog, Need, Opportunity, Product
 from rm_workbench.services.activities import ActivityService
 from tests.services.helpers import NOW, TODAY, Book, at, count_rows, days_ago, outbox
 
@@ -352,3 +352,16 @@ def test_a_won_or_lost_stage_sets_the_probability(book: Book) -> None:
         lost.id,
         probability=30,
     )
+
+
+def test_products_lists_the_catalog_on_sale(book: Book) -> None:
+    with book.cache.session() as session:
+        session.add(
+            Product(code="OLD1", name="已停售理财", product_type="wealth", on_sale=False, version=1)
+        )
+    products = service(book).products()
+    assert [(p.code, p.name, p.product_type, p.risk_level) for p in products] == [
+        ("TD3Y", "三年期定期存款", "time_deposit", None),
+        ("WM001", "稳享理财90天", "wealth", "R2"),
+    ]
+    assert products[1].id == book.wealth_id

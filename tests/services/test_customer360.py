@@ -241,3 +241,11 @@ def test_nothing_to_reveal_writes_no_audit_row(book: Book) -> None:
         service(book).reveal(customer, "address", "E880001")  # type: ignore[arg-type]
     assert count_rows(book.cache, AuditLog) == 0
     assert outbox(book.cache) == []
+
+
+def test_customer_name_alone(book: Book) -> None:
+    mine = book.customer("王芳")
+    theirs = book.customer("李娜", rm_id=book.other_rm_id)
+    assert service(book).customer_name(mine) == "王芳"
+    with pytest.raises(ValidationError, match="不在您的客户名单中"):
+        service(book).customer_name(theirs)

@@ -55,7 +55,7 @@ import re
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -300,7 +300,8 @@ class HarnessEngine(SyncEngine):
         self.device = device
         self.kill_after: int | None = None  # die in the n-th apply from now
 
-    def _apply_rows(self, conn: Connection, table: str, rows: Iterable[Mapping[str, Any]]) -> None:
+    def _apply_rows(self, conn: Connection, table: str, rows: Any) -> None:
+        # Every page goes through here: pulls, and snapshot pages of either protocol.
         super()._apply_rows(conn, table, rows)
         if self.kill_after is not None:
             self.kill_after -= 1
@@ -894,6 +895,9 @@ class Harness:
         try:
             report = device.sync(verify=rng.random() < 0.3)
             self.note(f"d{device.index} sync ({armed}): ok {_brief(report)}")
+            if report.converged is False:
+                # The engine only says so when nothing pending or newer explains it.
+                self.fail(f"device {device.index}: checksums disproved convergence: {report!r}")
         except WorkbenchError as exc:
             self.note(f"d{device.index} sync ({armed}): {exc!r}")
             self.result.syncs_failed[type(exc).__name__] += 1
@@ -1011,6 +1015,12 @@ class Harness:
                     if attempt + 1 == self.config.final_attempts:
                         self.fail(f"device {device.index} cannot sync without faults: {exc}")
                     continue
+                if report.converged is False:
+                    # Not "others still to push" (that is None): the cache is wrong.
+                    self.fail(
+                        f"device {device.index} ({device.username}): checksums disproved "
+                        f"convergence in the first pass: {report.mismatched_tables}"
+                    )
                 if not report.converged:
                     self.result.unconverged_first_pass += 1
                 break

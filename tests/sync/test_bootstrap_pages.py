@@ -1,12 +1,14 @@
 """The bootstrap's fast paths keep its rules: indexes built after the load and put back
 whatever happens, pages read ahead without skipping or repeating one, keys above the
-stored ones inserted without a lookup. A client of the tests' own serves the pages,
-so these run without a service."""
+stored ones inserted without a lookup; and the checksum pass runs when it should and
+tells a real mismatch from a server that moved on. A client of the tests' own serves
+the pages (protocol 1's row objects or protocol 2's columnar pages), so these run
+without a service."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +20,23 @@ from rm_workbench.db.cache import open_cache
 from rm_workbench.db.engine import Cache
 from rm_workbench.errors import OfflineError
 from rm_workbench.models import Base
-from rm_workbench.sync.engine import SyncEngine, SyncReport
+from rm_workbench.sync.engine import (
+    LAST_VERIFY,
+    REBOOTSTRAP,
+    VERIFY_DUE,
+    SyncEngine,
+    SyncReport,
+)
 from rm_workbench.sync.wire import (
     PROTOCOL_VERSION,
     SYNCED_TABLES,
+    ChangeItem,
+    ChecksumResponse,
+    ColumnarSnapshotPage,
     HelloResponse,
     PullResponse,
     SnapshotPage,
+    version_digest,
 )
 
 NOW = "2026-11-22T01:00:00.000000+00:00"
@@ -50,14 +62,23 @@ def _branch(number: int) -> dict[str, Any]:
 
 
 class PagesClient:
-    """Serves ``rows`` of the branch table (every other table empty) in pages."""
+    """Serves ``rows`` of the branch table (every other table empty) in pages, as row
+    objects or (``columnar``) as protocol 2's column names and value arrays, and the
+    checksums of those rows. ``pulls``: pages the next pulls answer, one each."""
 
-    def __init__(self, rows: list[dict[str, Any]], *, fail_at: int | None = None) -> None:
+    def __init__(
+        self, rows: list[dict[str, Any]], *, fail_at: int | None = None, columnar: bool = False
+    ) -> None:
         self.rows = sorted(rows, key=lambda r: r["id"])
         self.fail_at = fail_at
+        self.columnar = columnar
         self.asked: list[tuple[str, str | None]] = []
+        self.hellos: list[int] = []
+        self.checksum_calls = 0
+        self.pulls: list[list[dict[str, Any]]] = []
 
     def hello(self, request: Any) -> HelloResponse:
+        self.hellos.append(request.cursor)
         return HelloResponse(
             protocol_min=1,
             protocol_max=PROTOCOL_VERSION,
@@ -69,7 +90,9 @@ class PagesClient:
             tables=[t for t in SYNCED_TABLES if t != "audit_log"],
         )
 
-    def snapshot(self, table: str, after_id: str | None, limit: int) -> SnapshotPage:
+    def snapshot(
+        self, table: str, after_id: str | None, limit: int
+    ) -> SnapshotPage | ColumnarSnapshotPage:
         self.asked.append((table, after_id))
         if self.fail_at is not None and len(self.asked) == self.fail_at:
             self.fail_at = None
@@ -79,18 +102,44 @@ class PagesClient:
         ]
         page = rows[:limit]
         more = len(rows) > limit
-        return SnapshotPage(
-            table=table,
-            snapshot_seq=len(self.rows),
-            rows=page,
-            next_after_id=page[-1]["id"] if more else None,
-        )
+        following = page[-1]["id"] if more else None
+        if self.columnar:
+            # Columns in an order of their own, plus one this build does not know.
+            columns = ["updated_at", "id", "name", "code", "city", "version", "deleted"]
+            columns += ["created_at", "from_a_newer_server"]
+            arrays = [[*(r[c] for c in columns[:-1]), "?"] for r in page]
+            return ColumnarSnapshotPage(
+                table=table,
+                snapshot_seq=self.seq,
+                columns=columns,
+                rows=arrays,
+                next_after_id=following,
+            )
+        return SnapshotPage(table=table, snapshot_seq=self.seq, rows=page, next_after_id=following)
+
+    @property
+    def seq(self) -> int:
+        return max((r["version"] for r in self.rows), default=0)
 
     def push(self, request: Any) -> Any:  # the outbox is empty
         raise AssertionError("nothing to push")
 
     def pull(self, cursor: int, limit: int) -> PullResponse:
-        return PullResponse(items=[], next_cursor=cursor, has_more=False)
+        if not self.pulls:
+            return PullResponse(items=[], next_cursor=max(cursor, self.seq), has_more=False)
+        changed = self.pulls.pop(0)
+        for row in changed:
+            self.rows = [r for r in self.rows if r["id"] != row["id"]] + [row]
+        items = [
+            ChangeItem(seq=row["version"], kind="row", table="branch", row=row) for row in changed
+        ]
+        return PullResponse(items=items, next_cursor=max(cursor, self.seq), has_more=False)
+
+    def checksums(self) -> ChecksumResponse:
+        self.checksum_calls += 1
+        tables = {name: version_digest([]) for name in SYNCED_TABLES if name != "audit_log"}
+        tables["branch"] = version_digest(r["version"] for r in self.rows)
+        return ChecksumResponse(server_seq=self.seq, tables=tables)
 
 
 @pytest.fixture
@@ -102,8 +151,14 @@ def fresh(tmp_path: Path) -> Iterator[Cache]:
         cache.dispose()
 
 
-def _engine(cache: Cache, client: PagesClient, *, read_ahead: bool) -> SyncEngine:
-    engine = SyncEngine(cache, client)  # type: ignore[arg-type]
+def _engine(
+    cache: Cache,
+    client: PagesClient,
+    *,
+    read_ahead: bool = True,
+    verify_every: timedelta | None = timedelta(hours=24),
+) -> SyncEngine:
+    engine = SyncEngine(cache, client, verify_every=verify_every)  # type: ignore[arg-type]
     engine.SNAPSHOT_LIMIT = 7
     engine.READ_AHEAD = read_ahead
     return engine
@@ -157,12 +212,15 @@ def test_open_cache_puts_back_indexes_a_crash_left_out(cache_path: Path) -> None
         reopened.dispose()
 
 
+@pytest.mark.parametrize("columnar", [True, False])
 @pytest.mark.parametrize("read_ahead", [True, False])
-def test_bootstrap_pages_in_order_and_indexes_come_back(fresh: Cache, read_ahead: bool) -> None:
+def test_bootstrap_pages_in_order_and_indexes_come_back(
+    fresh: Cache, read_ahead: bool, columnar: bool
+) -> None:
     with fresh.engine.connect() as conn:
         before = _schema(conn)
     rows = [_branch(n) for n in range(1, 31)]
-    client = PagesClient(rows)
+    client = PagesClient(rows, columnar=columnar)
     report = _engine(fresh, client, read_ahead=read_ahead).run(verify=False)
     assert report.bootstrapped_rows == 30
     assert _branch_ids(fresh) == [r["id"] for r in sorted(rows, key=lambda r: r["id"])]
@@ -172,14 +230,16 @@ def test_bootstrap_pages_in_order_and_indexes_come_back(fresh: Cache, read_ahead
         assert _schema(conn) == before
 
 
+@pytest.mark.parametrize("columnar", [True, False])
 @pytest.mark.parametrize("read_ahead", [True, False])
 def test_a_failed_download_stops_the_bootstrap_and_it_resumes(
-    fresh: Cache, read_ahead: bool
+    fresh: Cache, read_ahead: bool, columnar: bool
 ) -> None:
     with fresh.engine.connect() as conn:
         before = _schema(conn)
     rows = [_branch(n) for n in range(1, 31)]
-    client = PagesClient(rows, fail_at=3)  # branch is the first table: its third page
+    # Branch is the first table: its third page.
+    client = PagesClient(rows, fail_at=3, columnar=columnar)
     engine = _engine(fresh, client, read_ahead=read_ahead)
     with pytest.raises(OfflineError):
         engine.run(verify=False)
@@ -205,3 +265,133 @@ def test_upsert_of_keys_above_and_below_the_stored_ones(cache: Cache) -> None:
         names = dict(conn.execute(text("SELECT id, name FROM branch")).tuples().all())
     assert sorted(names) == [f"b-{n:05d}" for n in range(1, 7)]
     assert names["b-00004"] == "改名支行"
+
+
+class DyingEngine(SyncEngine):
+    """Fails once, in the apply of page ``die_at`` (1-based), after its rows were
+    written and before its transaction commits."""
+
+    die_at: int | None = None
+    applied = 0
+
+    def _apply_snapshot(self, conn: Connection, table: str, page: Any, **kwargs: Any) -> None:
+        super()._apply_snapshot(conn, table, page, **kwargs)
+        self.applied += 1
+        if self.applied == self.die_at:
+            self.die_at = None
+            raise OfflineError("断电", "test: killed in the apply of a page")
+
+
+@pytest.mark.parametrize("read_ahead", [True, False])
+def test_a_bootstrap_killed_in_an_apply_redoes_that_page_only(
+    fresh: Cache, read_ahead: bool
+) -> None:
+    rows = [_branch(n) for n in range(1, 31)]
+    client = PagesClient(rows, columnar=True)
+    engine = DyingEngine(fresh, client)  # type: ignore[arg-type]
+    engine.SNAPSHOT_LIMIT = 7
+    engine.READ_AHEAD = read_ahead
+    engine.die_at = 3
+    with pytest.raises(OfflineError):
+        engine.run(verify=False)
+    assert len(_branch_ids(fresh)) == 14  # pages 1 and 2; page 3 rolled back
+    client.asked.clear()
+    engine.applied = 0
+    report = engine.run(verify=False)
+    assert client.asked[0] == ("branch", "b-00014")  # page 3 again, not page 1
+    assert report.bootstrapped_rows == 16 and report.bootstrapped
+    assert _branch_ids(fresh) == [r["id"] for r in rows]
+
+
+def _state(cache: Cache, key: str) -> str | None:
+    with cache.engine.connect() as conn:
+        value = conn.execute(
+            text("SELECT value FROM sync_state WHERE key = :k"), {"k": key}
+        ).scalar()
+    return None if value is None else str(value)
+
+
+def test_checksums_after_a_bootstrap_then_at_the_interval(fresh: Cache) -> None:
+    client = PagesClient([_branch(n) for n in range(1, 11)], columnar=True)
+    engine = _engine(fresh, client)
+    first = engine.run()
+    assert first.bootstrapped and first.verified and first.converged is True
+    assert "校验一致" in "\n".join(first.lines())
+    assert _state(fresh, LAST_VERIFY) is not None
+    second = engine.run()
+    assert not second.verified and second.converged is None and client.checksum_calls == 1
+    # Explicitly asked, or once the interval has passed.
+    assert engine.run(verify=True).converged is True
+    assert not engine.run(verify=False).verified
+    with fresh.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE sync_state SET value = :v WHERE key = :k"),
+            {"v": (datetime.now(UTC) - timedelta(hours=25)).isoformat(), "k": LAST_VERIFY},
+        )
+    assert engine.run().converged is True
+    every_sync = _engine(fresh, client, verify_every=timedelta(0))
+    assert every_sync.run().verified and every_sync.run().verified
+    never = _engine(fresh, client, verify_every=None)
+    assert not never.run().verified
+
+
+def test_a_confirmed_mismatch_is_reported_and_the_next_sync_bootstraps_again(
+    fresh: Cache,
+) -> None:
+    client = PagesClient([_branch(n) for n in range(1, 11)], columnar=True)
+    engine = _engine(fresh, client)
+    engine.run()
+    with fresh.engine.begin() as conn:  # a row the server deleted long ago lingers here
+        conn.exec_driver_sql(
+            "INSERT INTO branch (id, code, name, city, version, deleted, created_at, updated_at)"
+            " VALUES ('b-ghost', 'BX', '幽灵支行', '杭州', 3, 0, ?, ?)",
+            (NOW, NOW),
+        )
+    report = engine.run(verify=True)
+    assert report.converged is False and report.mismatched_tables == ["branch"]
+    text_lines = "\n".join(report.lines())
+    assert "校验不一致" in text_lines and "重新下载全部数据" in text_lines
+    assert _state(fresh, REBOOTSTRAP) == "branch"
+    client.asked.clear()
+    healed = engine.run()
+    assert client.hellos[-1] == 0  # asked for a bootstrap, as a new device does
+    assert healed.bootstrapped and healed.converged is True
+    assert "b-ghost" not in _branch_ids(fresh)
+    assert _state(fresh, REBOOTSTRAP) is None
+
+
+def test_differences_while_the_server_moves_on_are_no_mismatch(fresh: Cache) -> None:
+    client = PagesClient([_branch(n) for n in range(1, 11)], columnar=True)
+    engine = _engine(fresh, client)
+    engine.run()
+    # The server changed a branch after this device's pull: the first comparison
+    # differs, the pull it makes brings the change, the second one agrees.
+    moved = {**_branch(4), "name": "新名字", "version": 11}
+    client.rows = [r for r in client.rows if r["id"] != moved["id"]] + [moved]
+    client.pulls = [[moved]]
+    client.checksum_calls = 0
+    verdict = SyncReport()
+    engine.verify(verdict)  # the pass alone, as a sync ends
+    assert verdict.converged is True and client.checksum_calls == 2
+    assert _state(fresh, REBOOTSTRAP) is None
+
+
+def test_pending_edits_make_a_difference_inconclusive(fresh: Cache) -> None:
+    client = PagesClient([_branch(n) for n in range(1, 11)], columnar=True)
+    engine = _engine(fresh, client)
+    engine.run()
+    with fresh.engine.begin() as conn:
+        conn.execute(text("UPDATE branch SET version = 99 WHERE id = 'b-00002'"))
+        # An edit waiting in the outbox (of a row the RM may edit, in real life).
+        conn.execute(
+            text(
+                "INSERT INTO outbox (idempotency_key, table_name, row_id, op, fields, created_at)"
+                " VALUES ('k-000001', 'branch', 'b-00003', 'update', '{}', :now)"
+            ),
+            {"now": NOW},
+        )
+    report = SyncReport()
+    engine.verify(report)
+    assert report.verified and report.converged is None
+    assert "校验未完成" in "\n".join(report.lines())
+    assert _state(fresh, VERIFY_DUE) == "1" and _state(fresh, REBOOTSTRAP) is None

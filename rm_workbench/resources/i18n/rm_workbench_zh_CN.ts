@@ -1,110 +1,2142 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
+<context>
+    <name>ActivityDialog</name>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="106"/>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="108"/>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="238"/>
+        <source>Low</source>
+        <translation>低</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="239"/>
+        <source>Normal</source>
+        <translation>普通</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="240"/>
+        <source>High</source>
+        <translation>高</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="241"/>
+        <source>Urgent</source>
+        <translation>紧急</translation>
+    </message>
+</context>
+<context>
+    <name>AgendaModel</name>
+    <message>
+        <location filename="../../ui/visit_agenda_model.py" line="112"/>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_agenda_model.py" line="113"/>
+        <source>Customer</source>
+        <translation>客户</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_agenda_model.py" line="114"/>
+        <source>Tier</source>
+        <translation>等级</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_agenda_model.py" line="115"/>
+        <source>Purpose</source>
+        <translation>拜访目的</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_agenda_model.py" line="116"/>
+        <source>Type</source>
+        <translation>拜访方式</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_agenda_model.py" line="117"/>
+        <source>Place</source>
+        <translation>地点</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_agenda_model.py" line="118"/>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_agenda_model.py" line="119"/>
+        <source>Outcome</source>
+        <translation>拜访结果</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_agenda_model.py" line="121"/>
+        <source>To write up</source>
+        <translation>待记录</translation>
+    </message>
+</context>
 <context>
     <name>App</name>
     <message>
-        <location filename="../../ui/app.py" line="54" />
+        <location filename="../../ui/app.py" line="62"/>
+        <source>Starting the demo central CRM (the first time takes a while)…</source>
+        <translation>正在启动示范总行系统（首次启动需要一些时间）…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/app.py" line="103"/>
         <source>RM Workbench</source>
         <translation>客户经理工作台</translation>
     </message>
     <message>
-        <location filename="../../ui/app.py" line="55" />
+        <location filename="../../ui/app.py" line="104"/>
         <source>No Chinese font was found on this computer, so Chinese text will show as boxes. Install a Chinese font (on Debian/Ubuntu: fonts-wqy-microhei).</source>
         <translation>本机没有找到中文字体，中文会显示为方框。请安装中文字体（Debian/Ubuntu：fonts-wqy-microhei）。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/app.py" line="128"/>
+        <source>Welcome. Log in to your bank&apos;s central CRM.</source>
+        <translation>欢迎使用。请登录本行总行客户关系管理系统。</translation>
+    </message>
+</context>
+<context>
+    <name>CancelVisitDialog</name>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="836"/>
+        <source>Cancel the visit — {name}</source>
+        <translation>取消拜访 — {name}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="844"/>
+        <source>The customer asked to meet another time</source>
+        <translation>客户临时有事，另约时间</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="845"/>
+        <source>Could not reach the customer</source>
+        <translation>联系不上客户</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="846"/>
+        <source>Weather or traffic</source>
+        <translation>天气或交通原因</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="847"/>
+        <source>Planned by mistake</source>
+        <translation>计划有误</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="854"/>
+        <source>Why the visit is cancelled</source>
+        <translation>请填写取消原因</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="856"/>
+        <source>Cancel the visit</source>
+        <translation>取消拜访</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="856"/>
+        <source>Keep the visit</source>
+        <translation>不取消</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="861"/>
+        <source>Reason</source>
+        <translation>取消原因</translation>
+    </message>
+</context>
+<context>
+    <name>CloseNeedDialog</name>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="470"/>
+        <source>Close need: {summary}</source>
+        <translation>关闭需求：{summary}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="471"/>
+        <source>Met: the customer&apos;s need was served</source>
+        <translation>已满足：客户的需求已得到满足</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="474"/>
+        <source>Closed: no longer pursued</source>
+        <translation>已关闭：不再跟进</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="478"/>
+        <source>e.g. Bought the education savings plan</source>
+        <translation>例如：已购买教育金储蓄计划</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="479"/>
+        <source>Outcome</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="481"/>
+        <source>Note (up to 32 characters)</source>
+        <translation>说明（最多32字）</translation>
+    </message>
+</context>
+<context>
+    <name>CloseOpportunityDialog</name>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="674"/>
+        <source>Close opportunity: {summary}</source>
+        <translation>结束商机：{summary}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="676"/>
+        <source>Won: the customer bought</source>
+        <translation>已成交：客户已购买</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="679"/>
+        <source>Lost: the customer declined</source>
+        <translation>已丢单：客户已拒绝</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="681"/>
+        <source>Outcome</source>
+        <translation>结果</translation>
+    </message>
+</context>
+<context>
+    <name>ConflictDialog</name>
+    <message>
+        <location filename="../../ui/conflict_dialog.py" line="32"/>
+        <source>Sync conflicts</source>
+        <translation>同步冲突</translation>
+    </message>
+    <message>
+        <location filename="../../ui/conflict_dialog.py" line="50"/>
+        <source>Before both edits</source>
+        <translation>修改前</translation>
+    </message>
+    <message>
+        <location filename="../../ui/conflict_dialog.py" line="51"/>
+        <source>Theirs (now in the central CRM)</source>
+        <translation>他人的值（总行当前值）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/conflict_dialog.py" line="52"/>
+        <source>Yours</source>
+        <translation>您的值</translation>
+    </message>
+    <message>
+        <location filename="../../ui/conflict_dialog.py" line="53"/>
+        <source>Keep mine</source>
+        <translation>保留我的</translation>
+    </message>
+    <message>
+        <location filename="../../ui/conflict_dialog.py" line="55"/>
+        <source>Take theirs</source>
+        <translation>采用他人的</translation>
+    </message>
+    <message>
+        <location filename="../../ui/conflict_dialog.py" line="94"/>
+        <source>No conflicts are waiting.</source>
+        <translation>没有待处理的冲突。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/conflict_dialog.py" line="100"/>
+        <source>{customer}: {table}, field “{field}” was changed by someone else too.</source>
+        <translation>{customer}：{table}的“{field}”也被他人修改了。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/conflict_dialog.py" line="120"/>
+        <source>Sending your choice…</source>
+        <translation>正在提交您的选择…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/conflict_dialog.py" line="129"/>
+        <source>Done. The value you chose comes with the next sync.</source>
+        <translation>已处理。您选择的值将在下次同步时更新到本机。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/conflict_dialog.py" line="135"/>
+        <source>Not settled: {reason}</source>
+        <translation>未能处理：{reason}</translation>
+    </message>
+</context>
+<context>
+    <name>ContactDialog</name>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="268"/>
+        <source>Log a contact with {name}</source>
+        <translation>记录与{name}的联系</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="272"/>
+        <source>Phone</source>
+        <translation>电话</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="273"/>
+        <source>WeChat</source>
+        <translation>微信</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="274"/>
+        <source>Text message</source>
+        <translation>短信</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="275"/>
+        <source>Email</source>
+        <translation>邮件</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="276"/>
+        <source>At the branch</source>
+        <translation>网点面谈</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="277"/>
+        <source>Visit</source>
+        <translation>拜访</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="291"/>
+        <source> min</source>
+        <translation> 分钟</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="292"/>
+        <source>not recorded</source>
+        <translation>未记录</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="293"/>
+        <source>A call was made</source>
+        <translation>已拨打电话</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="303"/>
+        <source>e.g. Called about the maturing deposit</source>
+        <translation>例如：电话沟通定期存款到期续作</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="305"/>
+        <source>What was said, what the customer wants, what is next</source>
+        <translation>沟通内容、客户诉求、下一步安排</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="307"/>
+        <source>Channel</source>
+        <translation>联系方式</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="308"/>
+        <source>When (Beijing time)</source>
+        <translation>联系时间（北京时间）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="309"/>
+        <source>Duration</source>
+        <translation>时长</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="311"/>
+        <source>Summary</source>
+        <translation>联系概要</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="312"/>
+        <source>Content</source>
+        <translation>联系内容</translation>
+    </message>
+</context>
+<context>
+    <name>Customer360View</name>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="192"/>
+        <source>Log contact</source>
+        <translation>记录联系</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="195"/>
+        <source>New need</source>
+        <translation>新增需求</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="199"/>
+        <source>New opportunity</source>
+        <translation>新增商机</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="215"/>
+        <source>Try again</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="275"/>
+        <source>Profile</source>
+        <translation>客户资料</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="280"/>
+        <location filename="../../ui/customer360_view.py" line="643"/>
+        <source>ID number</source>
+        <translation>证件号码</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="284"/>
+        <source>Mobile</source>
+        <translation>手机号码</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="285"/>
+        <source>Other phone</source>
+        <translation>其他电话</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="290"/>
+        <source>Gender, age</source>
+        <translation>性别、年龄</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="291"/>
+        <source>Birth date</source>
+        <translation>出生日期</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="292"/>
+        <source>Life stage</source>
+        <translation>生命阶段</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="293"/>
+        <source>Marital status</source>
+        <translation>婚姻状况</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="294"/>
+        <source>Children</source>
+        <translation>子女数</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="295"/>
+        <source>Education</source>
+        <translation>学历</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="296"/>
+        <source>Occupation</source>
+        <translation>职业</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="297"/>
+        <source>Employer</source>
+        <translation>工作单位</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="298"/>
+        <source>Income</source>
+        <translation>收入</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="299"/>
+        <source>Risk tolerance</source>
+        <translation>风险承受能力</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="300"/>
+        <source>Address</source>
+        <translation>联系地址</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="301"/>
+        <source>Email</source>
+        <translation>电子邮箱</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="302"/>
+        <source>AUM</source>
+        <translation>资产管理规模</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="303"/>
+        <source>Contribution</source>
+        <translation>综合贡献</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="304"/>
+        <source>Customer since</source>
+        <translation>建立关系日期</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="305"/>
+        <source>Last transaction</source>
+        <translation>最近交易日期</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="306"/>
+        <source>Relationship manager</source>
+        <translation>客户经理</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="307"/>
+        <source>Branch</source>
+        <translation>所属网点</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="308"/>
+        <source>Notes</source>
+        <translation>备注</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="341"/>
+        <location filename="../../ui/customer360_view.py" line="655"/>
+        <source>Show</source>
+        <translation>显示</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="343"/>
+        <source>Show the full value (recorded in the audit log)</source>
+        <translation>显示完整内容（将记入审计日志）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="350"/>
+        <source>Data quality</source>
+        <translation>数据质量提示</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="356"/>
+        <source>Household and group members</source>
+        <translation>家庭与集团成员</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="360"/>
+        <source>Not in any household or group.</source>
+        <translation>未加入任何家庭或集团。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="369"/>
+        <source>Holdings</source>
+        <translation>持仓</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="400"/>
+        <source>No visit, contact, need or opportunity recorded yet.</source>
+        <translation>还没有拜访、联系、需求或商机记录。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="402"/>
+        <source>Timeline</source>
+        <translation>时间线</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="408"/>
+        <source>Edit need…</source>
+        <translation>编辑需求…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="411"/>
+        <source>Close need…</source>
+        <translation>关闭需求…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="414"/>
+        <source>New need…</source>
+        <translation>新增需求…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="416"/>
+        <source>No need recorded yet.</source>
+        <translation>还没有记录客户需求。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="421"/>
+        <source>Needs</source>
+        <translation>客户需求</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="427"/>
+        <source>Edit opportunity…</source>
+        <translation>编辑商机…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="430"/>
+        <source>Won / lost…</source>
+        <translation>成交 / 丢单…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="433"/>
+        <source>New opportunity…</source>
+        <translation>新增商机…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="435"/>
+        <source>No opportunity recorded yet.</source>
+        <translation>还没有记录商机。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="443"/>
+        <source>Opportunities</source>
+        <translation>商机</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="511"/>
+        <source>Customer</source>
+        <translation>客户</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="525"/>
+        <source>Loading…</source>
+        <translation>正在加载…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="564"/>
+        <source>Assets {assets} · Liabilities {liabilities}</source>
+        <translation>资产合计 {assets} · 负债合计 {liabilities}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="571"/>
+        <source>Timeline ({n})</source>
+        <translation>时间线（{n}）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="572"/>
+        <source>Needs ({open} open)</source>
+        <translation>客户需求（{open}项未结）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="574"/>
+        <source>Opportunities ({open} open)</source>
+        <translation>商机（{open}项进行中）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="610"/>
+        <source>This customer could not be read.</source>
+        <translation>无法读取该客户的资料。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="651"/>
+        <source>not recorded</source>
+        <translation>未登记</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="655"/>
+        <location filename="../../ui/customer360_view.py" line="790"/>
+        <source>Shown</source>
+        <translation>已显示</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="661"/>
+        <source>{level} (expired {date})</source>
+        <translation>{level}（已于{date}过期）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="663"/>
+        <source>{level} (valid until {date})</source>
+        <translation>{level}（有效期至{date}）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="665"/>
+        <source>{age} years</source>
+        <translation>{age}岁</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="705"/>
+        <source>—</source>
+        <translation>—</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="721"/>
+        <source>No problem found in this record.</source>
+        <translation>未发现资料问题。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="745"/>
+        <source>the full ID number</source>
+        <translation>完整证件号码</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="746"/>
+        <source>the full credit code</source>
+        <translation>完整统一社会信用代码</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="747"/>
+        <source>the full mobile number</source>
+        <translation>完整手机号码</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="748"/>
+        <source>the full phone number</source>
+        <translation>完整电话号码</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="752"/>
+        <source>Show a customer&apos;s identifier</source>
+        <translation>显示客户敏感信息</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="754"/>
+        <source>Show {what} of {name}? Your login, the time and the customer are recorded in the audit log and sent to the central CRM.</source>
+        <translation>确定要显示{name}的{what}吗？您的登录名、查看时间和客户将记入审计日志，并上报中心CRM。</translation>
+    </message>
+</context>
+<context>
+    <name>CustomerListView</name>
+    <message>
+        <location filename="../../ui/customer_list.py" line="80"/>
+        <source>Search: name, pinyin, initials (zsf), phone or ID tail, customer no.</source>
+        <translation>搜索：姓名、拼音、拼音首字母（zsf）、手机或证件尾号、客户号</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer_list.py" line="82"/>
+        <source>All tiers</source>
+        <translation>全部等级</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer_list.py" line="83"/>
+        <source>All statuses</source>
+        <translation>全部状态</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer_list.py" line="84"/>
+        <source>All life stages</source>
+        <translation>全部人生阶段</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer_list.py" line="85"/>
+        <source>All branches</source>
+        <translation>全部网点</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer_list.py" line="264"/>
+        <source>Counting…</source>
+        <translation>正在统计…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer_list.py" line="266"/>
+        <source>{n} matches</source>
+        <translation>找到 {n} 位客户</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer_list.py" line="268"/>
+        <source>{n} customers match the filters</source>
+        <translation>符合筛选条件的客户 {n} 位</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer_list.py" line="270"/>
+        <source>{n} customers in my book</source>
+        <translation>我的客户共 {n} 位</translation>
     </message>
 </context>
 <context>
     <name>CustomerTableModel</name>
     <message>
-        <location filename="../../ui/customer_table.py" line="44" />
+        <location filename="../../ui/customer_table.py" line="136"/>
         <source>Potential</source>
         <translation>潜在</translation>
     </message>
     <message>
-        <location filename="../../ui/customer_table.py" line="45" />
+        <location filename="../../ui/customer_table.py" line="137"/>
         <source>Active</source>
         <translation>活跃</translation>
     </message>
     <message>
-        <location filename="../../ui/customer_table.py" line="46" />
+        <location filename="../../ui/customer_table.py" line="138"/>
         <source>Dormant</source>
         <translation>沉寂</translation>
     </message>
     <message>
-        <location filename="../../ui/customer_table.py" line="47" />
+        <location filename="../../ui/customer_table.py" line="139"/>
         <source>Lost</source>
         <translation>流失</translation>
     </message>
     <message>
-        <location filename="../../ui/customer_table.py" line="50" />
+        <location filename="../../ui/customer_table.py" line="142"/>
         <source>Customer no.</source>
         <translation>客户号</translation>
     </message>
     <message>
-        <location filename="../../ui/customer_table.py" line="51" />
+        <location filename="../../ui/customer_table.py" line="143"/>
         <source>Name</source>
         <translation>姓名</translation>
     </message>
     <message>
-        <location filename="../../ui/customer_table.py" line="52" />
+        <location filename="../../ui/customer_table.py" line="144"/>
         <source>Tier</source>
         <translation>客户等级</translation>
     </message>
     <message>
-        <location filename="../../ui/customer_table.py" line="53" />
+        <location filename="../../ui/customer_table.py" line="145"/>
+        <source>AUM</source>
+        <translation>资产规模</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer_table.py" line="146"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../ui/customer_table.py" line="54" />
+        <location filename="../../ui/customer_table.py" line="147"/>
+        <source>Life stage</source>
+        <translation>人生阶段</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer_table.py" line="148"/>
         <source>Mobile</source>
         <translation>手机</translation>
     </message>
     <message>
-        <location filename="../../ui/customer_table.py" line="55" />
+        <location filename="../../ui/customer_table.py" line="149"/>
         <source>ID number</source>
         <translation>证件号码</translation>
     </message>
 </context>
 <context>
+    <name>DayList</name>
+    <message>
+        <location filename="../../ui/week_calendar.py" line="160"/>
+        <source>No visits</source>
+        <translation>无拜访</translation>
+    </message>
+</context>
+<context>
     <name>ErrorDialog</name>
     <message>
-        <location filename="../../ui/error_dialog.py" line="17" />
+        <location filename="../../ui/error_dialog.py" line="17"/>
         <source>Something unexpected went wrong: {error}</source>
         <translation>发生了意外错误：{error}</translation>
     </message>
     <message>
-        <location filename="../../ui/error_dialog.py" line="25" />
+        <location filename="../../ui/error_dialog.py" line="25"/>
         <source>RM Workbench</source>
         <translation>客户经理工作台</translation>
     </message>
     <message>
-        <location filename="../../ui/error_dialog.py" line="29" />
+        <location filename="../../ui/error_dialog.py" line="29"/>
         <source>Copy details</source>
         <translation>复制详细信息</translation>
     </message>
 </context>
 <context>
+    <name>HoldingsModel</name>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="49"/>
+        <source>Product</source>
+        <translation>产品</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="50"/>
+        <source>Account</source>
+        <translation>账户</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="51"/>
+        <source>Balance</source>
+        <translation>余额</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="52"/>
+        <source>Matures on</source>
+        <translation>到期日</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="53"/>
+        <source>Rate</source>
+        <translation>利率</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="74"/>
+        <source>{label} ({n})</source>
+        <translation>{label}（{n}笔）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="95"/>
+        <source>ending {tail}</source>
+        <translation>尾号{tail}</translation>
+    </message>
+</context>
+<context>
+    <name>LoginDialog</name>
+    <message>
+        <location filename="../../ui/login_dialog.py" line="38"/>
+        <source>Log in to the central CRM</source>
+        <translation>登录总行系统</translation>
+    </message>
+    <message>
+        <location filename="../../ui/login_dialog.py" line="56"/>
+        <source>Central CRM address</source>
+        <translation>总行系统地址</translation>
+    </message>
+    <message>
+        <location filename="../../ui/login_dialog.py" line="57"/>
+        <source>User name</source>
+        <translation>用户名</translation>
+    </message>
+    <message>
+        <location filename="../../ui/login_dialog.py" line="58"/>
+        <source>Password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <location filename="../../ui/login_dialog.py" line="63"/>
+        <source>Log in</source>
+        <translation>登录</translation>
+    </message>
+    <message>
+        <location filename="../../ui/login_dialog.py" line="76"/>
+        <source>Enter the central CRM address, starting with https://</source>
+        <translation>请输入总行系统地址，以 https:// 开头</translation>
+    </message>
+    <message>
+        <location filename="../../ui/login_dialog.py" line="78"/>
+        <source>Enter your user name</source>
+        <translation>请输入用户名</translation>
+    </message>
+    <message>
+        <location filename="../../ui/login_dialog.py" line="80"/>
+        <source>Enter your password</source>
+        <translation>请输入密码</translation>
+    </message>
+    <message>
+        <location filename="../../ui/login_dialog.py" line="111"/>
+        <source>Login failed: {error}</source>
+        <translation>登录失败：{error}</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="31" />
+        <location filename="../../ui/main_window.py" line="46"/>
         <source>RM Workbench — {bank}</source>
         <translation>客户经理工作台 — {bank}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="38" />
-        <source>Search: name, pinyin, initials (zsf), phone or ID tail, customer no.</source>
-        <translation>搜索：姓名、拼音、拼音首字母（zsf）、手机或证件尾号、客户号</translation>
+        <location filename="../../ui/main_window.py" line="56"/>
+        <location filename="../../ui/main_window.py" line="108"/>
+        <source>Today</source>
+        <translation>今日</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="86" />
-        <source>{n} matches</source>
-        <translation>找到 {n} 位客户</translation>
+        <location filename="../../ui/main_window.py" line="57"/>
+        <location filename="../../ui/main_window.py" line="110"/>
+        <source>Customers</source>
+        <translation>客户</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="90" />
-        <source>{n} customers in my book</source>
-        <translation>我的客户共 {n} 位</translation>
+        <location filename="../../ui/main_window.py" line="58"/>
+        <location filename="../../ui/main_window.py" line="113"/>
+        <source>Visits</source>
+        <translation>拜访日程</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="107"/>
+        <source>&amp;Go</source>
+        <translation>转到(&amp;G)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="117"/>
+        <source>Find a customer</source>
+        <translation>查找客户</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="124"/>
+        <source>Close customer tab</source>
+        <translation>关闭客户页</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="126"/>
+        <source>&amp;Work</source>
+        <translation>工作(&amp;W)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="128"/>
+        <source>Plan a visit…</source>
+        <translation>安排拜访…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="131"/>
+        <source>Log a contact…</source>
+        <translation>记录联系…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="133"/>
+        <source>&amp;Sync</source>
+        <translation>同步(&amp;S)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="134"/>
+        <source>Sync now</source>
+        <translation>立即同步</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="136"/>
+        <source>Conflicts…</source>
+        <translation>同步冲突…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="138"/>
+        <source>Log in…</source>
+        <translation>登录…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="160"/>
+        <source>Log a contact</source>
+        <translation>记录联系</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="161"/>
+        <source>Open a customer first (Ctrl+2, then Enter on a customer).</source>
+        <translation>请先打开一位客户（Ctrl+2，选中客户后按回车）。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="236"/>
+        <source>Reassigned: {what}</source>
+        <translation>已移交：{what}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="237"/>
+        <source>Handed over: {what}</source>
+        <translation>已转交：{what}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="238"/>
+        <source>Not accepted: {what}</source>
+        <translation>未被接受：{what}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="243"/>
+        <source>Customers reassigned to another RM were removed from this computer; your edits to them were sent to the central CRM and handed to the new RM, none was lost.</source>
+        <translation>已移交给其他客户经理的客户已从本机移除；您对这些客户的修改已上传总行并转交新的客户经理，没有丢失。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="248"/>
+        <source>Sync</source>
+        <translation>同步</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="251"/>
+        <source>{n} conflicts need your choice</source>
+        <translation>有 {n} 处冲突需要您选择</translation>
+    </message>
+</context>
+<context>
+    <name>MembersModel</name>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="129"/>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="130"/>
+        <source>Role</source>
+        <translation>关系</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="131"/>
+        <source>Tier</source>
+        <translation>等级</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="132"/>
+        <source>Household / group</source>
+        <translation>家庭 / 集团</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="133"/>
+        <source>Customer no.</source>
+        <translation>客户号</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="151"/>
+        <source>{name} (this customer)</source>
+        <translation>{name}（本人）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="159"/>
+        <source>Double-click or Enter opens {name}</source>
+        <translation>双击或按回车打开{name}</translation>
+    </message>
+</context>
+<context>
+    <name>NeedDialog</name>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="357"/>
+        <source>New need of {name}</source>
+        <translation>新增{name}的客户需求</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="359"/>
+        <source>Edit need {number}</source>
+        <translation>编辑客户需求 {number}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="363"/>
+        <source>Children&apos;s education</source>
+        <translation>子女教育</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="364"/>
+        <source>Housing</source>
+        <translation>住房</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="365"/>
+        <source>Car</source>
+        <translation>购车</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="366"/>
+        <source>Retirement planning</source>
+        <translation>养老规划</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="367"/>
+        <source>Insurance cover</source>
+        <translation>保险保障</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="368"/>
+        <source>Investment</source>
+        <translation>投资理财</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="369"/>
+        <source>Wealth transfer</source>
+        <translation>财富传承</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="370"/>
+        <source>Financing</source>
+        <translation>融资</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="371"/>
+        <source>Settlement</source>
+        <translation>结算</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="372"/>
+        <source>Other</source>
+        <translation>其他</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="378"/>
+        <source>e.g. Funds for a child&apos;s study abroad</source>
+        <translation>例如：子女出国留学资金</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="380"/>
+        <source>Details</source>
+        <translation>需求详情</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="386"/>
+        <source>Resolve by</source>
+        <translation>计划解决日期</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="394"/>
+        <source>Category</source>
+        <translation>需求类别</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="395"/>
+        <source>Summary</source>
+        <translation>需求概要</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="396"/>
+        <source>Content</source>
+        <translation>需求内容</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="397"/>
+        <source>Since</source>
+        <translation>开始日期</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="398"/>
+        <source>Due date</source>
+        <translation>截止日期</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="399"/>
+        <source>Severity</source>
+        <translation>严重程度</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="400"/>
+        <source>Urgency</source>
+        <translation>紧急程度</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="407"/>
+        <source>To follow up</source>
+        <translation>待跟进</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="408"/>
+        <source>In progress</source>
+        <translation>跟进中</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="409"/>
+        <source>Met</source>
+        <translation>已满足</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="410"/>
+        <source>Closed</source>
+        <translation>已关闭</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="416"/>
+        <source>Status</source>
+        <translation>需求状态</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="417"/>
+        <source>Status note</source>
+        <translation>状态说明</translation>
+    </message>
+</context>
+<context>
+    <name>NeedsModel</name>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="248"/>
+        <source>Category</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="249"/>
+        <source>Summary</source>
+        <translation>概要</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="250"/>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="251"/>
+        <source>Urgency</source>
+        <translation>紧急程度</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="252"/>
+        <source>Since</source>
+        <translation>开始日期</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="253"/>
+        <source>Due</source>
+        <translation>截止日期</translation>
+    </message>
+</context>
+<context>
+    <name>OpportunitiesModel</name>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="294"/>
+        <source>Summary</source>
+        <translation>概要</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="295"/>
+        <source>Stage</source>
+        <translation>销售阶段</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="296"/>
+        <source>Probability</source>
+        <translation>成功概率</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="297"/>
+        <source>Expected value</source>
+        <translation>预期金额</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="298"/>
+        <source>Product</source>
+        <translation>关联产品</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="299"/>
+        <source>Expected close</source>
+        <translation>预计结束</translation>
+    </message>
+</context>
+<context>
+    <name>OpportunityDialog</name>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="515"/>
+        <source>New opportunity with {name}</source>
+        <translation>新增{name}的商机</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="518"/>
+        <source>Edit opportunity {number}</source>
+        <translation>编辑商机 {number}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="522"/>
+        <source>e.g. Re-invest the maturing deposit</source>
+        <translation>例如：到期资金再配置</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="524"/>
+        <source>Details</source>
+        <translation>商机详情</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="529"/>
+        <source>Lead</source>
+        <translation>线索</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="530"/>
+        <source>Qualified</source>
+        <translation>已确认</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="531"/>
+        <source>Proposal</source>
+        <translation>方案</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="532"/>
+        <source>Negotiation</source>
+        <translation>商谈</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="533"/>
+        <source>Won</source>
+        <translation>已成交</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="534"/>
+        <source>Lost</source>
+        <translation>已丢单</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="547"/>
+        <source>in yuan, e.g. 500000</source>
+        <translation>单位：元，例如 500000</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="559"/>
+        <source>e.g. cross-selling, renewal at maturity</source>
+        <translation>例如：交叉销售、到期续作</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="564"/>
+        <source>Expected by</source>
+        <translation>预计日期</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="569"/>
+        <location filename="../../ui/activity_dialogs.py" line="580"/>
+        <source>(none)</source>
+        <translation>（无）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="588"/>
+        <source>Summary</source>
+        <translation>商机概要</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="589"/>
+        <source>Content</source>
+        <translation>商机内容</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="590"/>
+        <source>Stage</source>
+        <translation>销售阶段</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="591"/>
+        <source>Probability</source>
+        <translation>成功概率</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="592"/>
+        <source>Expected value (yuan)</source>
+        <translation>预期金额（元）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="593"/>
+        <source>Sales method</source>
+        <translation>销售方式</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="594"/>
+        <source>Since</source>
+        <translation>开始日期</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="595"/>
+        <source>Expected close</source>
+        <translation>预计结束日期</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="596"/>
+        <source>Linked need</source>
+        <translation>关联需求</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialogs.py" line="597"/>
+        <source>Linked product</source>
+        <translation>关联产品</translation>
+    </message>
+</context>
+<context>
+    <name>PlanVisitDialog</name>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="209"/>
+        <source>Plan a visit</source>
+        <translation>计划拜访</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="216"/>
+        <source>Name, pinyin initials (zsf), phone tail or customer no.</source>
+        <translation>姓名、拼音首字母（zsf）、手机尾号或客户号</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="221"/>
+        <source>No customer chosen yet</source>
+        <translation>尚未选择客户</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="237"/>
+        <source>{minutes} minutes</source>
+        <translation>{minutes} 分钟</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="248"/>
+        <source>Portfolio review</source>
+        <translation>资产配置回顾</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="249"/>
+        <source>Maturing funds: what next</source>
+        <translation>到期资金续作沟通</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="250"/>
+        <source>Introduce a new product</source>
+        <translation>新产品推介</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="251"/>
+        <source>Service follow-up</source>
+        <translation>售后回访</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="252"/>
+        <source>Birthday greetings</source>
+        <translation>生日问候</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="253"/>
+        <source>Financing needs</source>
+        <translation>融资需求了解</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="260"/>
+        <source>What the visit is for</source>
+        <translation>拜访的目的</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="270"/>
+        <source>Branch, customer&apos;s home or office…</source>
+        <translation>网点、客户家中或单位…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="278"/>
+        <source>Save the plan</source>
+        <translation>保存计划</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="278"/>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="291"/>
+        <source>Customer</source>
+        <translation>客户</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="294"/>
+        <source>When</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="295"/>
+        <source>Purpose</source>
+        <translation>拜访目的</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="296"/>
+        <source>Type</source>
+        <translation>拜访方式</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="297"/>
+        <source>Place</source>
+        <translation>地点</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="298"/>
+        <source>Priority</source>
+        <translation>优先级</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="363"/>
+        <source>No customer in your book matches</source>
+        <translation>您的客户名单中没有匹配的客户</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="379"/>
+        <source>Visit for: {name}  {details}</source>
+        <translation>拜访客户：{name}  {details}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="444"/>
+        <source>Choose the customer first: type a name, pinyin initials or phone tail.</source>
+        <translation>请先选择客户：输入姓名、拼音首字母或手机尾号。</translation>
+    </message>
+</context>
+<context>
+    <name>PortfolioChart</name>
+    <message>
+        <location filename="../../ui/portfolio_chart.py" line="97"/>
+        <source>No assets held</source>
+        <translation>暂无资产持仓</translation>
+    </message>
+    <message>
+        <location filename="../../ui/portfolio_chart.py" line="121"/>
+        <source>Assets</source>
+        <translation>资产合计</translation>
+    </message>
+    <message>
+        <location filename="../../ui/portfolio_chart.py" line="166"/>
+        <source>Liabilities (not in the ring)</source>
+        <translation>负债（不计入圆环）</translation>
+    </message>
+</context>
+<context>
+    <name>RescheduleDialog</name>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="758"/>
+        <source>Reschedule the visit — {name}</source>
+        <translation>拜访改期 — {name}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="775"/>
+        <source>Move the visit</source>
+        <translation>确认改期</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="775"/>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="787"/>
+        <source>Now planned</source>
+        <translation>原定时间</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="788"/>
+        <source>Move to</source>
+        <translation>改到</translation>
+    </message>
+</context>
+<context>
+    <name>RunVisitDialog</name>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="497"/>
+        <source>Record the visit — {name}</source>
+        <translation>记录拜访 — {name}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="515"/>
+        <source>Who took part (customer&apos;s side and ours)</source>
+        <translation>参加人员（客户方和我行）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="519"/>
+        <source>What was discussed, what the customer said, what was agreed…</source>
+        <translation>谈了什么、客户的反馈、约定的事项…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="528"/>
+        <source>Customer interested</source>
+        <translation>客户有意向</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="529"/>
+        <source>Deal closed</source>
+        <translation>已成交</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="530"/>
+        <source>Needs another visit</source>
+        <translation>需再次拜访</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="531"/>
+        <source>No need at present</source>
+        <translation>客户暂无需求</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="536"/>
+        <source>Set a date</source>
+        <translation>约定日期</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="547"/>
+        <source>Yuan, e.g. 128.00 (optional)</source>
+        <translation>单位：元，例如 128.00（可不填）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="552"/>
+        <source>Category</source>
+        <translation>需求类别</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="552"/>
+        <source>What the customer needs</source>
+        <translation>需求概要</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="558"/>
+        <source>Add a need</source>
+        <translation>添加需求</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="560"/>
+        <source>Remove</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="568"/>
+        <source>Filter products</source>
+        <translation>筛选产品</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="575"/>
+        <source>Save the record</source>
+        <translation>保存记录</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="575"/>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="591"/>
+        <source>Actual time</source>
+        <translation>实际时间</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="592"/>
+        <source>Attendees</source>
+        <translation>参加人员</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="593"/>
+        <source>Notes</source>
+        <translation>拜访记录</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="594"/>
+        <source>Outcome</source>
+        <translation>拜访结果</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="595"/>
+        <source>Next follow-up</source>
+        <translation>下次跟进</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="596"/>
+        <source>Cost</source>
+        <translation>拜访费用</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="601"/>
+        <source>Needs discovered</source>
+        <translation>发现的需求</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="609"/>
+        <source>Products discussed</source>
+        <translation>洽谈的产品</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="642"/>
+        <source>e.g. study-abroad funds for the daughter</source>
+        <translation>例如：女儿出国留学资金</translation>
+    </message>
+</context>
+<context>
+    <name>SyncStatusBar</name>
+    <message>
+        <location filename="../../ui/status_bar.py" line="39"/>
+        <source>Sync now</source>
+        <translation>立即同步</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="41"/>
+        <source>Sync with the central CRM (F5)</source>
+        <translation>与总行系统同步（F5）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="67"/>
+        <source>Online</source>
+        <translation>在线</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="70"/>
+        <source>Offline</source>
+        <translation>离线</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="76"/>
+        <location filename="../../ui/status_bar.py" line="84"/>
+        <source>Last sync: never</source>
+        <translation>上次同步：从未</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="82"/>
+        <source>Last sync: {when}</source>
+        <translation>上次同步：{when}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="87"/>
+        <source>{n} edits waiting to go out</source>
+        <translation>{n} 条修改待上传</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="89"/>
+        <source>{n} conflicts waiting</source>
+        <translation>{n} 处冲突待处理</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="97"/>
+        <source>Syncing…</source>
+        <translation>正在同步…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="109"/>
+        <source>Sending edits</source>
+        <translation>正在上传修改</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="111"/>
+        <source>Downloading the book</source>
+        <translation>正在下载客户数据</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="113"/>
+        <source>Receiving changes</source>
+        <translation>正在接收变更</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="115"/>
+        <source>Checking</source>
+        <translation>正在校验</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="124"/>
+        <source>Sync failed: see the message</source>
+        <translation>同步未成功，请查看提示</translation>
+    </message>
+</context>
+<context>
+    <name>TimelineModel</name>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="192"/>
+        <source>When</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="193"/>
+        <source>Type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="194"/>
+        <source>What</source>
+        <translation>事项</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="195"/>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="196"/>
+        <source>Details</source>
+        <translation>详情</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="199"/>
+        <source>Visit</source>
+        <translation>拜访</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="200"/>
+        <source>Contact</source>
+        <translation>联系</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="201"/>
+        <source>Need</source>
+        <translation>需求</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_model.py" line="202"/>
+        <source>Opportunity</source>
+        <translation>商机</translation>
+    </message>
+</context>
+<context>
+    <name>TodayItemModel</name>
+    <message>
+        <location filename="../../ui/today_model.py" line="30"/>
+        <source>Customer</source>
+        <translation>客户</translation>
+    </message>
+    <message>
+        <location filename="../../ui/today_model.py" line="31"/>
+        <source>Tier</source>
+        <translation>等级</translation>
+    </message>
+    <message>
+        <location filename="../../ui/today_model.py" line="32"/>
+        <source>What</source>
+        <translation>事项</translation>
+    </message>
+    <message>
+        <location filename="../../ui/today_model.py" line="33"/>
+        <source>Amount</source>
+        <translation>金额</translation>
+    </message>
+    <message>
+        <location filename="../../ui/today_model.py" line="34"/>
+        <source>Why</source>
+        <translation>原因</translation>
+    </message>
+</context>
+<context>
+    <name>TodayView</name>
+    <message>
+        <location filename="../../ui/today_view.py" line="184"/>
+        <location filename="../../ui/today_view.py" line="217"/>
+        <source>Loading…</source>
+        <translation>正在加载…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/today_view.py" line="233"/>
+        <source>{n} items today</source>
+        <translation>今日共 {n} 项</translation>
+    </message>
+    <message>
+        <location filename="../../ui/today_view.py" line="244"/>
+        <source>Could not read today&apos;s work: {error}</source>
+        <translation>无法读取今日工作：{error}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/today_view.py" line="248"/>
+        <source>Could not be read.</source>
+        <translation>无法读取。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/today_view.py" line="263"/>
+        <source>Monday</source>
+        <translation>星期一</translation>
+    </message>
+    <message>
+        <location filename="../../ui/today_view.py" line="264"/>
+        <source>Tuesday</source>
+        <translation>星期二</translation>
+    </message>
+    <message>
+        <location filename="../../ui/today_view.py" line="265"/>
+        <source>Wednesday</source>
+        <translation>星期三</translation>
+    </message>
+    <message>
+        <location filename="../../ui/today_view.py" line="266"/>
+        <source>Thursday</source>
+        <translation>星期四</translation>
+    </message>
+    <message>
+        <location filename="../../ui/today_view.py" line="267"/>
+        <source>Friday</source>
+        <translation>星期五</translation>
+    </message>
+    <message>
+        <location filename="../../ui/today_view.py" line="268"/>
+        <source>Saturday</source>
+        <translation>星期六</translation>
+    </message>
+    <message>
+        <location filename="../../ui/today_view.py" line="269"/>
+        <source>Sunday</source>
+        <translation>星期日</translation>
+    </message>
+    <message>
+        <location filename="../../ui/today_view.py" line="272"/>
+        <source>Today: {date}, {weekday}</source>
+        <translation>今天：{date} {weekday}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/today_view.py" line="293"/>
+        <source>Today&apos;s visits ({n})</source>
+        <translation>今日拜访 ({n})</translation>
+    </message>
+    <message>
+        <location filename="../../ui/today_view.py" line="294"/>
+        <source>Overdue follow-ups ({n})</source>
+        <translation>逾期跟进 ({n})</translation>
+    </message>
+    <message>
+        <location filename="../../ui/today_view.py" line="295"/>
+        <source>Maturing in the next 30 days ({n})</source>
+        <translation>30天内到期 ({n})</translation>
+    </message>
+    <message>
+        <location filename="../../ui/today_view.py" line="296"/>
+        <source>Birthdays this week ({n})</source>
+        <translation>本周生日 ({n})</translation>
+    </message>
+    <message>
+        <location filename="../../ui/today_view.py" line="297"/>
+        <source>Turning dormant ({n})</source>
+        <translation>即将沉寂 ({n})</translation>
+    </message>
+    <message>
+        <location filename="../../ui/today_view.py" line="298"/>
+        <source>Visits due by tier cadence ({n})</source>
+        <translation>按等级应拜访 ({n})</translation>
+    </message>
+    <message>
+        <location filename="../../ui/today_view.py" line="304"/>
+        <source>No visits planned for today.</source>
+        <translation>今天没有安排拜访。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/today_view.py" line="306"/>
+        <source>Nothing overdue: every follow-up, need and opportunity is on time.</source>
+        <translation>没有逾期事项：跟进、需求和商机都按时进行。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/today_view.py" line="308"/>
+        <source>No deposit or wealth product matures in the next 30 days.</source>
+        <translation>未来30天内没有到期的存款或理财产品。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/today_view.py" line="309"/>
+        <source>No customer has a birthday this week.</source>
+        <translation>本周没有客户过生日。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/today_view.py" line="310"/>
+        <source>No customer is about to turn dormant.</source>
+        <translation>没有即将转为沉寂的客户。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/today_view.py" line="311"/>
+        <source>Every customer with a visit cadence has been visited in time.</source>
+        <translation>有拜访频率要求的客户都已按时拜访。</translation>
+    </message>
+</context>
+<context>
+    <name>VisitCardDelegate</name>
+    <message>
+        <location filename="../../ui/week_calendar.py" line="70"/>
+        <source>To write up</source>
+        <translation>待记录</translation>
+    </message>
+</context>
+<context>
+    <name>VisitDetailDialog</name>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="903"/>
+        <source>Visit — {name}</source>
+        <translation>拜访详情 — {name}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="911"/>
+        <source>Add to the notes (what was written stays)</source>
+        <translation>追加拜访记录（已写的内容保留不变）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="915"/>
+        <source>Add to the notes</source>
+        <translation>追加记录</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="915"/>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="922"/>
+        <source>Notes</source>
+        <translation>拜访记录</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="951"/>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="952"/>
+        <source>Visit no.</source>
+        <translation>拜访编号</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="953"/>
+        <source>Actual time</source>
+        <translation>实际时间</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="954"/>
+        <source>Place</source>
+        <translation>地点</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="955"/>
+        <source>Attendees</source>
+        <translation>参加人员</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="956"/>
+        <source>Outcome</source>
+        <translation>拜访结果</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="958"/>
+        <source>Next follow-up</source>
+        <translation>下次跟进</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visit_dialogs.py" line="961"/>
+        <source>Cost</source>
+        <translation>拜访费用</translation>
+    </message>
+</context>
+<context>
+    <name>VisitsView</name>
+    <message>
+        <location filename="../../ui/visits_view.py" line="84"/>
+        <source>◀ Previous week</source>
+        <translation>◀ 上一周</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits_view.py" line="86"/>
+        <source>This week</source>
+        <translation>本周</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits_view.py" line="87"/>
+        <source>Next week ▶</source>
+        <translation>下一周 ▶</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits_view.py" line="95"/>
+        <source>Plan a visit…</source>
+        <translation>计划拜访…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits_view.py" line="97"/>
+        <source>Record visit…</source>
+        <translation>开始/记录拜访…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits_view.py" line="98"/>
+        <source>Reschedule…</source>
+        <translation>改期…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits_view.py" line="99"/>
+        <source>Cancel visit…</source>
+        <translation>取消拜访…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits_view.py" line="100"/>
+        <source>Details</source>
+        <translation>详情</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits_view.py" line="102"/>
+        <source>Open customer</source>
+        <translation>打开客户</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits_view.py" line="259"/>
+        <source>Week {number}: {first} – {last}</source>
+        <translation>第 {number} 周：{first} – {last}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits_view.py" line="299"/>
+        <source>{day} {weekday}: {n} visits, {done} done</source>
+        <translation>{day} {weekday}：{n} 个拜访，已完成 {done} 个</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits_view.py" line="305"/>
+        <source>{day} {weekday}: no visits</source>
+        <translation>{day} {weekday}：没有拜访</translation>
+    </message>
+</context>
+<context>
+    <name>WeekCalendarView</name>
+    <message>
+        <location filename="../../ui/week_calendar.py" line="186"/>
+        <source>Mon</source>
+        <translation>周一</translation>
+    </message>
+    <message>
+        <location filename="../../ui/week_calendar.py" line="187"/>
+        <source>Tue</source>
+        <translation>周二</translation>
+    </message>
+    <message>
+        <location filename="../../ui/week_calendar.py" line="188"/>
+        <source>Wed</source>
+        <translation>周三</translation>
+    </message>
+    <message>
+        <location filename="../../ui/week_calendar.py" line="189"/>
+        <source>Thu</source>
+        <translation>周四</translation>
+    </message>
+    <message>
+        <location filename="../../ui/week_calendar.py" line="190"/>
+        <source>Fri</source>
+        <translation>周五</translation>
+    </message>
+    <message>
+        <location filename="../../ui/week_calendar.py" line="191"/>
+        <source>Sat</source>
+        <translation>周六</translation>
+    </message>
+    <message>
+        <location filename="../../ui/week_calendar.py" line="192"/>
+        <source>Sun</source>
+        <translation>周日</translation>
     </message>
 </context>
 </TS>

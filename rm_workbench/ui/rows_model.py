@@ -1,0 +1,82 @@
+"""A read-only table model over a short list of frozen rows, the base of the Today and
+Customer 360 lists.
+
+The lists are small (a section of the day, one customer's holdings or timeline), so
+the view hands the whole list over at once with :meth:`RowsModel.set_rows`; there is
+nothing to page in. Subclasses name their columns (an ``IntEnum``) and say what each
+cell shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import IntEnum
+from typing import Any, Generic, TypeVar
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+
+Row = TypeVar("Row")
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+
+class RowsModel(QAbstractTableModel, Generic[Row]):
+    """Rows of one type, one column per member of :attr:`columns`."""
+
+    columns: type[IntEnum]
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[Row] = []
+
+    # --- what subclasses say --------------------------------------------------------
+
+    def headers(self) -> dict[int, str]:
+        raise NotImplementedError
+
+    def cell(self, row: Row, column: int, role: int) -> Any:
+        """What ``role`` of ``column`` shows for ``row`` (None: nothing)."""
+        raise NotImplementedError
+
+    # --- the rows -------------------------------------------------------------------
+
+    def set_rows(self, rows: Sequence[Row]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def rows(self) -> list[Row]:
+        return list(self._rows)
+
+    def row_at(self, row: int) -> Row:
+        return self._rows[row]
+
+    # --- QAbstractTableModel --------------------------------------------------------
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        if not 0 <= index.column() < len(self.columns):
+            return None
+        return self.cell(self._rows[index.row()], index.column(), role)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.columns)
+        ):
+            return self.headers().get(section)
+        return None
+
+    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
