@@ -171,3 +171,17 @@ def test_the_demo_launch_logs_in_to_the_embedded_central_crm_and_syncs(
         window.close()
         QApplication.processEvents()
         workbench.close()
+
+
+def test_duplicate_flags_come_after_the_first_today_reading(
+    qtbot: Any, workbench: Workbench, settings: Settings
+) -> None:
+    """The start-up path (app.run) opens the cache without the duplicate pass; the
+    window runs it in the background once Today is on screen."""
+    workbench.customers._duplicates = {}
+    workbench.duplicates_pending = True
+    win = MainWindow(workbench, None, settings)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: bool(workbench.customers._duplicates), timeout=20_000)
+    assert workbench.duplicates_pending is False

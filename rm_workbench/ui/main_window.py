@@ -87,6 +87,13 @@ class MainWindow(QMainWindow):
         self._actions()
         self._restore_layout()
         if workbench.duplicates_pending:
+            # After the first Today reading: both want the interpreter at start-up, and
+            # the RM looks at Today first (the flags show in the list a moment later).
+            self.today.loaded.connect(self._first_today_shown)
+
+    def _first_today_shown(self) -> None:
+        self.today.loaded.disconnect(self._first_today_shown)
+        if self.workbench.duplicates_pending:
             self.refresh_duplicates()
 
     def refresh_duplicates(self) -> None:
