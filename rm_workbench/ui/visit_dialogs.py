@@ -75,6 +75,21 @@ def cancel_all(tasks: list[Task]) -> None:
         task.cancel()
 
 
+def _suggestion_combo(name: str, suggestions: list[str], placeholder: str = "") -> QComboBox:
+    """An editable combo: common answers to pick, free text allowed, empty at first."""
+    combo = QComboBox()
+    combo.setObjectName(name)
+    combo.setEditable(True)
+    combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+    combo.addItems(suggestions)
+    combo.setCurrentIndex(-1)
+    combo.setEditText("")
+    edit = combo.lineEdit()
+    if edit is not None and placeholder:
+        edit.setPlaceholderText(placeholder)
+    return combo
+
+
 def _error_label(name: str) -> QLabel:
     label = QLabel()
     label.setObjectName(name)
@@ -239,11 +254,8 @@ class PlanVisitDialog(QDialog):
         self.duration_combo.setCurrentIndex(DURATIONS_MINUTES.index(DEFAULT_MINUTES))
         self._length = DEFAULT_MINUTES
 
-        self.purpose_combo = QComboBox()
-        self.purpose_combo.setObjectName("purpose")
-        self.purpose_combo.setEditable(True)
-        self.purpose_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.purpose_combo.addItems(
+        self.purpose_combo = _suggestion_combo(
+            "purpose",
             [
                 self.tr("Portfolio review"),
                 self.tr("Maturing funds: what next"),
@@ -251,13 +263,9 @@ class PlanVisitDialog(QDialog):
                 self.tr("Service follow-up"),
                 self.tr("Birthday greetings"),
                 self.tr("Financing needs"),
-            ]
+            ],
+            self.tr("What the visit is for"),
         )
-        self.purpose_combo.setCurrentIndex(-1)
-        self.purpose_combo.setEditText("")
-        purpose_edit = self.purpose_combo.lineEdit()
-        assert purpose_edit is not None
-        purpose_edit.setPlaceholderText(self.tr("What the visit is for"))
         self.category_combo = QComboBox()
         self.category_combo.setObjectName("category")
         for value, label in VISIT_CATEGORY_LABELS.items():
@@ -519,20 +527,15 @@ class RunVisitDialog(QDialog):
             self.tr("What was discussed, what the customer said, what was agreed…")
         )
         self.report_edit.setTabChangesFocus(True)
-        self.outcome_combo = QComboBox()
-        self.outcome_combo.setObjectName("outcome")
-        self.outcome_combo.setEditable(True)
-        self.outcome_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.outcome_combo.addItems(
+        self.outcome_combo = _suggestion_combo(
+            "outcome",
             [
                 self.tr("Customer interested"),
                 self.tr("Deal closed"),
                 self.tr("Needs another visit"),
                 self.tr("No need at present"),
-            ]
+            ],
         )
-        self.outcome_combo.setCurrentIndex(-1)
-        self.outcome_combo.setEditText("")
         self.follow_up_check = QCheckBox(self.tr("Set a date"))
         self.follow_up_check.setObjectName("follow_up_check")
         today = now.astimezone(SHANGHAI).date()
@@ -835,23 +838,16 @@ class CancelVisitDialog(QDialog):
         self.visit = visit
         self.setWindowTitle(self.tr("Cancel the visit — {name}").format(name=visit.customer_name))
         self.setMinimumWidth(460)
-        self.reason_combo = QComboBox()
-        self.reason_combo.setObjectName("cancel_reason")
-        self.reason_combo.setEditable(True)
-        self.reason_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.reason_combo.addItems(
+        self.reason_combo = _suggestion_combo(
+            "cancel_reason",
             [
                 self.tr("The customer asked to meet another time"),
                 self.tr("Could not reach the customer"),
                 self.tr("Weather or traffic"),
                 self.tr("Planned by mistake"),
-            ]
+            ],
+            self.tr("Why the visit is cancelled"),
         )
-        self.reason_combo.setCurrentIndex(-1)
-        self.reason_combo.setEditText("")
-        reason_edit = self.reason_combo.lineEdit()
-        assert reason_edit is not None
-        reason_edit.setPlaceholderText(self.tr("Why the visit is cancelled"))
         self.error_label = _error_label("cancel_error")
         self.buttons = _buttons(self, self.tr("Cancel the visit"), self.tr("Keep the visit"))
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)

@@ -85,22 +85,22 @@
 <context>
     <name>App</name>
     <message>
-        <location filename="../../ui/app.py" line="62"/>
+        <location filename="../../ui/app.py" line="66"/>
         <source>Starting the demo central CRM (the first time takes a while)…</source>
         <translation>正在启动示范总行系统（首次启动需要一些时间）…</translation>
     </message>
     <message>
-        <location filename="../../ui/app.py" line="103"/>
+        <location filename="../../ui/app.py" line="107"/>
         <source>RM Workbench</source>
         <translation>客户经理工作台</translation>
     </message>
     <message>
-        <location filename="../../ui/app.py" line="104"/>
+        <location filename="../../ui/app.py" line="108"/>
         <source>No Chinese font was found on this computer, so Chinese text will show as boxes. Install a Chinese font (on Debian/Ubuntu: fonts-wqy-microhei).</source>
         <translation>本机没有找到中文字体，中文会显示为方框。请安装中文字体（Debian/Ubuntu：fonts-wqy-microhei）。</translation>
     </message>
     <message>
-        <location filename="../../ui/app.py" line="128"/>
+        <location filename="../../ui/app.py" line="134"/>
         <source>Welcome. Log in to your bank&apos;s central CRM.</source>
         <translation>欢迎使用。请登录本行总行客户关系管理系统。</translation>
     </message>
@@ -108,7 +108,7 @@
 <context>
     <name>CancelVisitDialog</name>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="836"/>
+        <location filename="../../ui/visit_dialogs.py" line="839"/>
         <source>Cancel the visit — {name}</source>
         <translation>取消拜访 — {name}</translation>
     </message>
@@ -133,22 +133,22 @@
         <translation>计划有误</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="854"/>
+        <location filename="../../ui/visit_dialogs.py" line="849"/>
         <source>Why the visit is cancelled</source>
         <translation>请填写取消原因</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="856"/>
+        <location filename="../../ui/visit_dialogs.py" line="852"/>
         <source>Cancel the visit</source>
         <translation>取消拜访</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="856"/>
+        <location filename="../../ui/visit_dialogs.py" line="852"/>
         <source>Keep the visit</source>
         <translation>不取消</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="861"/>
+        <location filename="../../ui/visit_dialogs.py" line="857"/>
         <source>Reason</source>
         <translation>取消原因</translation>
     </message>
@@ -912,115 +912,115 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="46"/>
+        <location filename="../../ui/main_window.py" line="48"/>
         <source>RM Workbench — {bank}</source>
         <translation>客户经理工作台 — {bank}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="56"/>
-        <location filename="../../ui/main_window.py" line="108"/>
+        <location filename="../../ui/main_window.py" line="58"/>
+        <location filename="../../ui/main_window.py" line="137"/>
         <source>Today</source>
         <translation>今日</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="57"/>
-        <location filename="../../ui/main_window.py" line="110"/>
+        <location filename="../../ui/main_window.py" line="59"/>
+        <location filename="../../ui/main_window.py" line="139"/>
         <source>Customers</source>
         <translation>客户</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="58"/>
-        <location filename="../../ui/main_window.py" line="113"/>
+        <location filename="../../ui/main_window.py" line="60"/>
+        <location filename="../../ui/main_window.py" line="142"/>
         <source>Visits</source>
         <translation>拜访日程</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="107"/>
+        <location filename="../../ui/main_window.py" line="136"/>
         <source>&amp;Go</source>
         <translation>转到(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="117"/>
+        <location filename="../../ui/main_window.py" line="146"/>
         <source>Find a customer</source>
         <translation>查找客户</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="124"/>
+        <location filename="../../ui/main_window.py" line="153"/>
         <source>Close customer tab</source>
         <translation>关闭客户页</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="126"/>
+        <location filename="../../ui/main_window.py" line="155"/>
         <source>&amp;Work</source>
         <translation>工作(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="128"/>
+        <location filename="../../ui/main_window.py" line="157"/>
         <source>Plan a visit…</source>
         <translation>安排拜访…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="131"/>
+        <location filename="../../ui/main_window.py" line="160"/>
         <source>Log a contact…</source>
         <translation>记录联系…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="133"/>
+        <location filename="../../ui/main_window.py" line="162"/>
         <source>&amp;Sync</source>
         <translation>同步(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="134"/>
+        <location filename="../../ui/main_window.py" line="163"/>
         <source>Sync now</source>
         <translation>立即同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="136"/>
+        <location filename="../../ui/main_window.py" line="165"/>
         <source>Conflicts…</source>
         <translation>同步冲突…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="138"/>
+        <location filename="../../ui/main_window.py" line="167"/>
         <source>Log in…</source>
         <translation>登录…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="160"/>
+        <location filename="../../ui/main_window.py" line="189"/>
         <source>Log a contact</source>
         <translation>记录联系</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="161"/>
+        <location filename="../../ui/main_window.py" line="190"/>
         <source>Open a customer first (Ctrl+2, then Enter on a customer).</source>
         <translation>请先打开一位客户（Ctrl+2，选中客户后按回车）。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="236"/>
+        <location filename="../../ui/main_window.py" line="271"/>
         <source>Reassigned: {what}</source>
         <translation>已移交：{what}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="237"/>
+        <location filename="../../ui/main_window.py" line="272"/>
         <source>Handed over: {what}</source>
         <translation>已转交：{what}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="238"/>
+        <location filename="../../ui/main_window.py" line="273"/>
         <source>Not accepted: {what}</source>
         <translation>未被接受：{what}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="243"/>
+        <location filename="../../ui/main_window.py" line="278"/>
         <source>Customers reassigned to another RM were removed from this computer; your edits to them were sent to the central CRM and handed to the new RM, none was lost.</source>
         <translation>已移交给其他客户经理的客户已从本机移除；您对这些客户的修改已上传总行并转交新的客户经理，没有丢失。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="248"/>
+        <location filename="../../ui/main_window.py" line="283"/>
         <source>Sync</source>
         <translation>同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="251"/>
+        <location filename="../../ui/main_window.py" line="286"/>
         <source>{n} conflicts need your choice</source>
         <translation>有 {n} 处冲突需要您选择</translation>
     </message>
@@ -1399,117 +1399,117 @@
 <context>
     <name>PlanVisitDialog</name>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="209"/>
+        <location filename="../../ui/visit_dialogs.py" line="224"/>
         <source>Plan a visit</source>
         <translation>计划拜访</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="216"/>
+        <location filename="../../ui/visit_dialogs.py" line="231"/>
         <source>Name, pinyin initials (zsf), phone tail or customer no.</source>
         <translation>姓名、拼音首字母（zsf）、手机尾号或客户号</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="221"/>
+        <location filename="../../ui/visit_dialogs.py" line="236"/>
         <source>No customer chosen yet</source>
         <translation>尚未选择客户</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="237"/>
+        <location filename="../../ui/visit_dialogs.py" line="252"/>
         <source>{minutes} minutes</source>
         <translation>{minutes} 分钟</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="248"/>
+        <location filename="../../ui/visit_dialogs.py" line="260"/>
         <source>Portfolio review</source>
         <translation>资产配置回顾</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="249"/>
+        <location filename="../../ui/visit_dialogs.py" line="261"/>
         <source>Maturing funds: what next</source>
         <translation>到期资金续作沟通</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="250"/>
+        <location filename="../../ui/visit_dialogs.py" line="262"/>
         <source>Introduce a new product</source>
         <translation>新产品推介</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="251"/>
+        <location filename="../../ui/visit_dialogs.py" line="263"/>
         <source>Service follow-up</source>
         <translation>售后回访</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="252"/>
+        <location filename="../../ui/visit_dialogs.py" line="264"/>
         <source>Birthday greetings</source>
         <translation>生日问候</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="253"/>
+        <location filename="../../ui/visit_dialogs.py" line="265"/>
         <source>Financing needs</source>
         <translation>融资需求了解</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="260"/>
+        <location filename="../../ui/visit_dialogs.py" line="267"/>
         <source>What the visit is for</source>
         <translation>拜访的目的</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="270"/>
+        <location filename="../../ui/visit_dialogs.py" line="278"/>
         <source>Branch, customer&apos;s home or office…</source>
         <translation>网点、客户家中或单位…</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="278"/>
+        <location filename="../../ui/visit_dialogs.py" line="286"/>
         <source>Save the plan</source>
         <translation>保存计划</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="278"/>
+        <location filename="../../ui/visit_dialogs.py" line="286"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="291"/>
+        <location filename="../../ui/visit_dialogs.py" line="299"/>
         <source>Customer</source>
         <translation>客户</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="294"/>
+        <location filename="../../ui/visit_dialogs.py" line="302"/>
         <source>When</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="295"/>
+        <location filename="../../ui/visit_dialogs.py" line="303"/>
         <source>Purpose</source>
         <translation>拜访目的</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="296"/>
+        <location filename="../../ui/visit_dialogs.py" line="304"/>
         <source>Type</source>
         <translation>拜访方式</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="297"/>
+        <location filename="../../ui/visit_dialogs.py" line="305"/>
         <source>Place</source>
         <translation>地点</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="298"/>
+        <location filename="../../ui/visit_dialogs.py" line="306"/>
         <source>Priority</source>
         <translation>优先级</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="363"/>
+        <location filename="../../ui/visit_dialogs.py" line="371"/>
         <source>No customer in your book matches</source>
         <translation>您的客户名单中没有匹配的客户</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="379"/>
+        <location filename="../../ui/visit_dialogs.py" line="387"/>
         <source>Visit for: {name}  {details}</source>
         <translation>拜访客户：{name}  {details}</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="444"/>
+        <location filename="../../ui/visit_dialogs.py" line="452"/>
         <source>Choose the customer first: type a name, pinyin initials or phone tail.</source>
         <translation>请先选择客户：输入姓名、拼音首字母或手机尾号。</translation>
     </message>
@@ -1535,27 +1535,27 @@
 <context>
     <name>RescheduleDialog</name>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="758"/>
+        <location filename="../../ui/visit_dialogs.py" line="761"/>
         <source>Reschedule the visit — {name}</source>
         <translation>拜访改期 — {name}</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="775"/>
+        <location filename="../../ui/visit_dialogs.py" line="778"/>
         <source>Move the visit</source>
         <translation>确认改期</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="775"/>
+        <location filename="../../ui/visit_dialogs.py" line="778"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="787"/>
+        <location filename="../../ui/visit_dialogs.py" line="790"/>
         <source>Now planned</source>
         <translation>原定时间</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="788"/>
+        <location filename="../../ui/visit_dialogs.py" line="791"/>
         <source>Move to</source>
         <translation>改到</translation>
     </message>
@@ -1563,127 +1563,127 @@
 <context>
     <name>RunVisitDialog</name>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="497"/>
+        <location filename="../../ui/visit_dialogs.py" line="505"/>
         <source>Record the visit — {name}</source>
         <translation>记录拜访 — {name}</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="515"/>
+        <location filename="../../ui/visit_dialogs.py" line="523"/>
         <source>Who took part (customer&apos;s side and ours)</source>
         <translation>参加人员（客户方和我行）</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="519"/>
+        <location filename="../../ui/visit_dialogs.py" line="527"/>
         <source>What was discussed, what the customer said, what was agreed…</source>
         <translation>谈了什么、客户的反馈、约定的事项…</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="528"/>
+        <location filename="../../ui/visit_dialogs.py" line="533"/>
         <source>Customer interested</source>
         <translation>客户有意向</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="529"/>
+        <location filename="../../ui/visit_dialogs.py" line="534"/>
         <source>Deal closed</source>
         <translation>已成交</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="530"/>
+        <location filename="../../ui/visit_dialogs.py" line="535"/>
         <source>Needs another visit</source>
         <translation>需再次拜访</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="531"/>
+        <location filename="../../ui/visit_dialogs.py" line="536"/>
         <source>No need at present</source>
         <translation>客户暂无需求</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="536"/>
+        <location filename="../../ui/visit_dialogs.py" line="539"/>
         <source>Set a date</source>
         <translation>约定日期</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="547"/>
+        <location filename="../../ui/visit_dialogs.py" line="550"/>
         <source>Yuan, e.g. 128.00 (optional)</source>
         <translation>单位：元，例如 128.00（可不填）</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="552"/>
+        <location filename="../../ui/visit_dialogs.py" line="555"/>
         <source>Category</source>
         <translation>需求类别</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="552"/>
+        <location filename="../../ui/visit_dialogs.py" line="555"/>
         <source>What the customer needs</source>
         <translation>需求概要</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="558"/>
+        <location filename="../../ui/visit_dialogs.py" line="561"/>
         <source>Add a need</source>
         <translation>添加需求</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="560"/>
+        <location filename="../../ui/visit_dialogs.py" line="563"/>
         <source>Remove</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="568"/>
+        <location filename="../../ui/visit_dialogs.py" line="571"/>
         <source>Filter products</source>
         <translation>筛选产品</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="575"/>
+        <location filename="../../ui/visit_dialogs.py" line="578"/>
         <source>Save the record</source>
         <translation>保存记录</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="575"/>
+        <location filename="../../ui/visit_dialogs.py" line="578"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="591"/>
+        <location filename="../../ui/visit_dialogs.py" line="594"/>
         <source>Actual time</source>
         <translation>实际时间</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="592"/>
+        <location filename="../../ui/visit_dialogs.py" line="595"/>
         <source>Attendees</source>
         <translation>参加人员</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="593"/>
+        <location filename="../../ui/visit_dialogs.py" line="596"/>
         <source>Notes</source>
         <translation>拜访记录</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="594"/>
+        <location filename="../../ui/visit_dialogs.py" line="597"/>
         <source>Outcome</source>
         <translation>拜访结果</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="595"/>
+        <location filename="../../ui/visit_dialogs.py" line="598"/>
         <source>Next follow-up</source>
         <translation>下次跟进</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="596"/>
+        <location filename="../../ui/visit_dialogs.py" line="599"/>
         <source>Cost</source>
         <translation>拜访费用</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="601"/>
+        <location filename="../../ui/visit_dialogs.py" line="604"/>
         <source>Needs discovered</source>
         <translation>发现的需求</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="609"/>
+        <location filename="../../ui/visit_dialogs.py" line="612"/>
         <source>Products discussed</source>
         <translation>洽谈的产品</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="642"/>
+        <location filename="../../ui/visit_dialogs.py" line="645"/>
         <source>e.g. study-abroad funds for the daughter</source>
         <translation>例如：女儿出国留学资金</translation>
     </message>
@@ -1973,67 +1973,67 @@
 <context>
     <name>VisitDetailDialog</name>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="903"/>
+        <location filename="../../ui/visit_dialogs.py" line="899"/>
         <source>Visit — {name}</source>
         <translation>拜访详情 — {name}</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="911"/>
+        <location filename="../../ui/visit_dialogs.py" line="907"/>
         <source>Add to the notes (what was written stays)</source>
         <translation>追加拜访记录（已写的内容保留不变）</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="915"/>
+        <location filename="../../ui/visit_dialogs.py" line="911"/>
         <source>Add to the notes</source>
         <translation>追加记录</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="915"/>
+        <location filename="../../ui/visit_dialogs.py" line="911"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="922"/>
+        <location filename="../../ui/visit_dialogs.py" line="918"/>
         <source>Notes</source>
         <translation>拜访记录</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="951"/>
+        <location filename="../../ui/visit_dialogs.py" line="947"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="952"/>
+        <location filename="../../ui/visit_dialogs.py" line="948"/>
         <source>Visit no.</source>
         <translation>拜访编号</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="953"/>
+        <location filename="../../ui/visit_dialogs.py" line="949"/>
         <source>Actual time</source>
         <translation>实际时间</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="954"/>
+        <location filename="../../ui/visit_dialogs.py" line="950"/>
         <source>Place</source>
         <translation>地点</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="955"/>
+        <location filename="../../ui/visit_dialogs.py" line="951"/>
         <source>Attendees</source>
         <translation>参加人员</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="956"/>
+        <location filename="../../ui/visit_dialogs.py" line="952"/>
         <source>Outcome</source>
         <translation>拜访结果</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="958"/>
+        <location filename="../../ui/visit_dialogs.py" line="954"/>
         <source>Next follow-up</source>
         <translation>下次跟进</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="961"/>
+        <location filename="../../ui/visit_dialogs.py" line="957"/>
         <source>Cost</source>
         <translation>拜访费用</translation>
     </message>
