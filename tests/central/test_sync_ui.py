@@ -133,11 +133,7 @@ def test_offline_the_edit_stays_queued_and_the_bar_says_offline(
     controller: SyncController,
 ) -> None:
     dialog = _log_in(qtbot, workbench, network.url, "alice", PASSWORD)
-    qtbot.waitUntil(lambda: dialog.result() == 1, timeout=20_000)
-    bar = SyncStatusBar(controller)
-    qtbot.addWidget(bar)
-    bar.show()
-    assert _sync(qtbot, bar).ok
+    bar = _synced_bar(qtbot, dialog, controller)
     a1 = book.customers["a1"]
     with workbench.cache.engine.begin() as conn:
         update_row(conn, "customer", a1, {"occupation": "医生"})
@@ -151,6 +147,27 @@ def test_offline_the_edit_stays_queued_and_the_bar_says_offline(
     qtbot.waitUntil(lambda: bar.pending_label.text().startswith("1 "))
 
 
+def _synced_bar(qtbot: Any, dialog: LoginDialog, controller: SyncController) -> SyncStatusBar:
+    """After a successful login: the status bar, shown, and a first sync done."""
+    qtbot.waitUntil(lambda: dialog.result() == 1, timeout=20_000)
+    bar = SyncStatusBar(controller)
+    qtbot.addWidget(bar)
+    bar.show()
+    assert _sync(qtbot, bar).ok
+    return bar
+
+
+def _conflicting_edits(svc: Service, book: Book, admin: Api, workbench: Workbench) -> Any:
+    """The admin sets a1's occupation to 律师 first, then the device types 医生
+    offline: the next sync conflicts. Returns the base value."""
+    a1 = book.customers["a1"]
+    base = fetch(svc.engine, "customer", a1)["occupation"]  # type: ignore[index]
+    admin.update("customer", a1, occupation=(base, "律师"))  # theirs, first
+    with workbench.cache.engine.begin() as conn:
+        update_row(conn, "customer", a1, {"occupation": "医生"})  # yours, offline
+    return base
+
+
 def test_a_conflict_is_shown_with_base_theirs_yours_and_keep_mine_wins(
     qtbot: Any,
     svc: Service,
@@ -160,16 +177,9 @@ def test_a_conflict_is_shown_with_base_theirs_yours_and_keep_mine_wins(
     controller: SyncController,
 ) -> None:
     dialog = _log_in(qtbot, workbench, svc.root, "alice", PASSWORD)
-    qtbot.waitUntil(lambda: dialog.result() == 1, timeout=20_000)
-    bar = SyncStatusBar(controller)
-    qtbot.addWidget(bar)
-    bar.show()
-    assert _sync(qtbot, bar).ok
+    bar = _synced_bar(qtbot, dialog, controller)
     a1 = book.customers["a1"]
-    base = fetch(svc.engine, "customer", a1)["occupation"]  # type: ignore[index]
-    admin.update("customer", a1, occupation=(base, "律师"))  # theirs, first
-    with workbench.cache.engine.begin() as conn:
-        update_row(conn, "customer", a1, {"occupation": "医生"})  # yours, offline
+    base = _conflicting_edits(svc, book, admin, workbench)
     outcome = _sync(qtbot, bar)
     assert outcome.ok and outcome.report is not None and len(outcome.report.conflicts) == 1
     qtbot.waitUntil(lambda: bar.conflicts_button.isVisible())
@@ -206,16 +216,8 @@ def test_settling_a_conflict_offline_says_so_and_keeps_it(
     controller: SyncController,
 ) -> None:
     dialog = _log_in(qtbot, workbench, network.url, "alice", PASSWORD)
-    qtbot.waitUntil(lambda: dialog.result() == 1, timeout=20_000)
-    bar = SyncStatusBar(controller)
-    qtbot.addWidget(bar)
-    bar.show()
-    assert _sync(qtbot, bar).ok
-    a1 = book.customers["a1"]
-    base = fetch(svc.engine, "customer", a1)["occupation"]  # type: ignore[index]
-    admin.update("customer", a1, occupation=(base, "律师"))
-    with workbench.cache.engine.begin() as conn:
-        update_row(conn, "customer", a1, {"occupation": "医生"})
+    bar = _synced_bar(qtbot, dialog, controller)
+    _conflicting_edits(svc, book, admin, workbench)
     assert _sync(qtbot, bar).ok
     assert workbench.conflicts is not None
     unplug(network)
