@@ -9,6 +9,7 @@ lock first and gives every row it writes a fresh version, like a push does (see
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -282,60 +283,107 @@ def create_demo_admin(engine: Engine, hasher: PasswordHasher, username: str, pas
 # --- catalog ------------------------------------------------------------------------
 
 
-def _bad_row(index: int, problem: str) -> ApiError:
+_CATALOG_KINDS: dict[str, tuple[str, str]] = {
+    "product": ("产品", "Product"),
+    "bundle_template": ("套餐模板", "Bundle template"),
+}
+
+
+def _bad_row(table: str, index: int, problem: str) -> ApiError:
+    zh, en = _CATALOG_KINDS[table]
     return ApiError(
         422,
-        "invalid_product",
-        f"第 {index + 1} 个产品数据不正确：{problem}。未做任何修改。 "
-        f"/ Product #{index + 1} is invalid: {problem}; nothing was changed.",
+        f"invalid_{table}",
+        f"第 {index + 1} 个{zh}数据不正确：{problem}。未做任何修改。 "
+        f"/ {en} #{index + 1} is invalid: {problem}; nothing was changed.",
     )
 
 
-def upsert_catalog(conn: Connection, products: Sequence[dict[str, Any]]) -> UpsertResponse:
-    """Insert or update products by ``code`` (wire-encoded rows); changed products get
-    a fresh version and reach every RM by pull."""
+def upsert_catalog(
+    conn: Connection,
+    products: Sequence[dict[str, Any]],
+    bundles: Sequence[dict[str, Any]] = (),
+) -> UpsertResponse:
+    """Insert or update products and bundle templates by ``code`` (wire-encoded rows);
+    changed rows get a fresh version and reach every RM by pull. All or nothing: one
+    bad row refuses the whole request."""
     db.lock_counter(conn)
-    table = SYNCED["product"]
+    batches = [
+        ("product", _decode_catalog("product", products)),
+        ("bundle_template", _decode_catalog("bundle_template", bundles)),
+    ]
+    result = UpsertResponse()
+    now = utcnow()
+    for name, decoded in batches:
+        table = SYNCED[name]
+        for row in decoded:
+            current = conn.execute(select(table).where(table.c.code == row["code"])).first()
+            if current is None:
+                row.setdefault("id", str(uuid.uuid4()))
+                conn.execute(
+                    table.insert().values(
+                        **row,
+                        version=db.next_seq(conn),
+                        deleted=False,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                result.inserted += 1
+                continue
+            existing = current._mapping
+            changes = {k: v for k, v in row.items() if k != "id" and existing[k] != v}
+            if existing["deleted"]:
+                changes["deleted"] = False
+            if not changes:
+                result.unchanged += 1
+                continue
+            conn.execute(
+                table.update()
+                .where(table.c.id == existing["id"])
+                .values(**changes, version=db.next_seq(conn), updated_at=now)
+            )
+            result.updated += 1
+    return result
+
+
+def _decode_catalog(table: str, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     decoded: list[dict[str, Any]] = []
-    for index, raw in enumerate(products):
+    for index, raw in enumerate(rows):
         try:
-            row = decode_row("product", raw)
+            row = decode_row(table, raw)
         except KeyError as exc:
-            raise _bad_row(index, f"未知字段 {exc.args[0]}") from exc
+            raise _bad_row(table, index, f"未知字段 {exc.args[0]}") from exc
         except (ValueError, TypeError, ArithmeticError) as exc:
-            raise _bad_row(index, f"字段格式不对（{exc}）") from exc
+            raise _bad_row(table, index, f"字段格式不对（{exc}）") from exc
         if not isinstance(row.get("code"), str) or not row["code"]:
-            raise _bad_row(index, "缺少产品代码 code")
+            raise _bad_row(table, index, "缺少代码 code")
+        if table == "bundle_template":
+            _check_pricing(index, row.get("tier_pricing"))
         for column in ("version", "deleted", "created_at", "updated_at"):
             row.pop(column, None)
         decoded.append(row)
-    result = UpsertResponse()
-    now = utcnow()
-    for row in decoded:
-        current = conn.execute(select(table).where(table.c.code == row["code"])).first()
-        if current is None:
-            row.setdefault("id", str(uuid.uuid4()))
-            conn.execute(
-                table.insert().values(
-                    **row, version=db.next_seq(conn), deleted=False, created_at=now, updated_at=now
-                )
-            )
-            result.inserted += 1
-            continue
-        existing = current._mapping
-        changes = {k: v for k, v in row.items() if k != "id" and existing[k] != v}
-        if existing["deleted"]:
-            changes["deleted"] = False
-        if not changes:
-            result.unchanged += 1
-            continue
-        conn.execute(
-            table.update()
-            .where(table.c.id == existing["id"])
-            .values(**changes, version=db.next_seq(conn), updated_at=now)
-        )
-        result.updated += 1
-    return result
+    return decoded
+
+
+def _check_pricing(index: int, text: Any) -> None:
+    """``tier_pricing`` is a JSON object {tier name: {"rate_bonus", "fee_discount"}}
+    of decimal strings; anything else is refused rather than stored."""
+    if text is None:
+        return
+    try:
+        pricing = json.loads(text) if isinstance(text, str) else None
+        if not isinstance(pricing, dict):
+            raise ValueError("not an object")
+        for terms in pricing.values():
+            if not isinstance(terms, dict) or set(terms) - {"rate_bonus", "fee_discount"}:
+                raise ValueError("unknown terms")
+            for value in terms.values():
+                Decimal(str(value))
+    except (ValueError, ArithmeticError) as exc:
+        raise _bad_row(
+            "bundle_template", index, f"tier_pricing 应为按客户等级的定价 JSON（{exc}）"
+        ) from exc
 
 
 # --- core-banking feed --------------------------------------------------------------

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from central_crm.demo_book import DEFAULT_SEED
 
@@ -66,8 +66,16 @@ class DemoBookResponse(ApiModel):
 
 
 class CatalogRequest(ApiModel):
-    # Products in wire form (see wire.encode_row); ``code`` identifies a product.
-    products: list[dict[str, Any]] = Field(min_length=1, max_length=10_000)
+    # Products and bundle templates in wire form (see wire.encode_row); ``code``
+    # identifies each. At least one of the two lists is given.
+    products: list[dict[str, Any]] = Field(default_factory=list, max_length=10_000)
+    bundles: list[dict[str, Any]] = Field(default_factory=list, max_length=1_000)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> CatalogRequest:
+        if not self.products and not self.bundles:
+            raise ValueError("give at least one product or bundle template")
+        return self
 
 
 class UpsertResponse(ApiModel):

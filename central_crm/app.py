@@ -367,7 +367,7 @@ def create_app(
     )
     def catalog(body: CatalogRequest, _admin: Admin) -> UpsertResponse:
         with db.write_begin(engine) as conn:
-            return admin.upsert_catalog(conn, body.products)
+            return admin.upsert_catalog(conn, body.products, body.bundles)
 
     @app.post(
         f"{API_PREFIX}/admin/core-feed",

@@ -230,6 +230,52 @@ def _gc(args: argparse.Namespace) -> int:
     return 0
 
 
+def _publish_catalog(args: argparse.Namespace) -> int:
+    import json
+
+    from central_crm import admin, db
+
+    try:
+        with open(args.file, encoding="utf-8") as handle:
+            document = json.load(handle)
+    except (OSError, ValueError) as exc:
+        print(f"无法读取产品目录文件 {args.file}：{exc}", file=sys.stderr)
+        return 2
+    if not isinstance(document, dict) or not (document.get("products") or document.get("bundles")):
+        print(
+            f"{args.file} 应为 JSON 对象，含 products 和/或 bundles 列表 "
+            "/ expected a JSON object with a products and/or bundles list",
+            file=sys.stderr,
+        )
+        return 2
+    engine = _engine(args.db)
+    try:
+        with db.write_begin(engine) as conn:
+            result = admin.upsert_catalog(
+                conn, document.get("products") or [], document.get("bundles") or []
+            )
+    except ApiError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    print(
+        f"产品目录已发布：新增 {result.inserted}，更新 {result.updated}，未变 {result.unchanged}"
+    )
+    return 0
+
+
+def add_publish_catalog(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "publish-catalog",
+        help="publish products and bundle templates from a JSON file",
+        description="Insert or update products and bundle templates by code from a JSON "
+        'file {"products": [...], "bundles": [...]} of wire-form rows; every RM receives '
+        "the changes with the next pull.",
+    )
+    _add_db(parser)
+    parser.add_argument("file", help="the catalog JSON file")
+    parser.set_defaults(handler=_publish_catalog)
+
+
 def add_gc(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "gc",
@@ -297,6 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_load_demo(subparsers)
     add_assign(subparsers)
     add_gc(subparsers)
+    add_publish_catalog(subparsers)
     add_demo_book(subparsers)
     return parser
 

@@ -20,6 +20,7 @@ is sampled from the pools with seeded ``random.Random`` streams.
 from __future__ import annotations
 
 import bisect
+import json
 import math
 import random
 import uuid
@@ -90,6 +91,7 @@ TABLE_ORDER: Final[tuple[str, ...]] = (
     "branch",
     "relationship_manager",
     "product",
+    "bundle_template",
     "customer",
     "customer_group",
     "group_membership",
@@ -347,6 +349,54 @@ _PRODUCTS: Final[tuple[_ProductSpec, ...]] = (
                  ("retired", "pre_retirement", "established"), ("top",),
                  "财富传承与隔离，1000万元起。"),
 )  # fmt: skip
+
+
+class _BundleSpec(NamedTuple):
+    code: str
+    name: str
+    stages: tuple[str, ...]  # life-stage codes of bank.toml
+    tiers: tuple[str, ...]  # tier codes of bank.toml
+    needs: tuple[NeedCategory, ...]
+    products: tuple[str, ...]  # product codes, in the order a proposal lists them
+    min_aum: str | None
+    # tier code -> (rate bonus, fee factor)
+    pricing: tuple[tuple[str, str, str], ...]
+    valid_days: int
+    description: str
+
+
+_N = NeedCategory
+_PRICING_WEALTHY: Final = (("top", "0.0020", "0.5"), ("gold", "0.0010", "0.8"))
+_BUNDLES: Final[tuple[_BundleSpec, ...]] = (
+    _BundleSpec("BDL-YOUNG", "青年才俊成长套餐", ("young_professional", "student"), _ALL_TIERS,
+                (_N.CAR, _N.INVESTMENT, _N.INSURANCE),
+                ("CC-GOLD", "FD-MIX", "INS-CI", "LN-CAR"), None, _PRICING_WEALTHY, 30,
+                "刚参加工作的年轻客户：信用卡建立信用记录，定投基金开始积累，"
+                "重疾险保障收入，购车有低息贷款。"),
+    _BundleSpec("BDL-HOME", "安家置业家庭套餐", ("new_family", "family_with_children"),
+                _ALL_TIERS, (_N.HOUSING, _N.INSURANCE, _N.EDUCATION),
+                ("LN-MORT", "INS-CI", "INS-EDU", "WM-R2-90D"), None, _PRICING_WEALTHY, 30,
+                "成家置业阶段：房贷安家，重疾险与教育金保障家庭，稳健理财打理结余。"),
+    _BundleSpec("BDL-EDU", "子女教育规划套餐", ("family_with_children",), _ALL_TIERS,
+                (_N.EDUCATION,), ("INS-EDU", "FD-BOND", "LN-EDU"), None, _PRICING_WEALTHY, 30,
+                "为子女上学和留学做准备：教育金保险按期领取，债券基金稳健积累，留学贷款兜底。"),
+    _BundleSpec("BDL-RETIRE", "安享退休养老套餐", ("pre_retirement", "retired"), _ALL_TIERS,
+                (_N.RETIREMENT, _N.INVESTMENT),
+                ("PEN-ACCT", "PEN-WM", "INS-ANN", "CD-3Y", "TD-3Y"), None, _PRICING_WEALTHY, 45,
+                "退休前后：个人养老金享受个税递延，养老理财与年金保险提供稳定现金流，"
+                "大额存单锁定利率。"),
+    _BundleSpec("BDL-LEGACY", "财富传承尊享套餐", ("established", "pre_retirement", "retired"),
+                ("top",), (_N.WEALTH_TRANSFER, _N.INVESTMENT),
+                ("TRUST-FAM", "INS-UL", "CD-3Y", "WM-R3-1Y"), "6000000",
+                (("top", "0.0025", "0.5"),), 60,
+                "顶级客户的财富传承：家族信托隔离与定向传承，终身寿险指定受益人，"
+                "大额存单与平衡理财稳健增值。"),
+    _BundleSpec("BDL-REINVEST", "到期资金续配套餐", (), _ALL_TIERS, (_N.INVESTMENT,),
+                ("CD-1Y", "WM-R2-180D", "FD-BOND", "GOLD-ACC"), None, _PRICING_WEALTHY, 15,
+                "定期存款或理财到期后的资金续作：按风险承受能力在存单、稳健理财、"
+                "债券基金和积存金之间配置。"),
+)  # fmt: skip
+
 _DEPOSIT_LIKE: Final = frozenset({_T.TIME_DEPOSIT, _T.LARGE_CD, _T.DEMAND_DEPOSIT, _T.PENSION})
 _MATURING: Final = frozenset({_T.TIME_DEPOSIT.value, _T.LARGE_CD.value, _T.WEALTH.value})
 _LIABILITIES: Final = frozenset(
@@ -790,6 +840,7 @@ class _BookBuilder:
         rms = self._rms(branches)
         self.rm_users = {rm["id"]: rm["employee_no"] for rm, _ in rms}
         self._products()
+        self._bundles()
         for rm, branch in rms:
             self._book_of(rm, branch)
         if self.with_activity:
@@ -889,6 +940,39 @@ class _BookBuilder:
             )
             self.tables["product"].append(row)
             self.products[spec.code] = row
+
+    def _bundles(self) -> None:
+        # Ids from the code, not from the generator's random stream: adding a bundle
+        # leaves every other row of the book as it was.
+        created = self._at(date(2024, 1, 2), 9 * 60)
+        for spec in _BUNDLES:
+            pricing = {
+                self.tier_names[tier]: {"rate_bonus": bonus, "fee_discount": factor}
+                for tier, bonus, factor in spec.pricing
+                if tier in self.tier_names
+            }
+            row = self._stamp(
+                {
+                    "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"rm-workbench:bundle:{spec.code}")),
+                    "code": spec.code,
+                    "name": spec.name,
+                    "description": spec.description,
+                    "target_life_stages": [
+                        self.stage_names[c] for c in spec.stages if c in self.stage_names
+                    ],
+                    "target_tiers": [
+                        self.tier_names[c] for c in spec.tiers if c in self.tier_names
+                    ],
+                    "need_categories": [need.value for need in spec.needs],
+                    "product_codes": list(spec.products),
+                    "min_aum": Decimal(spec.min_aum) if spec.min_aum else None,
+                    "tier_pricing": json.dumps(pricing, ensure_ascii=False, sort_keys=True),
+                    "valid_days": spec.valid_days,
+                    "on_sale": True,
+                },
+                created,
+            )
+            self.tables["bundle_template"].append(row)
 
     # -- customers
 

@@ -63,3 +63,32 @@ class Account(Synced, Base):
     status: Mapped[AccountStatus] = mapped_column(
         enum_column(AccountStatus), default=AccountStatus.OPEN
     )
+
+
+class BundleTemplate(Synced, Base):
+    """A product bundle (组合式金融服务套餐) the bank publishes with its catalog.
+
+    The workbench ranks templates for a customer (``rm_workbench.domain.recommend``);
+    nothing about bundles is in code. ``product_codes`` lists the components in the
+    order a proposal shows them; ``need_categories`` the needs (``NeedCategory``
+    values) the bundle answers; ``target_life_stages`` / ``target_tiers`` hold names
+    from the bank configuration, like the products'. ``min_aum``: only customers with
+    at least these assets (a wealth-transfer bundle). ``tier_pricing`` is a JSON
+    object by tier name: ``{"顶级": {"rate_bonus": "0.0020", "fee_discount": "0.5"}}``
+    — a rate bonus added to deposit and wealth rates, a factor on fees.
+    ``valid_days``: how long a proposal made from it stays valid.
+    """
+
+    __tablename__ = "bundle_template"
+
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text)
+    target_life_stages: Mapped[list[str]] = mapped_column(JSONList, default=list)
+    target_tiers: Mapped[list[str]] = mapped_column(JSONList, default=list)
+    need_categories: Mapped[list[str]] = mapped_column(JSONList, default=list)
+    product_codes: Mapped[list[str]] = mapped_column(JSONList, default=list)
+    min_aum: Mapped[Decimal | None] = mapped_column(Money)
+    tier_pricing: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
+    valid_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    on_sale: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())

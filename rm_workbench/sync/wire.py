@@ -76,7 +76,7 @@ CUSTOMER_CHILD_TABLES: tuple[str, ...] = (
 )
 
 # Reference data every RM receives (no customer in it).
-GLOBAL_TABLES: tuple[str, ...] = ("branch", "relationship_manager", "product")
+GLOBAL_TABLES: tuple[str, ...] = ("branch", "relationship_manager", "product", "bundle_template")
 
 # Fields only the central CRM may change (core banking, catalog); a push that
 # touches them has those fields rejected, the rest of the mutation still applies.
@@ -105,7 +105,7 @@ SERVER_OWNED_FIELDS: dict[str, frozenset[str]] = {
 }
 # Whole tables the RM reads but never writes.
 READ_ONLY_TABLES: frozenset[str] = frozenset(
-    {"account", "product", "branch", "relationship_manager"}
+    {"account", "product", "bundle_template", "branch", "relationship_manager"}
 )
 # Insert-only tables: records of what happened, never edited, never in conflict.
 APPEND_ONLY_TABLES: frozenset[str] = frozenset({"contact_log", "audit_log"})

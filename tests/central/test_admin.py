@@ -189,6 +189,41 @@ def test_catalog_reaches_every_rm(
     assert_error(bad_value, 422, "invalid_product")
 
 
+_BUNDLE = {
+    "code": "BDL-T",
+    "name": "测试家庭套餐",
+    "target_life_stages": ["成家期"],
+    "target_tiers": ["黄金"],
+    "need_categories": ["housing"],
+    "product_codes": ["WM90", "LN-MORT"],
+    "min_aum": None,
+    "tier_pricing": json.dumps({"黄金": {"rate_bonus": "0.001", "fee_discount": "0.8"}}),
+    "valid_days": 30,
+    "on_sale": True,
+}
+
+
+def test_bundle_templates_reach_every_rm(
+    svc: Service, book: Book, admin: Api, alice: Api, bob: Api
+) -> None:
+    seq = counter(svc.engine)
+    answer = admin.ok(admin.post("/admin/catalog", {"bundles": [_BUNDLE]}))
+    assert answer["inserted"] == 1
+    assert admin.ok(admin.post("/admin/catalog", {"bundles": [_BUNDLE]}))["unchanged"] == 1
+    for api in (alice, bob):
+        items, _ = api.pull_all(seq)
+        rows = [i["row"] for i in items if i["table"] == "bundle_template"]
+        assert [r["code"] for r in rows] == ["BDL-T"]
+        assert rows[0]["product_codes"] == ["WM90", "LN-MORT"]
+    # A push can never write the catalog.
+    refused = alice.update("bundle_template", rows[0]["id"], name=("测试家庭套餐", "改名"))
+    assert refused["status"] == "rejected"
+    bad = admin.post("/admin/catalog", {"bundles": [dict(_BUNDLE, tier_pricing="[1]")]})
+    assert_error(bad, 422, "invalid_bundle_template")
+    empty = admin.post("/admin/catalog", {"products": [], "bundles": []})
+    assert empty.status_code == 422
+
+
 def test_core_feed_reaches_the_rm_by_pull(svc: Service, book: Book, admin: Api, alice: Api) -> None:
     account = fetch(svc.engine, "account", book.rows["a1"]["account"])
     customer = fetch(svc.engine, "customer", book.customers["a1"])

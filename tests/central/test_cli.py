@@ -1,7 +1,9 @@
-"""The ``central-crm`` command line: serve, create-user, assign, gc (on SQLite)."""
+"""The ``central-crm`` command line: serve, create-user, assign, gc, publish-catalog
+(on SQLite)."""
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -76,4 +78,28 @@ def test_create_user_assign_gc(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert owner == book.rms["c"] and evicted == [book.rms["a"]]
     assert main(["gc", "--db", url, "--before-seq", "5"]) == 0
     assert "同步位置低于 4" in capsys.readouterr().out
+    engine.dispose()
+
+
+def test_publish_catalog(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    engine = db.make_engine(url)
+    db.migrate(engine)
+    catalog = tmp_path / "catalog.json"
+    bundle = {"code": "BDL-X", "name": "养老套餐", "product_codes": ["PEN-ACCT"]}
+    product = {"code": "PEN-ACCT", "name": "个人养老金资金账户", "product_type": "pension"}
+    catalog.write_text(
+        json.dumps({"products": [product], "bundles": [bundle]}, ensure_ascii=False), "utf-8"
+    )
+    assert main(["publish-catalog", "--db", url, str(catalog)]) == 0
+    assert "新增 2" in capsys.readouterr().out
+    with engine.connect() as conn:
+        names = conn.execute(select(SYNCED["bundle_template"].c.name)).scalars().all()
+    assert names == ["养老套餐"]
+    catalog.write_text(json.dumps({"bundles": [dict(bundle, valid_days="x")]}), "utf-8")
+    assert main(["publish-catalog", "--db", url, str(catalog)]) == 2
+    assert "第 1 个套餐模板数据不正确" in capsys.readouterr().err
+    catalog.write_text("{not json", "utf-8")
+    assert main(["publish-catalog", "--db", url, str(catalog)]) == 2
+    assert "无法读取产品目录文件" in capsys.readouterr().err
     engine.dispose()
