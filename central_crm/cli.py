@@ -257,9 +257,7 @@ def _publish_catalog(args: argparse.Namespace) -> int:
     except ApiError as exc:
         print(exc.message, file=sys.stderr)
         return 2
-    print(
-        f"产品目录已发布：新增 {result.inserted}，更新 {result.updated}，未变 {result.unchanged}"
-    )
+    print(f"产品目录已发布：新增 {result.inserted}，更新 {result.updated}，未变 {result.unchanged}")
     return 0
 
 
