@@ -22,7 +22,7 @@ from rm_workbench.db.bulk import load_book
 from rm_workbench.db.engine import Cache
 from rm_workbench.db.search import index_customers
 from rm_workbench.models import Customer
-from rm_workbench.sync.wire import CUSTOMER_CHILD_TABLES
+from rm_workbench.sync.wire import CUSTOMER_CHILD_TABLES, GLOBAL_TABLES
 
 if TYPE_CHECKING:
     from central_crm.server import RunningServer
@@ -36,7 +36,8 @@ DEMO_PASSWORD = "demo-password"
 
 def rm_share(tables: Rows, rm_id: str) -> dict[str, list[Mapping[str, Any]]]:
     """The rows an RM may hold: their customers, those customers' children, the groups
-    those customers belong to, and the shared reference data (branches, RMs, products)."""
+    those customers belong to, and the shared reference data (branches, RMs, products,
+    bundle templates)."""
     customers = [c for c in tables.get("customer", []) if c["rm_id"] == rm_id]
     ids = {c["id"] for c in customers}
     share: dict[str, list[Mapping[str, Any]]] = {"customer": customers}
@@ -44,7 +45,7 @@ def rm_share(tables: Rows, rm_id: str) -> dict[str, list[Mapping[str, Any]]]:
         share[name] = [r for r in tables.get(name, []) if r["customer_id"] in ids]
     group_ids = {m["group_id"] for m in share["group_membership"]}
     share["customer_group"] = [g for g in tables.get("customer_group", []) if g["id"] in group_ids]
-    for name in ("branch", "relationship_manager", "product"):
+    for name in GLOBAL_TABLES:
         share[name] = list(tables.get(name, []))
     return share
 
