@@ -76,3 +76,16 @@ class ServerAnswerError(SyncError):
 
 class RequestRejected(SyncError):
     """The central CRM refused the request (a 4xx with its reason)."""
+
+
+class ReportError(WorkbenchError):
+    """A printed document (brief, visit report, proposal) could not be made or saved."""
+
+
+class FontNotFoundError(ReportError):
+    """No Chinese TrueType font that can be embedded was found on this computer."""
+
+
+class ExportError(WorkbenchError):
+    """An export could not be written (missing or read-only folder, file open in
+    another program, full disk); no file was left behind and nothing was recorded."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
@@ -19,9 +20,14 @@ from rm_workbench.services.activities import ActivityService
 from rm_workbench.services.conflicts import ConflictService
 from rm_workbench.services.customer360 import Customer360Service
 from rm_workbench.services.customers import CustomerService
+from rm_workbench.services.proposals import ProposalService
 from rm_workbench.services.sync import USERNAME, SyncService
 from rm_workbench.services.today import TodayService
 from rm_workbench.services.visits import VisitService
+
+if TYPE_CHECKING:
+    from rm_workbench.services.documents import DocumentService
+    from rm_workbench.services.exports import ExportService
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +101,10 @@ class Workbench:
     visits: VisitService = field(init=False)
     activities: ActivityService = field(init=False)
     customer360: Customer360Service = field(init=False)
+    proposals: ProposalService = field(init=False)
+    # Made on first use (reportlab, openpyxl and icalendar stay out of the start-up).
+    _documents: DocumentService | None = field(init=False, default=None)
+    _exports: ExportService | None = field(init=False, default=None)
     sync: SyncService = field(init=False)
     conflicts: ConflictService = field(init=False)
     ca_bundle: str | None = None
@@ -116,6 +126,32 @@ class Workbench:
         self.visits = VisitService(self.cache, rm_id=rm_id)
         self.activities = ActivityService(self.cache, rm_id=rm_id, user_name=self.rm.user_name)
         self.customer360 = Customer360Service(self.cache, rm_id=rm_id)
+        user_name = self.rm.user_name
+        self.proposals = ProposalService(self.cache, rm_id=rm_id, user_name=user_name)
+        self._documents = self._exports = None
+
+    @property
+    def documents(self) -> DocumentService:
+        """Briefs, visit reports and proposals as PDF (first use imports reportlab:
+        call it off the GUI thread)."""
+        if self._documents is None:
+            from rm_workbench.services.documents import DocumentService
+
+            self._documents = DocumentService(
+                self.cache, rm_id=self.rm.rm_id, user_name=self.rm.user_name
+            )
+        return self._documents
+
+    @property
+    def exports(self) -> ExportService:
+        """The visit schedule as iCalendar, the customer list as a workbook."""
+        if self._exports is None:
+            from rm_workbench.services.exports import ExportService
+
+            self._exports = ExportService(
+                self.cache, rm_id=self.rm.rm_id, user_name=self.rm.user_name
+            )
+        return self._exports
 
     def close(self) -> None:
         self.cache.dispose()

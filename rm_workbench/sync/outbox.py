@@ -107,6 +107,36 @@ def _reindex(conn: Connection, table: str, row_id: str) -> None:
         index_customers(conn, [dict(row)])
 
 
+def _refers_to_later_rows(
+    conn: Connection,
+    target: Any,
+    mutation_id: int,
+    fields: Mapping[str, Any],
+    changes: Mapping[str, Any],
+) -> bool:
+    """Whether the change points a foreign key at a row queued after entry
+    ``mutation_id``. Folding it into that entry would push the reference before the
+    row it names (a proposal accepted offline, linked to the opportunity made then),
+    and the server would refuse it; such a change gets an entry of its own."""
+    for name in fields:
+        value = changes[name]
+        if value is None:
+            continue
+        for key in target.c[name].foreign_keys:
+            later = conn.execute(
+                select(OUTBOX.c.mutation_id)
+                .where(
+                    OUTBOX.c.table_name == key.column.table.name,
+                    OUTBOX.c.row_id == str(value),
+                    OUTBOX.c.mutation_id > mutation_id,
+                )
+                .limit(1)
+            ).first()
+            if later is not None:
+                return True
+    return False
+
+
 def insert_row(conn: Connection, table: str, values: Mapping[str, Any]) -> str:
     """Create a row locally and queue its insert; returns its (new) id."""
     target = _table(table)
@@ -164,7 +194,12 @@ def update_row(conn: Connection, table: str, row_id: str, changes: Mapping[str, 
         .values(**{name: changes[name] for name in fields}, updated_at=utcnow())
     )
     last = _last_entry(conn, table, row_id)
-    if last is not None and last.sent_at is None and last.op in ("insert", "update"):
+    if (
+        last is not None
+        and last.sent_at is None
+        and last.op in ("insert", "update")
+        and not _refers_to_later_rows(conn, target, last.mutation_id, fields, changes)
+    ):
         # Fold into the unsent entry: keep each field's first base, take the new value.
         merged: dict[str, dict[str, Any]] = json.loads(last.fields)
         for name, change in fields.items():

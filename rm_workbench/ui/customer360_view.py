@@ -6,7 +6,9 @@ with their reasons, holdings by product type with totals in 万元 and a donut o
 portfolio, household and group members (Enter or a double click opens one), and the
 timeline of visits, contacts, needs and opportunities, newest first. The RM logs a
 contact (Ctrl+L), records a need (Ctrl+Shift+N) or an opportunity (Ctrl+Shift+O),
-edits or closes the selected need or opportunity.
+edits or closes the selected need or opportunity, prints the one-page brief (Ctrl+P),
+puts a bundle proposal together (Ctrl+Shift+P), and accepts, declines or prints a
+recorded proposal.
 
 Everything is read in the background; the tab reads again after a write to this
 customer's records or a sync.
@@ -49,6 +51,7 @@ from rm_workbench.models import utcnow
 from rm_workbench.services.activities import NeedItem, OpportunityItem, ProductChoice
 from rm_workbench.services.changes import Change
 from rm_workbench.services.customer360 import Customer360, Profile, Revealed
+from rm_workbench.services.proposals import ProposalSummary
 from rm_workbench.ui.activity_dialogs import (
     ActivityDialog,
     CloseNeedDialog,
@@ -69,6 +72,8 @@ from rm_workbench.ui.customer360_model import (
 from rm_workbench.ui.error_dialog import show_error
 from rm_workbench.ui.events import app_events, changed
 from rm_workbench.ui.portfolio_chart import PortfolioChart
+from rm_workbench.ui.printing import print_or_save, show_status
+from rm_workbench.ui.proposal_dialog import ProposalDialog, ProposalsModel
 from rm_workbench.ui.rows_model import RowsModel
 
 log = logging.getLogger(__name__)
@@ -83,10 +88,13 @@ TABLES = (
     "opportunity",
     "group_membership",
     "customer_group",
+    "bundle_proposal",
 )
 LOG_CONTACT = "Ctrl+L"
 NEW_NEED = "Ctrl+Shift+N"
 NEW_OPPORTUNITY = "Ctrl+Shift+O"
+PRINT_BRIEF = "Ctrl+P"
+NEW_PROPOSAL = "Ctrl+Shift+P"
 WARNING_COLORS = {
     "identity": "#b91c1c",
     "duplicate": "#c2410c",
@@ -110,6 +118,7 @@ class Loaded:
     needs: tuple[NeedItem, ...]
     opportunities: tuple[OpportunityItem, ...]
     products: tuple[ProductChoice, ...]
+    proposals: tuple[ProposalSummary, ...]
 
 
 def _table(name: str, model: RowsModel[Any]) -> QTableView:
@@ -200,12 +209,18 @@ class Customer360View(QWidget):
             NEW_OPPORTUNITY,
             self.new_opportunity,
         )
+        self.brief_button = self._button(
+            "brief_button", self.tr("Brief…"), PRINT_BRIEF, self.print_brief
+        )
+        self.proposal_button = self._button(
+            "proposal_button", self.tr("Proposal…"), NEW_PROPOSAL, self.new_proposal
+        )
         top = QHBoxLayout()
         top.addWidget(self.name_label)
         top.addSpacing(12)
         top.addWidget(self.badges_label)
         top.addStretch(1)
-        for button in (self.contact_button, self.new_need_button, self.new_opportunity_button):
+        for button in self._top_buttons():
             top.addWidget(button)
 
         self.message_label = QLabel()
@@ -228,6 +243,15 @@ class Customer360View(QWidget):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(top)
         layout.addWidget(self.stack, 1)
+
+    def _top_buttons(self) -> tuple[QPushButton, ...]:
+        return (
+            self.contact_button,
+            self.new_need_button,
+            self.new_opportunity_button,
+            self.proposal_button,
+            self.brief_button,
+        )
 
     def _button(self, name: str, text: str, keys: str, slot: Callable[[], None]) -> QPushButton:
         button = QPushButton(text)
@@ -442,7 +466,34 @@ class Customer360View(QWidget):
             ),
             self.tr("Opportunities"),
         )
-        for table in (self.needs_table, self.opportunities_table):
+        self.proposals_model = ProposalsModel(self)
+        self.proposals_table = _table("proposals_table", self.proposals_model)
+        self.accept_proposal_button = QPushButton(self.tr("Accepted"))
+        self.accept_proposal_button.setObjectName("accept_proposal_button")
+        self.accept_proposal_button.setToolTip(
+            self.tr("The customer accepted: record it and open an opportunity")
+        )
+        self.accept_proposal_button.clicked.connect(self.accept_proposal)
+        self.decline_proposal_button = QPushButton(self.tr("Declined"))
+        self.decline_proposal_button.setObjectName("decline_proposal_button")
+        self.decline_proposal_button.clicked.connect(self.decline_proposal)
+        self.print_proposal_button = QPushButton(self.tr("Print…"))
+        self.print_proposal_button.setObjectName("print_proposal_button")
+        self.print_proposal_button.clicked.connect(self.print_proposal)
+        add_proposal = QPushButton(self.tr("New proposal…"))
+        add_proposal.clicked.connect(self.new_proposal)
+        self._or_empty(self.proposals_table, self.tr("No proposal recorded yet."))
+        self.activity_tabs.addTab(
+            self._list_page(
+                self.proposals_table,
+                add_proposal,
+                self.print_proposal_button,
+                self.accept_proposal_button,
+                self.decline_proposal_button,
+            ),
+            self.tr("Proposals"),
+        )
+        for table in (self.needs_table, self.opportunities_table, self.proposals_table):
             table.selectionModel().selectionChanged.connect(lambda *_: self._enable_actions())
         return self.activity_tabs
 
@@ -482,16 +533,21 @@ class Customer360View(QWidget):
         self.new_opportunity_shortcut = QShortcut(
             QKeySequence(NEW_OPPORTUNITY), self, self.new_opportunity
         )
+        self.print_brief_shortcut = QShortcut(QKeySequence(PRINT_BRIEF), self, self.print_brief)
+        self.new_proposal_shortcut = QShortcut(QKeySequence(NEW_PROPOSAL), self, self.new_proposal)
         for shortcut in (
             self.log_contact_shortcut,
             self.new_need_shortcut,
             self.new_opportunity_shortcut,
+            self.print_brief_shortcut,
+            self.new_proposal_shortcut,
         ):
             shortcut.setContext(context)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.log_contact_shortcut.setEnabled(not self._window_has(LOG_CONTACT))
+        self.print_brief_shortcut.setEnabled(not self._window_has(PRINT_BRIEF))
 
     def _window_has(self, keys: str) -> bool:
         """Whether the window this tab sits in has an action of its own for ``keys``."""
@@ -525,6 +581,7 @@ class Customer360View(QWidget):
             self._show_page(LOADING, self.tr("Loading…"))
         workbench, customer_id, now = self.workbench, self.customer_id, self.clock()
         c360, activities = workbench.customer360, workbench.activities
+        proposals = workbench.proposals
 
         def read() -> Loaded:
             return Loaded(
@@ -532,6 +589,7 @@ class Customer360View(QWidget):
                 needs=tuple(activities.needs(customer_id)),
                 opportunities=tuple(activities.opportunities(customer_id)),
                 products=tuple(activities.products()),
+                proposals=proposals.list_for(customer_id),
             )
 
         task = run_in_background(read, self._show, self._failed)
@@ -542,7 +600,7 @@ class Customer360View(QWidget):
         self.message_label.setText(message)
         self.retry_button.setVisible(page == FAILED)
         self.stack.setCurrentIndex(1 if page == READY else 0)
-        for button in (self.contact_button, self.new_need_button, self.new_opportunity_button):
+        for button in self._top_buttons():
             button.setEnabled(page == READY)
 
     def _show(self, data: Loaded) -> None:
@@ -568,11 +626,13 @@ class Customer360View(QWidget):
         self.timeline_model.set_rows(c.timeline)
         self.needs_model.set_rows(data.needs)
         self.opportunities_model.set_rows(data.opportunities)
+        self.proposals_model.set_rows(data.proposals)
         self.activity_tabs.setTabText(0, self.tr("Timeline ({n})").format(n=len(c.timeline)))
         self.activity_tabs.setTabText(1, self.tr("Needs ({open} open)").format(open=c.open_needs))
         self.activity_tabs.setTabText(
             2, self.tr("Opportunities ({open} open)").format(open=c.open_opportunities)
         )
+        self.activity_tabs.setTabText(3, self.tr("Proposals ({n})").format(n=len(data.proposals)))
         if first:
             for table in (
                 self.members_table,
@@ -580,6 +640,7 @@ class Customer360View(QWidget):
                 self.timeline_table,
                 self.needs_table,
                 self.opportunities_table,
+                self.proposals_table,
             ):
                 _fit(table)
             self.holdings_table.setColumnWidth(
@@ -896,6 +957,84 @@ class Customer360View(QWidget):
         opportunity = self.selected_opportunity()
         self.edit_opportunity_button.setEnabled(opportunity is not None)
         self.close_opportunity_button.setEnabled(opportunity is not None and opportunity.is_open)
+        proposal = self.selected_proposal()
+        open_proposal = proposal is not None and proposal.status in ("draft", "recorded")
+        self.print_proposal_button.setEnabled(proposal is not None)
+        self.accept_proposal_button.setEnabled(open_proposal)
+        self.decline_proposal_button.setEnabled(open_proposal)
+
+    # --- documents and proposals ---------------------------------------------------------
+
+    def print_brief(self) -> None:
+        """Print or save the one-page brief of this customer (Ctrl+P)."""
+        if self.data is None:
+            return
+        workbench, customer_id = self.workbench, self.customer_id
+        print_or_save(
+            self,
+            self.tr("Client brief: {name}").format(name=self._name),
+            f"客户简报_{self._name}.pdf",
+            lambda path, reveal, purpose: workbench.documents.brief(
+                customer_id, path, reveal=reveal, purpose=purpose
+            ),
+            lambda result, printer: workbench.documents.record_print(result, printer),
+            lambda message: show_status(self, message),
+        )
+
+    def new_proposal(self) -> None:
+        """Put a bundle proposal together for this customer (Ctrl+Shift+P)."""
+        if self.data is None:
+            return
+        self._open(
+            ProposalDialog(
+                self.workbench.proposals, self.customer_id, self._name, self, clock=self.clock
+            )
+        )
+
+    def selected_proposal(self) -> ProposalSummary | None:
+        index = self.proposals_table.currentIndex()
+        selected = self.proposals_table.selectionModel().hasSelection()
+        return self.proposals_model.row_at(index.row()) if index.isValid() and selected else None
+
+    def print_proposal(self) -> None:
+        proposal = self.selected_proposal()
+        if proposal is None:
+            return
+        workbench = self.workbench
+        print_or_save(
+            self,
+            self.tr("Proposal: {title}").format(title=proposal.title),
+            f"产品方案_{self._name}_{proposal.proposal_no}.pdf",
+            lambda path, reveal, purpose: workbench.documents.proposal(
+                proposal.id, path, reveal=reveal, purpose=purpose
+            ),
+            lambda result, printer: workbench.documents.record_print(result, printer),
+            lambda message: show_status(self, message),
+        )
+
+    def accept_proposal(self) -> None:
+        self._settle_proposal(accept=True)
+
+    def decline_proposal(self) -> None:
+        self._settle_proposal(accept=False)
+
+    def _settle_proposal(self, *, accept: bool) -> None:
+        proposal = self.selected_proposal()
+        if proposal is None or proposal.status not in ("draft", "recorded"):
+            return
+        question = (
+            self.tr("Record that the customer accepted “{title}”? An opportunity is opened.")
+            if accept
+            else self.tr("Record that the customer declined “{title}”?")
+        ).format(title=proposal.title)
+        answer = QMessageBox.question(self, self.tr("Proposal"), question)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        service = self.workbench.proposals
+        call = service.accept if accept else service.decline
+        run_in_background(
+            lambda: call(proposal.id), changed, lambda exc: show_error(self, exc), write=True
+        )
 
     # --- opening related records --------------------------------------------------------
 

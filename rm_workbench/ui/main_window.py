@@ -8,11 +8,14 @@ network. Sync runs on the writer lane through :class:`SyncController`.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
+from rm_workbench.domain.reminders import week_of
 from rm_workbench.errors import AuthRequired, OfflineError
 from rm_workbench.services.changes import Change
 from rm_workbench.services.workbench import Workbench
@@ -23,6 +26,7 @@ from rm_workbench.ui.customer_list import CustomerListView
 from rm_workbench.ui.error_dialog import show_error
 from rm_workbench.ui.events import app_events, changed
 from rm_workbench.ui.login_dialog import LoginDialog
+from rm_workbench.ui.printing import ask_export_path, show_status
 from rm_workbench.ui.settings import Settings
 from rm_workbench.ui.status_bar import SyncStatusBar
 from rm_workbench.ui.sync_controller import SyncController, SyncOutcome
@@ -32,6 +36,7 @@ from rm_workbench.ui.visits_view import VisitsView
 log = logging.getLogger(__name__)
 
 TODAY, CUSTOMERS, VISITS = range(3)  # the fixed tabs; customer tabs follow
+EXPORT_WEEKS = 8  # the visit schedule exported: this week and the seven after it
 
 
 class MainWindow(QMainWindow):
@@ -159,6 +164,18 @@ class MainWindow(QMainWindow):
         work.addAction(
             self._action(self.tr("Log a contact…"), "Ctrl+L", self.log_contact, "log_contact")
         )
+        documents = menu.addMenu(self.tr("&Documents"))
+        for text, keys, slot, name in (
+            (self.tr("Print…"), QKeySequence.StandardKey.Print, self.print_current, "print"),
+            (self.tr("Tomorrow's briefs…"), "Ctrl+Shift+B", self.print_tomorrow, "briefs"),
+            (None, "", None, ""),
+            (self.tr("Export visit schedule (iCalendar)…"), "", self.export_visits, "ical"),
+            (self.tr("Export customer list (Excel)…"), "", self.export_customers, "xlsx"),
+        ):
+            if text is None:
+                documents.addSeparator()
+            else:
+                documents.addAction(self._action(text, keys, slot, name))
         sync = menu.addMenu(self.tr("&Sync"))
         sync.addAction(self._action(self.tr("Sync now"), "F5", self.sync_now, "sync_now"))
         sync.addAction(
@@ -189,6 +206,78 @@ class MainWindow(QMainWindow):
                 self.tr("Log a contact"),
                 self.tr("Open a customer first (Ctrl+2, then Enter on a customer)."),
             )
+
+    # --- documents ------------------------------------------------------------------
+
+    def print_current(self) -> None:
+        """Ctrl+P: a customer tab prints its brief; the Visits tab the selected visit's
+        brief or report."""
+        current = self.tabs.currentWidget()
+        if isinstance(current, Customer360View):
+            current.print_brief()
+        elif current is self.visits and self.visits.selected_visit() is not None:
+            self.visits.print_selected()
+        else:
+            QMessageBox.information(
+                self,
+                self.tr("Print"),
+                self.tr(
+                    "Open a customer to print a brief, or select a visit in Visits to print "
+                    "its brief or report."
+                ),
+            )
+
+    def print_tomorrow(self) -> None:
+        self.visits.print_day_briefs(self.visits.today() + timedelta(days=1))
+
+    def export_visits(self) -> None:
+        """The visits from this week's Monday to eight weeks ahead, as an iCalendar file
+        for Outlook."""
+        first, _sunday = week_of(self.visits.today())
+        last = first + timedelta(weeks=EXPORT_WEEKS) - timedelta(days=1)
+        path = ask_export_path(
+            self,
+            self.tr("Export visit schedule"),
+            f"拜访日程_{first.isoformat()}_{last.isoformat()}.ics",
+            self.tr("iCalendar (*.ics)"),
+        )
+        if path is None:
+            return
+        workbench = self.workbench
+        run_in_background(
+            lambda: workbench.exports.visits_ical(path, first, last),
+            self._exported,
+            lambda exc: show_error(self, exc),
+            write=True,
+        )
+
+    def export_customers(self) -> None:
+        """The customer list as filtered on the Customers tab, masked, as a workbook."""
+        query = self.customers.query()
+        path = ask_export_path(
+            self,
+            self.tr("Export customer list"),
+            f"客户名单_{self.visits.today().isoformat()}.xlsx",
+            self.tr("Excel workbook (*.xlsx)"),
+        )
+        if path is None:
+            return
+        workbench = self.workbench
+        run_in_background(
+            lambda: workbench.exports.customers_xlsx(path, query),
+            self._exported,
+            lambda exc: show_error(self, exc),
+            write=True,
+        )
+
+    def _exported(self, result: Any) -> None:
+        changed(result.change)
+        show_status(
+            self,
+            self.tr("Exported {count} record(s) to {path}").format(
+                count=result.count, path=result.path
+            ),
+        )
 
     # --- customer tabs --------------------------------------------------------------
 

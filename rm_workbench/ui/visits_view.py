@@ -38,6 +38,7 @@ from rm_workbench.services.visits import VisitSummary, WeekCalendar
 from rm_workbench.ui.background import Task, run_in_background
 from rm_workbench.ui.error_dialog import show_error
 from rm_workbench.ui.events import app_events
+from rm_workbench.ui.printing import print_or_save, show_status
 from rm_workbench.ui.visit_agenda_model import AgendaColumn, AgendaModel, from_local
 from rm_workbench.ui.visit_dialogs import (
     CancelVisitDialog,
@@ -101,6 +102,11 @@ class VisitsView(QWidget):
         self.open_customer_button = self._button(
             "open_customer", self.tr("Open customer"), "Ctrl+O"
         )
+        # Ctrl+P is the main window's Print, which calls print_selected on this tab.
+        self.print_button = self._button("print_visit", self.tr("Print…"), "Ctrl+P", shortcut=False)
+        self.day_briefs_button = self._button(
+            "day_briefs", self.tr("Briefs of the day…"), "Ctrl+Shift+B", shortcut=False
+        )
 
         self.calendar = WeekCalendarView()
         self.agenda_label = QLabel()
@@ -135,6 +141,7 @@ class VisitsView(QWidget):
         navigation.addWidget(self.next_button)
         navigation.addSpacing(12)
         navigation.addWidget(self.week_label, 1)
+        navigation.addWidget(self.day_briefs_button)
         navigation.addWidget(self.plan_button)
         actions = QHBoxLayout()
         actions.addWidget(self.agenda_label, 1)
@@ -144,6 +151,7 @@ class VisitsView(QWidget):
             self.cancel_button,
             self.detail_button,
             self.open_customer_button,
+            self.print_button,
         ):
             actions.addWidget(button)
         lower = QWidget()
@@ -175,6 +183,8 @@ class VisitsView(QWidget):
         self.cancel_button.clicked.connect(lambda: self.cancel_visit())
         self.detail_button.clicked.connect(lambda: self.show_detail())
         self.open_customer_button.clicked.connect(self.open_customer)
+        self.print_button.clicked.connect(lambda: self.print_selected())
+        self.day_briefs_button.clicked.connect(lambda: self.print_day_briefs())
         self.calendar.day_selected.connect(self._day_selected)
         self.calendar.visit_selected.connect(self._calendar_visit_selected)
         self.calendar.visit_activated.connect(self.activate_visit)
@@ -375,6 +385,14 @@ class VisitsView(QWidget):
         self.cancel_button.setEnabled(planned)
         self.detail_button.setEnabled(visit is not None)
         self.open_customer_button.setEnabled(visit is not None)
+        self.print_button.setEnabled(
+            visit is not None and visit.status in (VisitStatus.PLANNED, VisitStatus.DONE)
+        )
+        self.print_button.setToolTip(
+            self.tr("Print the visit report (Ctrl+P)")
+            if visit is not None and visit.status == VisitStatus.DONE
+            else self.tr("Print the customer's brief for the visit (Ctrl+P)")
+        )
 
     # --- actions ----------------------------------------------------------------------
 
@@ -420,6 +438,54 @@ class VisitsView(QWidget):
             self.run_visit(visit)
         else:
             self.show_detail(visit)
+
+    def print_selected(self, visit: VisitSummary | None = None) -> None:
+        """Before a visit, the customer's one-page brief; after it, the visit report."""
+        visit = visit or self.selected_visit()
+        if visit is None:
+            return
+        workbench = self.workbench
+
+        def done(message: str) -> None:
+            show_status(self, message)
+
+        if visit.status == VisitStatus.DONE:
+            print_or_save(
+                self,
+                self.tr("Visit report: {customer}").format(customer=visit.customer_name),
+                f"拜访报告_{visit.customer_name}_{visit.day.isoformat()}.pdf",
+                lambda path, reveal, purpose: workbench.documents.visit_report(
+                    visit.id, path, reveal=reveal, purpose=purpose
+                ),
+                lambda result, printer: workbench.documents.record_print(result, printer),
+                done,
+            )
+        elif visit.status == VisitStatus.PLANNED:
+            print_or_save(
+                self,
+                self.tr("Client brief: {name}").format(name=visit.customer_name),
+                f"客户简报_{visit.customer_name}.pdf",
+                lambda path, reveal, purpose: workbench.documents.brief(
+                    visit.customer_id, path, reveal=reveal, purpose=purpose
+                ),
+                lambda result, printer: workbench.documents.record_print(result, printer),
+                done,
+            )
+
+    def print_day_briefs(self, day: date | None = None) -> None:
+        """The briefs of every visit planned on ``day`` (the selected day) in one PDF."""
+        day = day or self.selected_day()
+        workbench = self.workbench
+        print_or_save(
+            self,
+            self.tr("Briefs for the visits of {day}").format(day=format_date(day)),
+            f"拜访简报_{day.isoformat()}.pdf",
+            lambda path, reveal, purpose: workbench.documents.briefs_for_day(
+                day, path, reveal=reveal, purpose=purpose
+            ),
+            lambda result, printer: workbench.documents.record_print(result, printer),
+            lambda message: show_status(self, message),
+        )
 
     def open_customer(self) -> None:
         visit = self.selected_visit()

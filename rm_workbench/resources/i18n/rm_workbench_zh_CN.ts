@@ -106,6 +106,24 @@
     </message>
 </context>
 <context>
+    <name>BundlesModel</name>
+    <message>
+        <location filename="../../ui/proposal_dialog.py" line="62"/>
+        <source>Bundle</source>
+        <translation>套餐</translation>
+    </message>
+    <message>
+        <location filename="../../ui/proposal_dialog.py" line="63"/>
+        <source>Products</source>
+        <translation>产品数</translation>
+    </message>
+    <message>
+        <location filename="../../ui/proposal_dialog.py" line="64"/>
+        <source>Why</source>
+        <translation>推荐理由</translation>
+    </message>
+</context>
+<context>
     <name>CancelVisitDialog</name>
     <message>
         <location filename="../../ui/visit_dialogs.py" line="839"/>
@@ -358,332 +376,407 @@
 <context>
     <name>Customer360View</name>
     <message>
-        <location filename="../../ui/customer360_view.py" line="192"/>
+        <location filename="../../ui/customer360_view.py" line="201"/>
         <source>Log contact</source>
         <translation>记录联系</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="195"/>
+        <location filename="../../ui/customer360_view.py" line="204"/>
         <source>New need</source>
         <translation>新增需求</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="199"/>
+        <location filename="../../ui/customer360_view.py" line="208"/>
         <source>New opportunity</source>
         <translation>新增商机</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="215"/>
+        <location filename="../../ui/customer360_view.py" line="213"/>
+        <source>Brief…</source>
+        <translation>客户简报…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="216"/>
+        <source>Proposal…</source>
+        <translation>产品方案…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="230"/>
         <source>Try again</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="275"/>
+        <location filename="../../ui/customer360_view.py" line="299"/>
         <source>Profile</source>
         <translation>客户资料</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="280"/>
-        <location filename="../../ui/customer360_view.py" line="643"/>
+        <location filename="../../ui/customer360_view.py" line="304"/>
+        <location filename="../../ui/customer360_view.py" line="704"/>
         <source>ID number</source>
         <translation>证件号码</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="284"/>
+        <location filename="../../ui/customer360_view.py" line="308"/>
         <source>Mobile</source>
         <translation>手机号码</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="285"/>
+        <location filename="../../ui/customer360_view.py" line="309"/>
         <source>Other phone</source>
         <translation>其他电话</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="290"/>
+        <location filename="../../ui/customer360_view.py" line="314"/>
         <source>Gender, age</source>
         <translation>性别、年龄</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="291"/>
+        <location filename="../../ui/customer360_view.py" line="315"/>
         <source>Birth date</source>
         <translation>出生日期</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="292"/>
+        <location filename="../../ui/customer360_view.py" line="316"/>
         <source>Life stage</source>
         <translation>生命阶段</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="293"/>
+        <location filename="../../ui/customer360_view.py" line="317"/>
         <source>Marital status</source>
         <translation>婚姻状况</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="294"/>
+        <location filename="../../ui/customer360_view.py" line="318"/>
         <source>Children</source>
         <translation>子女数</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="295"/>
+        <location filename="../../ui/customer360_view.py" line="319"/>
         <source>Education</source>
         <translation>学历</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="296"/>
+        <location filename="../../ui/customer360_view.py" line="320"/>
         <source>Occupation</source>
         <translation>职业</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="297"/>
+        <location filename="../../ui/customer360_view.py" line="321"/>
         <source>Employer</source>
         <translation>工作单位</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="298"/>
+        <location filename="../../ui/customer360_view.py" line="322"/>
         <source>Income</source>
         <translation>收入</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="299"/>
+        <location filename="../../ui/customer360_view.py" line="323"/>
         <source>Risk tolerance</source>
         <translation>风险承受能力</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="300"/>
+        <location filename="../../ui/customer360_view.py" line="324"/>
         <source>Address</source>
         <translation>联系地址</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="301"/>
+        <location filename="../../ui/customer360_view.py" line="325"/>
         <source>Email</source>
         <translation>电子邮箱</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="302"/>
+        <location filename="../../ui/customer360_view.py" line="326"/>
         <source>AUM</source>
         <translation>资产管理规模</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="303"/>
+        <location filename="../../ui/customer360_view.py" line="327"/>
         <source>Contribution</source>
         <translation>综合贡献</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="304"/>
+        <location filename="../../ui/customer360_view.py" line="328"/>
         <source>Customer since</source>
         <translation>建立关系日期</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="305"/>
+        <location filename="../../ui/customer360_view.py" line="329"/>
         <source>Last transaction</source>
         <translation>最近交易日期</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="306"/>
+        <location filename="../../ui/customer360_view.py" line="330"/>
         <source>Relationship manager</source>
         <translation>客户经理</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="307"/>
+        <location filename="../../ui/customer360_view.py" line="331"/>
         <source>Branch</source>
         <translation>所属网点</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="308"/>
+        <location filename="../../ui/customer360_view.py" line="332"/>
         <source>Notes</source>
         <translation>备注</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="341"/>
-        <location filename="../../ui/customer360_view.py" line="655"/>
+        <location filename="../../ui/customer360_view.py" line="365"/>
+        <location filename="../../ui/customer360_view.py" line="716"/>
         <source>Show</source>
         <translation>显示</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="343"/>
+        <location filename="../../ui/customer360_view.py" line="367"/>
         <source>Show the full value (recorded in the audit log)</source>
         <translation>显示完整内容（将记入审计日志）</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="350"/>
+        <location filename="../../ui/customer360_view.py" line="374"/>
         <source>Data quality</source>
         <translation>数据质量提示</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="356"/>
+        <location filename="../../ui/customer360_view.py" line="380"/>
         <source>Household and group members</source>
         <translation>家庭与集团成员</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="360"/>
+        <location filename="../../ui/customer360_view.py" line="384"/>
         <source>Not in any household or group.</source>
         <translation>未加入任何家庭或集团。</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="369"/>
+        <location filename="../../ui/customer360_view.py" line="393"/>
         <source>Holdings</source>
         <translation>持仓</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="400"/>
+        <location filename="../../ui/customer360_view.py" line="424"/>
         <source>No visit, contact, need or opportunity recorded yet.</source>
         <translation>还没有拜访、联系、需求或商机记录。</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="402"/>
+        <location filename="../../ui/customer360_view.py" line="426"/>
         <source>Timeline</source>
         <translation>时间线</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="408"/>
+        <location filename="../../ui/customer360_view.py" line="432"/>
         <source>Edit need…</source>
         <translation>编辑需求…</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="411"/>
+        <location filename="../../ui/customer360_view.py" line="435"/>
         <source>Close need…</source>
         <translation>关闭需求…</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="414"/>
+        <location filename="../../ui/customer360_view.py" line="438"/>
         <source>New need…</source>
         <translation>新增需求…</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="416"/>
+        <location filename="../../ui/customer360_view.py" line="440"/>
         <source>No need recorded yet.</source>
         <translation>还没有记录客户需求。</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="421"/>
+        <location filename="../../ui/customer360_view.py" line="445"/>
         <source>Needs</source>
         <translation>客户需求</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="427"/>
+        <location filename="../../ui/customer360_view.py" line="451"/>
         <source>Edit opportunity…</source>
         <translation>编辑商机…</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="430"/>
+        <location filename="../../ui/customer360_view.py" line="454"/>
         <source>Won / lost…</source>
         <translation>成交 / 丢单…</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="433"/>
+        <location filename="../../ui/customer360_view.py" line="457"/>
         <source>New opportunity…</source>
         <translation>新增商机…</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="435"/>
+        <location filename="../../ui/customer360_view.py" line="459"/>
         <source>No opportunity recorded yet.</source>
         <translation>还没有记录商机。</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="443"/>
+        <location filename="../../ui/customer360_view.py" line="467"/>
         <source>Opportunities</source>
         <translation>商机</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="511"/>
+        <location filename="../../ui/customer360_view.py" line="471"/>
+        <source>Accepted</source>
+        <translation>客户接受</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="474"/>
+        <source>The customer accepted: record it and open an opportunity</source>
+        <translation>客户已接受：记录下来并建立销售机会</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="477"/>
+        <source>Declined</source>
+        <translation>客户谢绝</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="480"/>
+        <source>Print…</source>
+        <translation>打印…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="483"/>
+        <source>New proposal…</source>
+        <translation>新建方案…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="485"/>
+        <source>No proposal recorded yet.</source>
+        <translation>还没有记录过产品方案。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="494"/>
+        <source>Proposals</source>
+        <translation>产品方案</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="567"/>
         <source>Customer</source>
         <translation>客户</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="525"/>
+        <location filename="../../ui/customer360_view.py" line="581"/>
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="564"/>
+        <location filename="../../ui/customer360_view.py" line="622"/>
         <source>Assets {assets} · Liabilities {liabilities}</source>
         <translation>资产合计 {assets} · 负债合计 {liabilities}</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="571"/>
+        <location filename="../../ui/customer360_view.py" line="630"/>
         <source>Timeline ({n})</source>
         <translation>时间线（{n}）</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="572"/>
+        <location filename="../../ui/customer360_view.py" line="631"/>
         <source>Needs ({open} open)</source>
         <translation>客户需求（{open}项未结）</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="574"/>
+        <location filename="../../ui/customer360_view.py" line="633"/>
         <source>Opportunities ({open} open)</source>
         <translation>商机（{open}项进行中）</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="610"/>
+        <location filename="../../ui/customer360_view.py" line="635"/>
+        <source>Proposals ({n})</source>
+        <translation>产品方案（{n}）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="671"/>
         <source>This customer could not be read.</source>
         <translation>无法读取该客户的资料。</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="651"/>
+        <location filename="../../ui/customer360_view.py" line="712"/>
         <source>not recorded</source>
         <translation>未登记</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="655"/>
-        <location filename="../../ui/customer360_view.py" line="790"/>
+        <location filename="../../ui/customer360_view.py" line="716"/>
+        <location filename="../../ui/customer360_view.py" line="851"/>
         <source>Shown</source>
         <translation>已显示</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="661"/>
+        <location filename="../../ui/customer360_view.py" line="722"/>
         <source>{level} (expired {date})</source>
         <translation>{level}（已于{date}过期）</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="663"/>
+        <location filename="../../ui/customer360_view.py" line="724"/>
         <source>{level} (valid until {date})</source>
         <translation>{level}（有效期至{date}）</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="665"/>
+        <location filename="../../ui/customer360_view.py" line="726"/>
         <source>{age} years</source>
         <translation>{age}岁</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="705"/>
+        <location filename="../../ui/customer360_view.py" line="766"/>
         <source>—</source>
         <translation>—</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="721"/>
+        <location filename="../../ui/customer360_view.py" line="782"/>
         <source>No problem found in this record.</source>
         <translation>未发现资料问题。</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="745"/>
+        <location filename="../../ui/customer360_view.py" line="806"/>
         <source>the full ID number</source>
         <translation>完整证件号码</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="746"/>
+        <location filename="../../ui/customer360_view.py" line="807"/>
         <source>the full credit code</source>
         <translation>完整统一社会信用代码</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="747"/>
+        <location filename="../../ui/customer360_view.py" line="808"/>
         <source>the full mobile number</source>
         <translation>完整手机号码</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="748"/>
+        <location filename="../../ui/customer360_view.py" line="809"/>
         <source>the full phone number</source>
         <translation>完整电话号码</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="752"/>
+        <location filename="../../ui/customer360_view.py" line="813"/>
         <source>Show a customer&apos;s identifier</source>
         <translation>显示客户敏感信息</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="754"/>
+        <location filename="../../ui/customer360_view.py" line="815"/>
         <source>Show {what} of {name}? Your login, the time and the customer are recorded in the audit log and sent to the central CRM.</source>
         <translation>确定要显示{name}的{what}吗？您的登录名、查看时间和客户将记入审计日志，并上报中心CRM。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="975"/>
+        <source>Client brief: {name}</source>
+        <translation>客户简报：{name}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="1006"/>
+        <source>Proposal: {title}</source>
+        <translation>产品方案：{title}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="1026"/>
+        <source>Record that the customer accepted “{title}”? An opportunity is opened.</source>
+        <translation>记录客户已接受“{title}”？将同时建立一个销售机会。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="1028"/>
+        <source>Record that the customer declined “{title}”?</source>
+        <translation>记录客户谢绝了“{title}”？</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="1030"/>
+        <source>Proposal</source>
+        <translation>产品方案</translation>
     </message>
 </context>
 <context>
@@ -806,6 +899,19 @@
     </message>
 </context>
 <context>
+    <name>DocumentFlow</name>
+    <message>
+        <location filename="../../ui/printing.py" line="246"/>
+        <source>Saved {pages} page(s) to {path}</source>
+        <translation>已保存 {pages} 页到 {path}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/printing.py" line="289"/>
+        <source>Sent {pages} page(s) to {printer}</source>
+        <translation>已发送 {pages} 页到 {printer}</translation>
+    </message>
+</context>
+<context>
     <name>ErrorDialog</name>
     <message>
         <location filename="../../ui/error_dialog.py" line="17"/>
@@ -912,115 +1018,175 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="48"/>
+        <location filename="../../ui/main_window.py" line="53"/>
         <source>RM Workbench — {bank}</source>
         <translation>客户经理工作台 — {bank}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="58"/>
-        <location filename="../../ui/main_window.py" line="137"/>
+        <location filename="../../ui/main_window.py" line="63"/>
+        <location filename="../../ui/main_window.py" line="142"/>
         <source>Today</source>
         <translation>今日</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="59"/>
-        <location filename="../../ui/main_window.py" line="139"/>
+        <location filename="../../ui/main_window.py" line="64"/>
+        <location filename="../../ui/main_window.py" line="144"/>
         <source>Customers</source>
         <translation>客户</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="60"/>
-        <location filename="../../ui/main_window.py" line="142"/>
+        <location filename="../../ui/main_window.py" line="65"/>
+        <location filename="../../ui/main_window.py" line="147"/>
         <source>Visits</source>
         <translation>拜访日程</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="136"/>
+        <location filename="../../ui/main_window.py" line="141"/>
         <source>&amp;Go</source>
         <translation>转到(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="146"/>
+        <location filename="../../ui/main_window.py" line="151"/>
         <source>Find a customer</source>
         <translation>查找客户</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="153"/>
+        <location filename="../../ui/main_window.py" line="158"/>
         <source>Close customer tab</source>
         <translation>关闭客户页</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="155"/>
+        <location filename="../../ui/main_window.py" line="160"/>
         <source>&amp;Work</source>
         <translation>工作(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="157"/>
+        <location filename="../../ui/main_window.py" line="162"/>
         <source>Plan a visit…</source>
         <translation>安排拜访…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="160"/>
+        <location filename="../../ui/main_window.py" line="165"/>
         <source>Log a contact…</source>
         <translation>记录联系…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="162"/>
+        <location filename="../../ui/main_window.py" line="167"/>
+        <source>&amp;Documents</source>
+        <translation>文档(&amp;D)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="169"/>
+        <source>Print…</source>
+        <translation>打印…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="170"/>
+        <source>Tomorrow&apos;s briefs…</source>
+        <translation>明日拜访简报…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="172"/>
+        <source>Export visit schedule (iCalendar)…</source>
+        <translation>导出拜访日程（iCalendar）…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="173"/>
+        <source>Export customer list (Excel)…</source>
+        <translation>导出客户名单（Excel）…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="179"/>
         <source>&amp;Sync</source>
         <translation>同步(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="163"/>
+        <location filename="../../ui/main_window.py" line="180"/>
         <source>Sync now</source>
         <translation>立即同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="165"/>
+        <location filename="../../ui/main_window.py" line="182"/>
         <source>Conflicts…</source>
         <translation>同步冲突…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="167"/>
+        <location filename="../../ui/main_window.py" line="184"/>
         <source>Log in…</source>
         <translation>登录…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="189"/>
+        <location filename="../../ui/main_window.py" line="206"/>
         <source>Log a contact</source>
         <translation>记录联系</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="190"/>
+        <location filename="../../ui/main_window.py" line="207"/>
         <source>Open a customer first (Ctrl+2, then Enter on a customer).</source>
         <translation>请先打开一位客户（Ctrl+2，选中客户后按回车）。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="271"/>
+        <location filename="../../ui/main_window.py" line="223"/>
+        <source>Print</source>
+        <translation>打印</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="225"/>
+        <source>Open a customer to print a brief, or select a visit in Visits to print its brief or report.</source>
+        <translation>请先打开一位客户以打印客户简报，或在“拜访”中选中一次拜访，打印简报或拜访报告。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="240"/>
+        <source>Export visit schedule</source>
+        <translation>导出拜访日程</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="242"/>
+        <source>iCalendar (*.ics)</source>
+        <translation>iCalendar 日历文件 (*.ics)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="259"/>
+        <source>Export customer list</source>
+        <translation>导出客户名单</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="261"/>
+        <source>Excel workbook (*.xlsx)</source>
+        <translation>Excel 工作簿 (*.xlsx)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="277"/>
+        <source>Exported {count} record(s) to {path}</source>
+        <translation>已导出 {count} 条记录到 {path}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="360"/>
         <source>Reassigned: {what}</source>
         <translation>已移交：{what}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="272"/>
+        <location filename="../../ui/main_window.py" line="361"/>
         <source>Handed over: {what}</source>
         <translation>已转交：{what}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="273"/>
+        <location filename="../../ui/main_window.py" line="362"/>
         <source>Not accepted: {what}</source>
         <translation>未被接受：{what}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="278"/>
+        <location filename="../../ui/main_window.py" line="367"/>
         <source>Customers reassigned to another RM were removed from this computer; your edits to them were sent to the central CRM and handed to the new RM, none was lost.</source>
         <translation>已移交给其他客户经理的客户已从本机移除；您对这些客户的修改已上传总行并转交新的客户经理，没有丢失。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="283"/>
+        <location filename="../../ui/main_window.py" line="372"/>
         <source>Sync</source>
         <translation>同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="286"/>
+        <location filename="../../ui/main_window.py" line="375"/>
         <source>{n} conflicts need your choice</source>
         <translation>有 {n} 处冲突需要您选择</translation>
     </message>
@@ -1533,6 +1699,153 @@
     </message>
 </context>
 <context>
+    <name>PrintOptionsDialog</name>
+    <message>
+        <location filename="../../ui/printing.py" line="130"/>
+        <source>Show full ID numbers and phone numbers</source>
+        <translation>显示完整证件号码和电话号码</translation>
+    </message>
+    <message>
+        <location filename="../../ui/printing.py" line="134"/>
+        <source>Identifiers are masked on paper. Showing them in full is recorded in the audit log, like every print and every saved PDF.</source>
+        <translation>打印件上的证件号码和电话默认遮蔽。显示完整号码会记入审计日志，每次打印和保存 PDF 也都会记录。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/printing.py" line="141"/>
+        <source>Print…</source>
+        <translation>打印…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/printing.py" line="145"/>
+        <source>Save as PDF…</source>
+        <translation>另存为 PDF…</translation>
+    </message>
+</context>
+<context>
+    <name>ProposalDialog</name>
+    <message>
+        <location filename="../../ui/proposal_dialog.py" line="244"/>
+        <source>Proposal for {name}</source>
+        <translation>为 {name} 制定产品方案</translation>
+    </message>
+    <message>
+        <location filename="../../ui/proposal_dialog.py" line="245"/>
+        <source>Record proposal</source>
+        <translation>记录方案</translation>
+    </message>
+    <message>
+        <location filename="../../ui/proposal_dialog.py" line="251"/>
+        <source>Title</source>
+        <translation>方案名称</translation>
+    </message>
+    <message>
+        <location filename="../../ui/proposal_dialog.py" line="253"/>
+        <source>Reading what fits this customer…</source>
+        <translation>正在分析适合该客户的产品…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/proposal_dialog.py" line="273"/>
+        <source>Add product</source>
+        <translation>添加产品</translation>
+    </message>
+    <message>
+        <location filename="../../ui/proposal_dialog.py" line="286"/>
+        <source>Bundles that fit (best first)</source>
+        <translation>适合的套餐（按匹配度排序）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/proposal_dialog.py" line="291"/>
+        <source>Products in this proposal (untick to leave one out; amounts in 10k yuan)</source>
+        <translation>方案中的产品（取消勾选即不纳入；金额单位：万元）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/proposal_dialog.py" line="322"/>
+        <source>Not proposed: {list}</source>
+        <translation>不予推荐：{list}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/proposal_dialog.py" line="326"/>
+        <source>{n} bundle(s) fit this customer.</source>
+        <translation>有 {n} 个套餐适合该客户。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/proposal_dialog.py" line="331"/>
+        <source>No bundle fits this customer; add single products below.</source>
+        <translation>没有适合该客户的套餐，可在下方添加单个产品。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/proposal_dialog.py" line="352"/>
+        <source>{product} is in the proposal already.</source>
+        <translation>{product} 已在方案中。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/proposal_dialog.py" line="387"/>
+        <source>The recommendation could not be read.</source>
+        <translation>无法读取产品推荐。</translation>
+    </message>
+</context>
+<context>
+    <name>ProposalItemsModel</name>
+    <message>
+        <location filename="../../ui/proposal_dialog.py" line="120"/>
+        <source>Product</source>
+        <translation>产品</translation>
+    </message>
+    <message>
+        <location filename="../../ui/proposal_dialog.py" line="121"/>
+        <source>Risk</source>
+        <translation>风险等级</translation>
+    </message>
+    <message>
+        <location filename="../../ui/proposal_dialog.py" line="122"/>
+        <source>Rate / fee</source>
+        <translation>利率 / 费率</translation>
+    </message>
+    <message>
+        <location filename="../../ui/proposal_dialog.py" line="123"/>
+        <source>Amount (10k yuan)</source>
+        <translation>金额（万元）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/proposal_dialog.py" line="124"/>
+        <source>Why</source>
+        <translation>推荐理由</translation>
+    </message>
+    <message>
+        <location filename="../../ui/proposal_dialog.py" line="186"/>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+</context>
+<context>
+    <name>ProposalsModel</name>
+    <message>
+        <location filename="../../ui/proposal_dialog.py" line="407"/>
+        <source>Proposal</source>
+        <translation>方案</translation>
+    </message>
+    <message>
+        <location filename="../../ui/proposal_dialog.py" line="408"/>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location filename="../../ui/proposal_dialog.py" line="409"/>
+        <source>Made on</source>
+        <translation>制定日期</translation>
+    </message>
+    <message>
+        <location filename="../../ui/proposal_dialog.py" line="410"/>
+        <source>Valid until</source>
+        <translation>有效期至</translation>
+    </message>
+    <message>
+        <location filename="../../ui/proposal_dialog.py" line="411"/>
+        <source>Total</source>
+        <translation>合计金额</translation>
+    </message>
+</context>
+<context>
     <name>RescheduleDialog</name>
     <message>
         <location filename="../../ui/visit_dialogs.py" line="761"/>
@@ -2041,64 +2354,99 @@
 <context>
     <name>VisitsView</name>
     <message>
-        <location filename="../../ui/visits_view.py" line="84"/>
+        <location filename="../../ui/visits_view.py" line="85"/>
         <source>◀ Previous week</source>
         <translation>◀ 上一周</translation>
     </message>
     <message>
-        <location filename="../../ui/visits_view.py" line="86"/>
+        <location filename="../../ui/visits_view.py" line="87"/>
         <source>This week</source>
         <translation>本周</translation>
     </message>
     <message>
-        <location filename="../../ui/visits_view.py" line="87"/>
+        <location filename="../../ui/visits_view.py" line="88"/>
         <source>Next week ▶</source>
         <translation>下一周 ▶</translation>
     </message>
     <message>
-        <location filename="../../ui/visits_view.py" line="95"/>
+        <location filename="../../ui/visits_view.py" line="96"/>
         <source>Plan a visit…</source>
         <translation>计划拜访…</translation>
     </message>
     <message>
-        <location filename="../../ui/visits_view.py" line="97"/>
+        <location filename="../../ui/visits_view.py" line="98"/>
         <source>Record visit…</source>
         <translation>开始/记录拜访…</translation>
     </message>
     <message>
-        <location filename="../../ui/visits_view.py" line="98"/>
+        <location filename="../../ui/visits_view.py" line="99"/>
         <source>Reschedule…</source>
         <translation>改期…</translation>
     </message>
     <message>
-        <location filename="../../ui/visits_view.py" line="99"/>
+        <location filename="../../ui/visits_view.py" line="100"/>
         <source>Cancel visit…</source>
         <translation>取消拜访…</translation>
     </message>
     <message>
-        <location filename="../../ui/visits_view.py" line="100"/>
+        <location filename="../../ui/visits_view.py" line="101"/>
         <source>Details</source>
         <translation>详情</translation>
     </message>
     <message>
-        <location filename="../../ui/visits_view.py" line="102"/>
+        <location filename="../../ui/visits_view.py" line="103"/>
         <source>Open customer</source>
         <translation>打开客户</translation>
     </message>
     <message>
-        <location filename="../../ui/visits_view.py" line="259"/>
+        <location filename="../../ui/visits_view.py" line="106"/>
+        <source>Print…</source>
+        <translation>打印…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits_view.py" line="108"/>
+        <source>Briefs of the day…</source>
+        <translation>当日拜访简报…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits_view.py" line="269"/>
         <source>Week {number}: {first} – {last}</source>
         <translation>第 {number} 周：{first} – {last}</translation>
     </message>
     <message>
-        <location filename="../../ui/visits_view.py" line="299"/>
+        <location filename="../../ui/visits_view.py" line="309"/>
         <source>{day} {weekday}: {n} visits, {done} done</source>
         <translation>{day} {weekday}：{n} 个拜访，已完成 {done} 个</translation>
     </message>
     <message>
-        <location filename="../../ui/visits_view.py" line="305"/>
+        <location filename="../../ui/visits_view.py" line="315"/>
         <source>{day} {weekday}: no visits</source>
         <translation>{day} {weekday}：没有拜访</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits_view.py" line="392"/>
+        <source>Print the visit report (Ctrl+P)</source>
+        <translation>打印拜访报告 (Ctrl+P)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits_view.py" line="394"/>
+        <source>Print the customer&apos;s brief for the visit (Ctrl+P)</source>
+        <translation>打印本次拜访的客户简报 (Ctrl+P)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits_view.py" line="455"/>
+        <source>Visit report: {customer}</source>
+        <translation>拜访报告：{customer}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits_view.py" line="466"/>
+        <source>Client brief: {name}</source>
+        <translation>客户简报：{name}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits_view.py" line="481"/>
+        <source>Briefs for the visits of {day}</source>
+        <translation>{day} 的拜访简报</translation>
     </message>
 </context>
 <context>
