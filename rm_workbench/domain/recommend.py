@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Final
 
 from rm_workbench.domain.formatting import (
@@ -214,6 +214,14 @@ MATURING_TYPES: Final = frozenset({"time_deposit", "large_cd", "wealth", "trust"
 REINVEST_TYPES: Final = frozenset({"time_deposit", "large_cd", "wealth", "fund", "gold", "trust"})
 # Products whose rate a tier's rate bonus raises (deposits, CDs, wealth, pension).
 RATE_BONUS_TYPES: Final = frozenset({"time_deposit", "large_cd", "wealth", "pension"})
+# Without maturing money to place, an investment starts at a slice of the customer's
+# assets (whole 万元, at most the cap), never below the product's minimum: a proposal
+# of the 1,000-yuan minimum to a customer with 4,000万 reads as a form, not advice.
+# Products without a minimum are accounts (a pension account, a card) and get none.
+STARTING_SHARE: Final = Decimal("0.05")
+STARTING_CAP: Final = Decimal(1_000_000)
+_WAN: Final = Decimal(10_000)
+STARTING_TYPES: Final = REINVEST_TYPES | {"pension"}
 # Money the customer borrows: no amount is suggested, the RM agrees it with them.
 LIABILITY_TYPES: Final = frozenset(
     {"mortgage", "consumer_loan", "education_loan", "business_loan", "credit_card"}
@@ -468,9 +476,12 @@ class _Ranker:
             return self.money
         if product.product_type in LIABILITY_TYPES:
             return None
-        if product.min_amount is not None and product.min_amount > 0:
+        if product.min_amount is None or product.min_amount <= 0:
+            return None
+        if product.product_type not in STARTING_TYPES:
             return product.min_amount
-        return None
+        share = min(self.facts.aum * STARTING_SHARE, STARTING_CAP)
+        return max(product.min_amount, (share / _WAN).to_integral_value(ROUND_DOWN) * _WAN)
 
     def suggestion(
         self,

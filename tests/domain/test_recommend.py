@@ -159,6 +159,17 @@ def test_a_recorded_education_need_is_a_reason_with_its_date() -> None:
     assert bundle(rank(replace(family, open_needs=())), "BDL-EDU").score < edu.score
 
 
+def test_starting_amounts_scale_with_the_assets_never_below_the_minimum() -> None:
+    wealthy = customer(age=40, life_stage="事业稳定期", tier="顶级", aum=Decimal("44376700"))
+    modest = replace(wealthy, tier="一般", aum=Decimal("30000"))
+    for facts, expected in ((wealthy, Decimal("1000000")), (modest, Decimal("1000"))):
+        bond = item(rank(facts).products, "FD-BOND")  # minimum 1,000
+        assert bond.amount == expected
+    # Accounts without a minimum and loans get no amount: the RM agrees it.
+    amounts = {i.product_code: i.amount for b in rank(wealthy).bundles for i in b.items}
+    assert all(amounts[code] is None for code in amounts if code.startswith(("LN-", "CC-")))
+
+
 def test_a_need_brings_a_bundle_of_another_life_stage() -> None:
     newlywed = customer(age=30, life_stage="成家期")
     assert "BDL-EDU" not in {b.template_code for b in rank(newlywed).bundles}
@@ -179,7 +190,8 @@ def test_a_maturing_time_deposit_is_money_to_reinvest() -> None:
     assert reason in reinvest.reasons
     # The money goes to the first product of the template that can take it.
     assert item(reinvest.items, "CD-1Y").amount == Decimal("500000")
-    assert item(reinvest.items, "WM-R2-180D").amount == Decimal("10000")
+    # The others start at a slice of the assets: 5% of 90万, in whole 万元.
+    assert item(reinvest.items, "WM-R2-180D").amount == Decimal("40000")
     cd = item(result.products, "CD-3Y")
     assert reason in cd.reasons and cd.amount == Decimal("500000")
     assert result.talking_points[0] == f"{reason}，可与客户商量续作或转投"
