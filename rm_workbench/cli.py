@@ -115,6 +115,15 @@ def run_sync(args: argparse.Namespace, profile: str) -> int:
         opened.cache.dispose()
 
 
+def start_early(profile: str) -> None:
+    """What the window's start can begin before its imports (0.8 s that need no
+    file): the cache's integrity check (rm_workbench.db.integrity)."""
+    from rm_workbench.db.integrity import start_integrity_check
+    from rm_workbench.paths import cache_path
+
+    start_integrity_check(cache_path(profile))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -133,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.verbose and exc.details:
                 print(exc.details, file=sys.stderr)
             return 1
+    start_early(profile)
     try:
         from rm_workbench.ui.app import run
     except ImportError as exc:  # Qt's system libraries missing: say which

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-
-import keyring
-from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
+from types import ModuleType
 
 from rm_workbench.errors import SecretStoreUnavailable
 
@@ -26,21 +24,32 @@ NO_KEYRING_MESSAGE = (
 )
 
 
+def _keyring() -> ModuleType:
+    """The keyring package, imported on first use: a plain (unencrypted) cache opens
+    without it, and importing it costs ~40 ms of every start."""
+    import keyring
+    import keyring.errors
+
+    return keyring
+
+
 def _get(name: str) -> str | None:
+    keyring = _keyring()
     try:
         return keyring.get_password(SERVICE, name)
-    except NoKeyringError as exc:
+    except keyring.errors.NoKeyringError as exc:
         raise SecretStoreUnavailable(NO_KEYRING_MESSAGE, str(exc)) from exc
-    except KeyringError as exc:
+    except keyring.errors.KeyringError as exc:
         raise SecretStoreUnavailable("读取系统密钥库失败。", repr(exc)) from exc
 
 
 def _set(name: str, value: str) -> None:
+    keyring = _keyring()
     try:
         keyring.set_password(SERVICE, name, value)
-    except NoKeyringError as exc:
+    except keyring.errors.NoKeyringError as exc:
         raise SecretStoreUnavailable(NO_KEYRING_MESSAGE, str(exc)) from exc
-    except KeyringError as exc:
+    except keyring.errors.KeyringError as exc:
         raise SecretStoreUnavailable("写入系统密钥库失败。", repr(exc)) from exc
 
 
@@ -81,9 +90,10 @@ def store_sync_token(profile: str, server_url: str, token: str) -> None:
 
 
 def forget_sync_token(profile: str, server_url: str) -> None:
+    keyring = _keyring()
     try:
         keyring.delete_password(SERVICE, _token_name(profile, server_url))
-    except PasswordDeleteError:
+    except keyring.errors.PasswordDeleteError:
         pass
-    except NoKeyringError as exc:
+    except keyring.errors.NoKeyringError as exc:
         raise SecretStoreUnavailable(NO_KEYRING_MESSAGE, str(exc)) from exc

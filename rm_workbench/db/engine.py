@@ -21,6 +21,7 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
+from rm_workbench.db.integrity import take_integrity_check
 from rm_workbench.errors import (
     CacheCorruptError,
     CacheError,
@@ -156,7 +157,9 @@ def open_engine(path: Path, key: str | None = None) -> Cache:
         with engine.connect() as conn:
             conn.execute(text("SELECT count(*) FROM sqlite_master")).scalar_one()
             if existed:
-                status = conn.execute(text("PRAGMA quick_check")).scalar_one()
+                # Checked already while start-up was importing (db.integrity), or now.
+                early = take_integrity_check(path) if key is None else None
+                status = early or conn.execute(text("PRAGMA quick_check")).scalar_one()
                 if status != "ok":
                     raise CacheCorruptError(
                         f"本地缓存文件已损坏：{path}。文件已原样保留，请联系技术支持；"

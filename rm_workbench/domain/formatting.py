@@ -72,7 +72,15 @@ def format_wan(amount: Decimal) -> str:
     if abs(rounded) >= _WAN:
         unit, divisor = "亿元", _YI
         rounded = _round(value / divisor, _CENT)
-    return babel_numbers.format_decimal(rounded, "#,##0.##", locale=LOCALE) + unit
+    return _grouped(rounded) + unit
+
+
+def _grouped(value: Decimal) -> str:
+    """Babel's ``#,##0.##`` in zh_CN for a value already rounded to the fen (a test
+    holds the two equal): written directly, it costs a tenth of babel's call, and the
+    Today screen formats a thousand amounts."""
+    text = f"{value:,.2f}"
+    return text.rstrip("0").rstrip(".")
 
 
 def format_rate(rate: Decimal) -> str:
@@ -94,12 +102,15 @@ def _as_date(d: date) -> date:
 
 def format_date(d: date) -> str:
     """``date(2026, 12, 3)`` → ``"2026年12月3日"`` (a datetime is taken in Beijing time)."""
-    return babel_dates.format_date(_as_date(d), "y年M月d日", locale=LOCALE)
+    # Babel's "y年M月d日", written directly (a test holds the two equal).
+    day = _as_date(d)
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def format_short_date(d: date) -> str:
     """``date(2026, 12, 3)`` → ``"12月3日"`` (a datetime is taken in Beijing time)."""
-    return babel_dates.format_date(_as_date(d), "M月d日", locale=LOCALE)
+    day = _as_date(d)
+    return f"{day.month}月{day.day}日"
 
 
 def format_datetime(dt: datetime) -> str:

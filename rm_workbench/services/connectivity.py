@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import logging
 
-import requests
-
 from rm_workbench.sync.wire import API_PREFIX
 
 log = logging.getLogger(__name__)
@@ -20,6 +18,8 @@ PROBE_TIMEOUT = (2.0, 3.0)  # connect, read (seconds)
 def probe(server_url: str, *, ca_bundle: str | None = None) -> bool:
     """True when the central CRM at ``server_url`` (as configured: scheme, host and
     port) answers its health check with 200 within a few seconds."""
+    import requests  # not at start-up (~0.1 s); the probe runs in the background
+
     try:
         answer = requests.get(
             f"{server_url.rstrip('/')}{API_PREFIX}/health",

@@ -17,9 +17,8 @@ import gzip
 import json
 import logging
 import time
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import requests
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
@@ -46,6 +45,9 @@ from rm_workbench.sync.wire import (
     PushResponse,
     ResolveRequest,
 )
+
+if TYPE_CHECKING:
+    import requests
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,10 @@ class SyncClient:
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
+        # Imported with the first client, not at start-up: it costs ~0.1 s there, and
+        # the window is usable long before the first sync.
+        import requests
+
         self.session = requests.Session()
         self.session.verify = ca_bundle if ca_bundle else True
         self.session.headers.update(
@@ -155,6 +161,8 @@ class SyncClient:
                 headers["Content-Encoding"] = "gzip"
         url = f"{self.base_url}{API_PREFIX}{path}"
         attempts = 1 + (self.retries if retry else 0)
+        import requests
+
         for attempt in range(attempts):
             try:
                 response = self.session.request(
@@ -227,6 +235,8 @@ class SyncClient:
 
 
 def _reason(exc: Exception) -> str:
+    import requests
+
     if isinstance(exc, requests.Timeout):
         return "连接超时"
     return "网络不通或服务器未启动"

@@ -27,6 +27,8 @@ class RowsModel(QAbstractTableModel, Generic[Row]):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[Row] = []
+        # len() of an IntEnum class is a Python call; data() runs per cell and role.
+        self._width = len(self.columns)
 
     # --- what subclasses say --------------------------------------------------------
 
@@ -56,14 +58,14 @@ class RowsModel(QAbstractTableModel, Generic[Row]):
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.columns)
+        return 0 if parent.isValid() else self._width
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        # An invalid index has row and column -1: the range checks refuse it too.
+        row, column = index.row(), index.column()
+        if not (0 <= row < len(self._rows) and 0 <= column < self._width):
             return None
-        if not 0 <= index.column() < len(self.columns):
-            return None
-        return self.cell(self._rows[index.row()], index.column(), role)
+        return self.cell(self._rows[row], column, role)
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole

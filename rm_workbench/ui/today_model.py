@@ -11,6 +11,14 @@ from rm_workbench.services.today import TodayItem
 from rm_workbench.ui.rows_model import RowsModel
 
 
+# Roles as plain ints: data() compares them for every cell and role of a paint.
+_DISPLAY = Qt.ItemDataRole.DisplayRole.value
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole.value
+_ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole.value
+_USER = Qt.ItemDataRole.UserRole.value
+_RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
+
+
 class TodayColumn(IntEnum):
     CUSTOMER = 0
     TIER = 1
@@ -42,19 +50,21 @@ class TodayItemModel(RowsModel[TodayItem]):
         return any(i.amount_wan and i.amount_wan not in i.title for i in self._rows)
 
     def cell(self, item: TodayItem, column: int, role: int) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole:
-            return {
-                TodayColumn.CUSTOMER: item.customer_name,
-                TodayColumn.TIER: item.tier or "",
-                TodayColumn.TITLE: item.title,
-                TodayColumn.AMOUNT: item.amount_wan or "",
-                TodayColumn.REASON: item.reason,
-            }[TodayColumn(column)]
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _DISPLAY:
+            if column == TodayColumn.CUSTOMER:
+                return item.customer_name
+            if column == TodayColumn.TIER:
+                return item.tier or ""
+            if column == TodayColumn.TITLE:
+                return item.title
+            if column == TodayColumn.AMOUNT:
+                return item.amount_wan or ""
+            return item.reason
+        if role == _TOOLTIP:
             # The reason is often longer than its column: the whole item on hover.
             return f"{item.customer_name}（{item.customer_no}）\n{item.title}\n{item.reason}"
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == TodayColumn.AMOUNT:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.UserRole:
+        if role == _ALIGNMENT and column == TodayColumn.AMOUNT:
+            return _RIGHT
+        if role == _USER:
             return item.customer_id
         return None

@@ -125,6 +125,26 @@ def test_datetime_in_beijing_time() -> None:
     assert format_datetime(tokyo) == "2026年12月3日 14:30"
 
 
+@settings(database=None, max_examples=500)
+@given(st.decimals(min_value=-(10**14), max_value=10**14, places=4))
+def test_format_wan_writes_what_babel_writes(amount: Decimal) -> None:
+    from babel.numbers import format_decimal
+
+    text = format_wan(amount)
+    unit = text[-2:]
+    rounded = Decimal(text[:-2].replace(",", "")).quantize(Decimal("0.01"))
+    assert text == format_decimal(rounded, "#,##0.##", locale="zh_CN") + unit
+
+
+@settings(database=None, max_examples=300)
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2200, 12, 31)))
+def test_dates_are_written_as_babel_writes_them(day: date) -> None:
+    from babel.dates import format_date as babel_date
+
+    assert format_date(day) == babel_date(day, "y年M月d日", locale="zh_CN")
+    assert format_short_date(day) == babel_date(day, "M月d日", locale="zh_CN")
+
+
 def test_naive_datetime_is_refused() -> None:
     with pytest.raises(ValueError):
         format_datetime(datetime(2026, 12, 3, 14, 30))
