@@ -95,6 +95,20 @@ def main() -> int:
     settle(app, seconds=3)
     shoot(window, "customer_360")
 
+    # A proposal for that customer: the dialog with the bundles that fit.
+    from rm_workbench.ui.customer360_view import Customer360View
+    from rm_workbench.ui.proposal_dialog import ProposalDialog
+
+    tab = window.tabs.currentWidget()
+    if isinstance(tab, Customer360View):
+        tab.new_proposal()
+        dialog = tab.dialog
+        if isinstance(dialog, ProposalDialog):
+            dialog.resize(1100, 720)
+            settle(app, lambda: dialog.recommendation is not None, seconds=10)
+            shoot(dialog, "proposal_dialog")
+            dialog.reject()
+
     window.go(VISITS)
     settle(app, seconds=3)
     shoot(window, "visits_week")

@@ -321,6 +321,7 @@ class ProposalDialog(ActivityDialog):
         self.excluded_label.setText(
             self.tr("Not proposed: {list}").format(list="；".join(excluded)) if excluded else ""
         )
+        self.bundles_table.resizeColumnToContents(BundleColumn.NAME)
         if recommendation.bundles:
             self.status_label.setText(
                 self.tr("{n} bundle(s) fit this customer.").format(n=len(recommendation.bundles))
