@@ -447,6 +447,12 @@ class Admin:
     def __init__(self, root: str) -> None:
         self.base = f"{root}{API_PREFIX}"
         self.session = requests.Session()
+        # One connection per call: the service closes an idle keep-alive connection
+        # after a few seconds, and a call sent on it at that very moment fails with
+        # RemoteDisconnected (soak seed 11, round 4,594) — a race of the harness's own
+        # driver, not of the system under test (the workbench's client counts it as
+        # offline and the next sync pushes again).
+        self.session.headers["Connection"] = "close"
         self.device_id = f"harness-admin-{uuid.uuid4().hex[:8]}"
         self.next_mutation = 1
         answer = self.post(
