@@ -15,12 +15,14 @@ offscreen Qt platform:
   while scrolling to the bottom (a simulated RM drags the scroll bar to the end every
   frame until all 50,000 rows are in), while searching (queries typed one character
   every 120 ms, then waiting for the answer), while filtering and sorting (tier
-  filter, header clicks), and while syncing (pull pages of 1,000 changed customers
-  written on the writer lane, indexed, announced, the list refreshing, the RM
-  scrolling meanwhile). Baselines in the same run: the timer on an idle event loop,
-  and a bare ``QTableView`` of the same size over a trivial model (constant texts, no
-  database, no background work) scrolled to the bottom the same way: the floor set by
-  painting a table on this machine; the ratios are against it.
+  filter, header clicks), and while syncing (``--sync-rounds`` rounds of five syncs,
+  each pulling a page of 1,000 changed customers through ``SyncEngine.pull`` on the
+  writer lane: parsed from JSON, written with its cursor in one transaction, indexed
+  for search, announced; the list refreshing, the RM scrolling meanwhile). Baselines
+  in the same run: the timer on an idle event loop, and a bare ``QTableView`` of the
+  same size over a trivial model (constant texts, no database, no background work)
+  scrolled to the bottom the same way: the floor set by painting a table on this
+  machine; the ratios are against it.
 * **pages**: ``CustomerService.page_after`` per page while scrolling (what each
   ``fetchMore`` waits for off the GUI thread), against the bare SQL page query.
 
@@ -68,13 +70,14 @@ from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QHeaderView, QTableView  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from rm_workbench.db.bulk import bulk_upsert  # noqa: E402
 from rm_workbench.db.cache import open_cache  # noqa: E402
 from rm_workbench.db.engine import Cache  # noqa: E402
-from rm_workbench.db.search import index_customers, name_readings, normalize  # noqa: E402
+from rm_workbench.db.search import name_readings, normalize  # noqa: E402
 from rm_workbench.models import Base  # noqa: E402
 from rm_workbench.services.changes import Change  # noqa: E402
 from rm_workbench.services.customers import CustomerQuery, CustomerService  # noqa: E402
+from rm_workbench.sync.engine import CURSOR, SyncEngine, SyncReport  # noqa: E402
+from rm_workbench.sync.wire import PullResponse, encode_row  # noqa: E402
 from rm_workbench.ui.background import (  # noqa: E402
     freeze_startup_objects,
     run_in_background,
@@ -89,6 +92,8 @@ TARGET_STALL_MS = 50.0
 TICK_MS = 2
 TYPING_MS = 120  # one character every 120 ms: a quick typist
 FRAME_MS = 16
+SYNC_PAGES = 5
+SYNC_PAGE_ROWS = 1000  # the service's largest pull page (SyncEngine.PULL_LIMIT)
 
 
 # --- the book --------------------------------------------------------------------------
@@ -296,39 +301,86 @@ def phase_filter_sort(view: CustomerListView) -> dict[str, Any]:
     return {"steps": steps + 2}
 
 
-def phase_sync(view: CustomerListView, cache: Cache, pages: int, page_rows: int) -> dict[str, Any]:
-    """Pull-like pages written on the writer lane while the RM scrolls the list."""
+class _PagesClient:
+    """Serves prepared pull pages the way the HTTP client hands them over: JSON bytes
+    parsed into a ``PullResponse`` by pydantic (on the writer lane, as in a sync)."""
+
+    def __init__(self, bodies: list[bytes]) -> None:
+        self.bodies = bodies
+
+    def pull(self, cursor: int, limit: int) -> PullResponse:
+        return PullResponse.model_validate_json(self.bodies.pop(0))
+
+
+def sync_pages(cache: Cache, rounds: int, pages: int, page_rows: int) -> list[list[bytes]]:
+    """For each round, pull pages of ``page_rows`` changed customers each (AUM up by
+    1,000 yuan every round, as a nightly balance update brings), as the central CRM
+    sends them, with cursors following the cache's."""
     table = Base.metadata.tables["customer"]
     with cache.engine.connect() as conn:
+        cursor = int(
+            conn.exec_driver_sql("SELECT value FROM sync_state WHERE key = ?", (CURSOR,)).scalar()
+            or 0
+        )
         stored = conn.execute(select(table).order_by(table.c.id).limit(pages * page_rows))
         rows = [dict(row._mapping) for row in stored]
-    finished: list[float] = []
+    bodies: list[list[bytes]] = []
+    for round_ in range(1, rounds + 1):
+        raised = Decimal(1000 * round_)
+        bodies.append([])
+        for start in range(0, len(rows), page_rows):
+            items = []
+            for row in rows[start : start + page_rows]:
+                cursor += 1
+                wire = encode_row("customer", {**row, "aum": row["aum"] + raised})
+                items.append({"seq": cursor, "kind": "row", "table": "customer", "row": wire})
+            page = {"items": items, "next_cursor": cursor, "has_more": False}
+            bodies[-1].append(json.dumps(page, ensure_ascii=False).encode())
+    return bodies
 
-    def apply(batch: list[dict[str, Any]]) -> None:
-        changed_rows = [{**row, "aum": row["aum"] + Decimal("1000")} for row in batch]
-        with cache.engine.begin() as conn:
-            bulk_upsert(conn, table, changed_rows)
-            index_customers(conn, changed_rows)
 
-    def applied(_result: object) -> None:
-        finished.append(time.perf_counter())
-        changed(Change("synced", None, (), frozenset({"customer"})))
-
+def phase_sync(
+    view: CustomerListView, engine: SyncEngine, rounds: list[list[bytes]], meter: StallMeter
+) -> dict[str, Any]:
+    """Rounds of syncs that each pull one page of changed customers, on the writer lane
+    as the app's SyncController runs them (``SyncEngine.pull``: the page and its cursor
+    in one transaction, search terms included), each announced as the app does when it
+    ends (the list refreshes in place while the next page is written); the RM scrolls
+    the list meanwhile. The pages are built and encoded before the meter starts. The
+    longest stall of each round is reported too: it is one extreme, and varies."""
     bar = view.table.verticalScrollBar()
     frames = QTimer()
     frames.setInterval(FRAME_MS)
     frames.timeout.connect(lambda: bar.setValue((bar.value() + 37) % max(bar.maximum(), 1)))
     started = time.perf_counter()
     frames.start()
-    for start in range(0, len(rows), page_rows):
-        batch = rows[start : start + page_rows]
-        run_in_background(partial(apply, batch), applied, None, write=True)
-    run_until(lambda: len(finished) == pages and settled(view), 300)
+    longest: list[float] = []
+    for bodies in rounds:
+        finished: list[float] = []
+        pages = len(bodies)
+        engine.client = _PagesClient(list(bodies))  # type: ignore[assignment]
+        first_gap = len(meter.gaps)
+
+        def applied(_result: object, done: list[float] = finished) -> None:
+            done.append(time.perf_counter())
+            changed(Change("synced", None, ("sync",), frozenset({"customer"})))
+
+        for _ in range(pages):
+            run_in_background(partial(engine.pull, SyncReport()), applied, None, write=True)
+
+        def caught_up(n: int = pages, done: list[float] = finished) -> bool:
+            return len(done) == n and settled(view)
+
+        run_until(caught_up, 300)
+        longest.append(round(max(meter.gaps[first_gap:], default=0.0), 1))
     frames.stop()
     return {
-        "pages": pages,
-        "rows_written": len(rows),
+        "rounds": len(rounds),
+        "pages": sum(len(bodies) for bodies in rounds),
+        "rows_written": sum(len(bodies) for bodies in rounds) * SYNC_PAGE_ROWS,
         "seconds": round(time.perf_counter() - started, 2),
+        "round_max_stall_ms": longest,
+        "median_round_max_stall_ms": statistics.median(longest),
     }
 
 
@@ -455,6 +507,9 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=24, help="typed search queries")
     parser.add_argument("--keep", type=Path, help="keep (and reuse) the built cache here")
     parser.add_argument(
+        "--sync-rounds", type=int, default=3, help="rounds of five one-page syncs (default 3)"
+    )
+    parser.add_argument(
         "--no-freeze",
         action="store_true",
         help="skip freeze_startup_objects() (what the app calls once it has started)",
@@ -462,6 +517,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "customer_list.json")
     args = parser.parse_args()
 
+    load_at_start = os.getloadavg()
     workdir = Path(tempfile.mkdtemp(prefix="bench_customer_list_"))
     path = workdir / "cache.db"
     started = time.perf_counter()
@@ -517,11 +573,14 @@ def main() -> int:
         run_until(lambda: view.tier_filter.count() > 1, 30)
 
         queries = typed_queries(cache, args.queries, args.seed)
+        # Prepared before any meter runs: what the central CRM would send.
+        rounds = sync_pages(cache, args.sync_rounds, SYNC_PAGES, SYNC_PAGE_ROWS)
+        engine = SyncEngine(cache, _PagesClient([]))  # type: ignore[arg-type]
         phases: dict[str, Callable[[], dict[str, Any]]] = {
             "scroll": lambda: phase_scroll(view),
             "search": lambda: phase_search(view, queries),
             "filter_sort": lambda: phase_filter_sort(view),
-            "sync": lambda: phase_sync(view, cache, pages=5, page_rows=1000),
+            "sync": lambda: phase_sync(view, engine, rounds, meter),
         }
         for name, phase in phases.items():
             meter.start()
@@ -541,7 +600,8 @@ def main() -> int:
     met = open_ms < TARGET_OPEN_MS and worst < TARGET_STALL_MS
     print(
         f"source: {source}; customers: {customers:,}; build {build_s:.1f} s;"
-        f" gc.freeze() after start-up: {'no' if args.no_freeze else 'yes'}"
+        f" gc.freeze() after start-up: {'no' if args.no_freeze else 'yes'};"
+        f" load average {load_at_start[0]:.2f} at start, {os.getloadavg()[0]:.2f} at end"
     )
     print(
         f"open: {open_ms:.1f} ms to the first page and the count"
@@ -575,6 +635,7 @@ def main() -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "load_average": {"start": load_at_start, "end": os.getloadavg()},
         "machine": {
             "python": platform.python_version(),
             "sqlite": sqlite3.sqlite_version,

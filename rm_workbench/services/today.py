@@ -229,11 +229,21 @@ class TodayService:
             result: list[TodayItem] = section(conn, today)
             return result
 
-    def _book(self, query: Any) -> Any:
-        """Limit a query joined to Customer to the book (and live customers)."""
+    def _book(self, query: Any, *, by_date: bool = False) -> Any:
+        """Limit a query joined to Customer to the book (and live customers).
+
+        ``by_date``: the query selects a short date range of another table (accounts
+        maturing, needs and opportunities past their end), which SQLite should read by
+        that table's date index. The RM condition is then written so that it cannot use
+        the customer index on ``rm_id``: SQLite (without statistics) takes it for
+        selective and drives the query from the book's customers instead, though a
+        cache holds one RM's book (scope) and the condition selects all of it: 22 ms
+        instead of 3 for the maturities of a 5,000-customer book.
+        """
         query = query.where(Customer.deleted.is_(False))
         if self._rm_id is not None:
-            query = query.where(Customer.rm_id == self._rm_id)
+            rm_id = Customer.rm_id + "" if by_date else Customer.rm_id
+            query = query.where(rm_id == self._rm_id)
         return query
 
     # --- sections ---------------------------------------------------------------
@@ -353,7 +363,8 @@ class TodayService:
                 Need.status.in_(OPEN_NEED_STATUSES),
                 Need.ends_on < today,
                 Need.deleted.is_(False),
-            )
+            ),
+            by_date=True,
         )
         items = []
         for row in conn.execute(query):
@@ -389,7 +400,8 @@ class TodayService:
                 Opportunity.sales_stage.in_(OPEN_SALES_STAGES),
                 Opportunity.ends_on < today,
                 Opportunity.deleted.is_(False),
-            )
+            ),
+            by_date=True,
         )
         items = []
         for row in conn.execute(query):
@@ -432,7 +444,8 @@ class TodayService:
                 Account.status == "open",
                 Account.deleted.is_(False),
             )
-            .order_by(Account.matures_on, Account.balance.desc(), Customer.name)
+            .order_by(Account.matures_on, Account.balance.desc(), Customer.name),
+            by_date=True,
         )
         items = []
         for row in conn.execute(query):

@@ -47,7 +47,7 @@ from rm_workbench.db.bulk import (
 )
 from rm_workbench.db.engine import Cache
 from rm_workbench.db.search import TABLE as SEARCH_TABLE
-from rm_workbench.db.search import index_customers, remove_customers
+from rm_workbench.db.search import index_customers, indexed_state, remove_customers
 from rm_workbench.errors import ServerAnswerError
 from rm_workbench.models import Base, LocalConflict, OutboxEntry, SyncState
 from rm_workbench.models.labels import table_label
@@ -673,14 +673,16 @@ class SyncEngine:
         try:
             target = Base.metadata.tables[table]
             groups = _column_groups(table, rows)
+            ids = [row["id"] for group in groups for row in group]
+            # What the search index was made from: only what this page changes in it
+            # is rewritten (mostly balances, not names: no pinyin to read again).
+            before = indexed_state(conn, ids) if table == "customer" else {}
             for group in groups:
                 bulk_upsert(conn, target, group, wire=True)
             if table == "customer" and groups:
                 # Re-read: a row may have come without its pending (local) fields.
-                customers = Base.metadata.tables["customer"]
-                ids = [row["id"] for group in groups for row in group]
-                stored = conn.execute(select(customers).where(customers.c.id.in_(ids)))
-                index_customers(conn, [dict(row) for row in stored.mappings()])
+                stored = indexed_state(conn, ids, before=False)
+                index_customers(conn, stored.values(), before=before)
         except (ValueError, TypeError, LookupError, IntegrityError) as exc:
             _raise_page_error(table, exc)
 
@@ -773,8 +775,10 @@ class SyncEngine:
                 continue  # a local insert or delete not yet acknowledged wins
             if row.get("deleted"):
                 gone[table].append(row_id)
-            else:
+            elif mine:
                 live[table].append({k: v for k, v in row.items() if k not in mine})
+            else:
+                live[table].append(row)  # nothing pending: the row as sent (not copied)
         for table in SYNCED_TABLES:
             if live[table]:
                 self._apply_rows(conn, table, live[table])

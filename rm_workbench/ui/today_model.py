@@ -10,7 +10,6 @@ from PySide6.QtCore import QObject, Qt
 from rm_workbench.services.today import TodayItem
 from rm_workbench.ui.rows_model import RowsModel
 
-
 # Roles as plain ints: data() compares them for every cell and role of a paint.
 _DISPLAY = Qt.ItemDataRole.DisplayRole.value
 _TOOLTIP = Qt.ItemDataRole.ToolTipRole.value

@@ -207,6 +207,25 @@ def test_clean_id_number() -> None:
     assert clean_id_number("abc123") == "ABC123"
 
 
+def test_the_quick_reading_of_the_area_table_is_numdbs() -> None:
+    from rm_workbench.domain.identity import _county_codes
+
+    counties = _county_codes()
+    assert counties is not None, "stdnum's cn/loc.dat changed shape: read it again"
+    table = numdb.get("cn/loc")
+
+    def by_numdb(code: str) -> bool:
+        parts = table.info(code)
+        return "".join(part for part, _ in parts) == code and "county" in parts[-1][1]
+
+    assert counties == set(AREA_CODES)
+    provinces = [*sorted({code[:2] for code in AREA_CODES}), "00", "99"]
+    for province in provinces:
+        for rest in range(0, 10_000, 7):
+            code = f"{province}{rest:04d}"
+            assert (code in counties) == by_numdb(code), code
+
+
 def test_area_code_exists() -> None:
     assert area_code_exists("110105")
     assert not area_code_exists("999999")
