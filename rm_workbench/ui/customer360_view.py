@@ -72,7 +72,7 @@ from rm_workbench.ui.customer360_model import (
 from rm_workbench.ui.error_dialog import show_error
 from rm_workbench.ui.events import app_events, changed
 from rm_workbench.ui.portfolio_chart import PortfolioChart
-from rm_workbench.ui.printing import print_or_save, show_status
+from rm_workbench.ui.printing import print_document
 from rm_workbench.ui.proposal_dialog import ProposalDialog, ProposalsModel
 from rm_workbench.ui.rows_model import RowsModel
 
@@ -969,16 +969,13 @@ class Customer360View(QWidget):
         """Print or save the one-page brief of this customer (Ctrl+P)."""
         if self.data is None:
             return
-        workbench, customer_id = self.workbench, self.customer_id
-        print_or_save(
+        print_document(
             self,
+            self.workbench,
+            "brief",
+            self.customer_id,
             self.tr("Client brief: {name}").format(name=self._name),
             f"客户简报_{self._name}.pdf",
-            lambda path, reveal, purpose: workbench.documents.brief(
-                customer_id, path, reveal=reveal, purpose=purpose
-            ),
-            lambda result, printer: workbench.documents.record_print(result, printer),
-            lambda message: show_status(self, message),
         )
 
     def new_proposal(self) -> None:
@@ -1000,16 +997,13 @@ class Customer360View(QWidget):
         proposal = self.selected_proposal()
         if proposal is None:
             return
-        workbench = self.workbench
-        print_or_save(
+        print_document(
             self,
+            self.workbench,
+            "proposal",
+            proposal.id,
             self.tr("Proposal: {title}").format(title=proposal.title),
             f"产品方案_{self._name}_{proposal.proposal_no}.pdf",
-            lambda path, reveal, purpose: workbench.documents.proposal(
-                proposal.id, path, reveal=reveal, purpose=purpose
-            ),
-            lambda result, printer: workbench.documents.record_print(result, printer),
-            lambda message: show_status(self, message),
         )
 
     def accept_proposal(self) -> None:

@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from PySide6.QtCore import QRect, QStandardPaths
 from PySide6.QtGui import QImage, QPainter
@@ -325,6 +325,31 @@ def print_or_save(
     _flows.append(flow)
     flow.start()
     return flow
+
+
+DocumentKind = Literal["brief", "visit_report", "proposal", "briefs_for_day"]
+
+
+def print_document(
+    parent: QWidget, workbench: Any, kind: DocumentKind, subject: Any, title: str, file_name: str
+) -> DocumentFlow:
+    """Print or save one document of the workbench's documents service: ``kind`` is the
+    service's method, ``subject`` what it is about (a customer, visit or proposal id, a
+    day). The service is reached on the writer lane only (its first use imports
+    reportlab); the outcome goes to the status bar."""
+
+    def make(path: Path, reveal: bool, purpose: str) -> Any:
+        method = getattr(workbench.documents, kind)
+        return method(subject, path, reveal=reveal, purpose=purpose)
+
+    return print_or_save(
+        parent,
+        title,
+        file_name,
+        make,
+        lambda result, printer: workbench.documents.record_print(result, printer),
+        lambda message: show_status(parent, message),
+    )
 
 
 _flows: list[DocumentFlow] = []  # the flows keep their printer alive while it paints

@@ -38,7 +38,7 @@ from rm_workbench.services.visits import VisitSummary, WeekCalendar
 from rm_workbench.ui.background import Task, run_in_background
 from rm_workbench.ui.error_dialog import show_error
 from rm_workbench.ui.events import app_events
-from rm_workbench.ui.printing import print_or_save, show_status
+from rm_workbench.ui.printing import print_document
 from rm_workbench.ui.visit_agenda_model import AgendaColumn, AgendaModel, from_local
 from rm_workbench.ui.visit_dialogs import (
     CancelVisitDialog,
@@ -444,47 +444,35 @@ class VisitsView(QWidget):
         visit = visit or self.selected_visit()
         if visit is None:
             return
-        workbench = self.workbench
-
-        def done(message: str) -> None:
-            show_status(self, message)
-
         if visit.status == VisitStatus.DONE:
-            print_or_save(
+            print_document(
                 self,
+                self.workbench,
+                "visit_report",
+                visit.id,
                 self.tr("Visit report: {customer}").format(customer=visit.customer_name),
                 f"拜访报告_{visit.customer_name}_{visit.day.isoformat()}.pdf",
-                lambda path, reveal, purpose: workbench.documents.visit_report(
-                    visit.id, path, reveal=reveal, purpose=purpose
-                ),
-                lambda result, printer: workbench.documents.record_print(result, printer),
-                done,
             )
         elif visit.status == VisitStatus.PLANNED:
-            print_or_save(
+            print_document(
                 self,
+                self.workbench,
+                "brief",
+                visit.customer_id,
                 self.tr("Client brief: {name}").format(name=visit.customer_name),
                 f"客户简报_{visit.customer_name}.pdf",
-                lambda path, reveal, purpose: workbench.documents.brief(
-                    visit.customer_id, path, reveal=reveal, purpose=purpose
-                ),
-                lambda result, printer: workbench.documents.record_print(result, printer),
-                done,
             )
 
     def print_day_briefs(self, day: date | None = None) -> None:
         """The briefs of every visit planned on ``day`` (the selected day) in one PDF."""
         day = day or self.selected_day()
-        workbench = self.workbench
-        print_or_save(
+        print_document(
             self,
+            self.workbench,
+            "briefs_for_day",
+            day,
             self.tr("Briefs for the visits of {day}").format(day=format_date(day)),
             f"拜访简报_{day.isoformat()}.pdf",
-            lambda path, reveal, purpose: workbench.documents.briefs_for_day(
-                day, path, reveal=reveal, purpose=purpose
-            ),
-            lambda result, printer: workbench.documents.record_print(result, printer),
-            lambda message: show_status(self, message),
         )
 
     def open_customer(self) -> None:

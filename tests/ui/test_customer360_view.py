@@ -5,8 +5,6 @@ keyboard. Reads and writes run off the GUI thread."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,11 +15,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from sqlalchemy import select, text
 
 from central_crm.demo_book import DEFAULT_TODAY
-from rm_workbench.db.cache import open_cache
 from rm_workbench.domain.reminders import day_start
 from rm_workbench.models import AuditLog, Customer
-from rm_workbench.services.customers import CustomerService
-from rm_workbench.services.demo import load_demo_book
 from rm_workbench.services.workbench import Workbench
 from rm_workbench.ui.activity_dialogs import (
     CloseNeedDialog,
@@ -29,7 +24,6 @@ from rm_workbench.ui.activity_dialogs import (
     NeedDialog,
     OpportunityDialog,
 )
-from rm_workbench.ui.background import wait_for_background
 from rm_workbench.ui.customer360_model import (
     HoldingColumn,
     HoldingsModel,
@@ -49,28 +43,6 @@ from tests.services.helpers import outbox
 NOW = day_start(DEFAULT_TODAY) + timedelta(hours=10)
 WAIT_MS = 10_000
 LEFT = Qt.MouseButton.LeftButton
-
-
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo RM's book loaded once; each test works on its own copy of the file."""
-    path = tmp_path_factory.mktemp("c360_demo") / "template.db"
-    cache = open_cache(path)
-    load_demo_book(cache)
-    cache.dispose()
-    return path
-
-
-@pytest.fixture
-def workbench(demo_template: Path, tmp_path: Path) -> Iterator[Workbench]:
-    path = tmp_path / "cache.db"
-    shutil.copy(demo_template, path)
-    cache = open_cache(path)
-    try:
-        yield Workbench("test", cache, CustomerService(cache), "示范商业银行")
-    finally:
-        wait_for_background()
-        cache.dispose()
 
 
 def _scalar(workbench: Workbench, sql: str) -> str:

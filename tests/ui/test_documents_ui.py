@@ -10,9 +10,7 @@ log has a row for each. The exports write files that icalendar and openpyxl read
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -28,14 +26,10 @@ from PySide6.QtWidgets import QLineEdit, QMessageBox
 from sqlalchemy import select, text
 
 from central_crm.demo_book import DEFAULT_TODAY
-from rm_workbench.db.cache import open_cache
 from rm_workbench.domain.reminders import day_start
 from rm_workbench.models import AuditLog, BundleProposal, Opportunity
-from rm_workbench.services.customers import CustomerService
-from rm_workbench.services.demo import load_demo_book
 from rm_workbench.services.workbench import Workbench
 from rm_workbench.ui import printing
-from rm_workbench.ui.background import wait_for_background
 from rm_workbench.ui.customer360_view import Customer360View
 from rm_workbench.ui.main_window import MainWindow
 from rm_workbench.ui.printing import PrintOptionsDialog, pdf_page_count
@@ -50,27 +44,6 @@ from rm_workbench.ui.visits_view import VisitsView
 NOW = day_start(DEFAULT_TODAY) + timedelta(hours=10)
 WAIT_MS = 20_000
 LEFT = Qt.MouseButton.LeftButton
-
-
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("documents_demo") / "template.db"
-    cache = open_cache(path)
-    load_demo_book(cache)
-    cache.dispose()
-    return path
-
-
-@pytest.fixture
-def workbench(demo_template: Path, tmp_path: Path) -> Iterator[Workbench]:
-    path = tmp_path / "cache.db"
-    shutil.copy(demo_template, path)
-    cache = open_cache(path)
-    try:
-        yield Workbench("test", cache, CustomerService(cache), "示范商业银行")
-    finally:
-        wait_for_background()
-        cache.dispose()
 
 
 def pdf_text(path: Path) -> str:

@@ -4,21 +4,15 @@ midnight. The clock is fixed at 10:00 on the demo book's "today" (22 November 20
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
-import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QWidget
 
 from central_crm.demo_book import DEFAULT_TODAY
-from rm_workbench.db.cache import open_cache
 from rm_workbench.db.engine import Cache
 from rm_workbench.domain.reminders import day_start
 from rm_workbench.services.customers import CustomerService
-from rm_workbench.services.demo import load_demo_book
 from rm_workbench.services.today import DORMANT_NOW, DORMANT_SOON
 from rm_workbench.services.workbench import Workbench
 from rm_workbench.ui.background import wait_for_background
@@ -48,30 +42,8 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo RM's book loaded once; each test works on its own copy of the file."""
-    path = tmp_path_factory.mktemp("today_demo") / "template.db"
-    cache = open_cache(path)
-    load_demo_book(cache)
-    cache.dispose()
-    return path
-
-
 def _workbench(cache: Cache) -> Workbench:
     return Workbench("test", cache, CustomerService(cache), "示范商业银行")
-
-
-@pytest.fixture
-def workbench(demo_template: Path, tmp_path: Path) -> Iterator[Workbench]:
-    path = tmp_path / "cache.db"
-    shutil.copy(demo_template, path)
-    cache = open_cache(path)
-    try:
-        yield _workbench(cache)
-    finally:
-        wait_for_background()  # no reading may still run when the cache closes
-        cache.dispose()
 
 
 def double_click(qtbot, widget: QWidget, pos: QPoint) -> None:

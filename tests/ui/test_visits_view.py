@@ -8,10 +8,8 @@ shown week runs from Monday 16 to Sunday 22 November.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QDate, Qt, QTime
@@ -20,13 +18,10 @@ from PySide6.QtWidgets import QApplication, QComboBox, QWidget
 from sqlalchemy import select
 
 from central_crm.demo_book import DEFAULT_TODAY
-from rm_workbench.db.cache import open_cache
 from rm_workbench.db.search import name_readings
 from rm_workbench.domain.formatting import format_short_date
 from rm_workbench.domain.reminders import day_start
 from rm_workbench.models import Need
-from rm_workbench.services.customers import CustomerService
-from rm_workbench.services.demo import load_demo_book
 from rm_workbench.services.visits import VisitSummary
 from rm_workbench.services.workbench import Workbench
 from rm_workbench.ui.background import wait_for_background
@@ -61,30 +56,6 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 # --- fixtures -----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo RM's book loaded once; each test works on its own copy of the file."""
-    path = tmp_path_factory.mktemp("visits_demo") / "template.db"
-    cache = open_cache(path)
-    load_demo_book(cache)
-    cache.dispose()
-    return path
-
-
-@pytest.fixture
-def workbench(demo_template: Path, tmp_path: Path) -> Iterator[Workbench]:
-    path = tmp_path / "cache.db"
-    for suffix in ("", "-wal"):
-        source = Path(f"{demo_template}{suffix}")
-        if source.exists():
-            shutil.copy(source, f"{path}{suffix}")
-    cache = open_cache(path)
-    bench = Workbench("test", cache, CustomerService(cache), "示范商业银行")
-    yield bench
-    wait_for_background()  # nothing may still read or write when the cache closes
-    bench.close()
 
 
 def loaded(view: VisitsView) -> bool:

@@ -754,27 +754,27 @@
         <translation>确定要显示{name}的{what}吗？您的登录名、查看时间和客户将记入审计日志，并上报中心CRM。</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="975"/>
+        <location filename="../../ui/customer360_view.py" line="977"/>
         <source>Client brief: {name}</source>
         <translation>客户简报：{name}</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="1006"/>
+        <location filename="../../ui/customer360_view.py" line="1005"/>
         <source>Proposal: {title}</source>
         <translation>产品方案：{title}</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="1026"/>
+        <location filename="../../ui/customer360_view.py" line="1020"/>
         <source>Record that the customer accepted “{title}”? An opportunity is opened.</source>
         <translation>记录客户已接受“{title}”？将同时建立一个销售机会。</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="1028"/>
+        <location filename="../../ui/customer360_view.py" line="1022"/>
         <source>Record that the customer declined “{title}”?</source>
         <translation>记录客户谢绝了“{title}”？</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="1030"/>
+        <location filename="../../ui/customer360_view.py" line="1024"/>
         <source>Proposal</source>
         <translation>产品方案</translation>
     </message>
@@ -1764,22 +1764,22 @@
         <translation>不予推荐：{list}</translation>
     </message>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="326"/>
+        <location filename="../../ui/proposal_dialog.py" line="327"/>
         <source>{n} bundle(s) fit this customer.</source>
         <translation>有 {n} 个套餐适合该客户。</translation>
     </message>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="331"/>
+        <location filename="../../ui/proposal_dialog.py" line="332"/>
         <source>No bundle fits this customer; add single products below.</source>
         <translation>没有适合该客户的套餐，可在下方添加单个产品。</translation>
     </message>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="352"/>
+        <location filename="../../ui/proposal_dialog.py" line="353"/>
         <source>{product} is in the proposal already.</source>
         <translation>{product} 已在方案中。</translation>
     </message>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="387"/>
+        <location filename="../../ui/proposal_dialog.py" line="388"/>
         <source>The recommendation could not be read.</source>
         <translation>无法读取产品推荐。</translation>
     </message>
@@ -1820,27 +1820,27 @@
 <context>
     <name>ProposalsModel</name>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="407"/>
+        <location filename="../../ui/proposal_dialog.py" line="408"/>
         <source>Proposal</source>
         <translation>方案</translation>
     </message>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="408"/>
+        <location filename="../../ui/proposal_dialog.py" line="409"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="409"/>
+        <location filename="../../ui/proposal_dialog.py" line="410"/>
         <source>Made on</source>
         <translation>制定日期</translation>
     </message>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="410"/>
+        <location filename="../../ui/proposal_dialog.py" line="411"/>
         <source>Valid until</source>
         <translation>有效期至</translation>
     </message>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="411"/>
+        <location filename="../../ui/proposal_dialog.py" line="412"/>
         <source>Total</source>
         <translation>合计金额</translation>
     </message>
@@ -2126,27 +2126,27 @@
 <context>
     <name>TodayItemModel</name>
     <message>
-        <location filename="../../ui/today_model.py" line="30"/>
+        <location filename="../../ui/today_model.py" line="37"/>
         <source>Customer</source>
         <translation>客户</translation>
     </message>
     <message>
-        <location filename="../../ui/today_model.py" line="31"/>
+        <location filename="../../ui/today_model.py" line="38"/>
         <source>Tier</source>
         <translation>等级</translation>
     </message>
     <message>
-        <location filename="../../ui/today_model.py" line="32"/>
+        <location filename="../../ui/today_model.py" line="39"/>
         <source>What</source>
         <translation>事项</translation>
     </message>
     <message>
-        <location filename="../../ui/today_model.py" line="33"/>
+        <location filename="../../ui/today_model.py" line="40"/>
         <source>Amount</source>
         <translation>金额</translation>
     </message>
     <message>
-        <location filename="../../ui/today_model.py" line="34"/>
+        <location filename="../../ui/today_model.py" line="41"/>
         <source>Why</source>
         <translation>原因</translation>
     </message>
@@ -2154,123 +2154,123 @@
 <context>
     <name>TodayView</name>
     <message>
-        <location filename="../../ui/today_view.py" line="184"/>
-        <location filename="../../ui/today_view.py" line="217"/>
+        <location filename="../../ui/today_view.py" line="189"/>
+        <location filename="../../ui/today_view.py" line="222"/>
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message>
-        <location filename="../../ui/today_view.py" line="233"/>
+        <location filename="../../ui/today_view.py" line="238"/>
         <source>{n} items today</source>
         <translation>今日共 {n} 项</translation>
     </message>
     <message>
-        <location filename="../../ui/today_view.py" line="244"/>
+        <location filename="../../ui/today_view.py" line="249"/>
         <source>Could not read today&apos;s work: {error}</source>
         <translation>无法读取今日工作：{error}</translation>
     </message>
     <message>
-        <location filename="../../ui/today_view.py" line="248"/>
+        <location filename="../../ui/today_view.py" line="253"/>
         <source>Could not be read.</source>
         <translation>无法读取。</translation>
     </message>
     <message>
-        <location filename="../../ui/today_view.py" line="263"/>
+        <location filename="../../ui/today_view.py" line="268"/>
         <source>Monday</source>
         <translation>星期一</translation>
     </message>
     <message>
-        <location filename="../../ui/today_view.py" line="264"/>
+        <location filename="../../ui/today_view.py" line="269"/>
         <source>Tuesday</source>
         <translation>星期二</translation>
     </message>
     <message>
-        <location filename="../../ui/today_view.py" line="265"/>
+        <location filename="../../ui/today_view.py" line="270"/>
         <source>Wednesday</source>
         <translation>星期三</translation>
     </message>
     <message>
-        <location filename="../../ui/today_view.py" line="266"/>
+        <location filename="../../ui/today_view.py" line="271"/>
         <source>Thursday</source>
         <translation>星期四</translation>
     </message>
     <message>
-        <location filename="../../ui/today_view.py" line="267"/>
+        <location filename="../../ui/today_view.py" line="272"/>
         <source>Friday</source>
         <translation>星期五</translation>
     </message>
     <message>
-        <location filename="../../ui/today_view.py" line="268"/>
+        <location filename="../../ui/today_view.py" line="273"/>
         <source>Saturday</source>
         <translation>星期六</translation>
     </message>
     <message>
-        <location filename="../../ui/today_view.py" line="269"/>
+        <location filename="../../ui/today_view.py" line="274"/>
         <source>Sunday</source>
         <translation>星期日</translation>
     </message>
     <message>
-        <location filename="../../ui/today_view.py" line="272"/>
+        <location filename="../../ui/today_view.py" line="277"/>
         <source>Today: {date}, {weekday}</source>
         <translation>今天：{date} {weekday}</translation>
     </message>
     <message>
-        <location filename="../../ui/today_view.py" line="293"/>
+        <location filename="../../ui/today_view.py" line="298"/>
         <source>Today&apos;s visits ({n})</source>
         <translation>今日拜访 ({n})</translation>
     </message>
     <message>
-        <location filename="../../ui/today_view.py" line="294"/>
+        <location filename="../../ui/today_view.py" line="299"/>
         <source>Overdue follow-ups ({n})</source>
         <translation>逾期跟进 ({n})</translation>
     </message>
     <message>
-        <location filename="../../ui/today_view.py" line="295"/>
+        <location filename="../../ui/today_view.py" line="300"/>
         <source>Maturing in the next 30 days ({n})</source>
         <translation>30天内到期 ({n})</translation>
     </message>
     <message>
-        <location filename="../../ui/today_view.py" line="296"/>
+        <location filename="../../ui/today_view.py" line="301"/>
         <source>Birthdays this week ({n})</source>
         <translation>本周生日 ({n})</translation>
     </message>
     <message>
-        <location filename="../../ui/today_view.py" line="297"/>
+        <location filename="../../ui/today_view.py" line="302"/>
         <source>Turning dormant ({n})</source>
         <translation>即将沉寂 ({n})</translation>
     </message>
     <message>
-        <location filename="../../ui/today_view.py" line="298"/>
+        <location filename="../../ui/today_view.py" line="303"/>
         <source>Visits due by tier cadence ({n})</source>
         <translation>按等级应拜访 ({n})</translation>
     </message>
     <message>
-        <location filename="../../ui/today_view.py" line="304"/>
+        <location filename="../../ui/today_view.py" line="309"/>
         <source>No visits planned for today.</source>
         <translation>今天没有安排拜访。</translation>
     </message>
     <message>
-        <location filename="../../ui/today_view.py" line="306"/>
+        <location filename="../../ui/today_view.py" line="311"/>
         <source>Nothing overdue: every follow-up, need and opportunity is on time.</source>
         <translation>没有逾期事项：跟进、需求和商机都按时进行。</translation>
     </message>
     <message>
-        <location filename="../../ui/today_view.py" line="308"/>
+        <location filename="../../ui/today_view.py" line="313"/>
         <source>No deposit or wealth product matures in the next 30 days.</source>
         <translation>未来30天内没有到期的存款或理财产品。</translation>
     </message>
     <message>
-        <location filename="../../ui/today_view.py" line="309"/>
+        <location filename="../../ui/today_view.py" line="314"/>
         <source>No customer has a birthday this week.</source>
         <translation>本周没有客户过生日。</translation>
     </message>
     <message>
-        <location filename="../../ui/today_view.py" line="310"/>
+        <location filename="../../ui/today_view.py" line="315"/>
         <source>No customer is about to turn dormant.</source>
         <translation>没有即将转为沉寂的客户。</translation>
     </message>
     <message>
-        <location filename="../../ui/today_view.py" line="311"/>
+        <location filename="../../ui/today_view.py" line="316"/>
         <source>Every customer with a visit cadence has been visited in time.</source>
         <translation>有拜访频率要求的客户都已按时拜访。</translation>
     </message>
@@ -2434,17 +2434,17 @@
         <translation>打印本次拜访的客户简报 (Ctrl+P)</translation>
     </message>
     <message>
-        <location filename="../../ui/visits_view.py" line="455"/>
+        <location filename="../../ui/visits_view.py" line="453"/>
         <source>Visit report: {customer}</source>
         <translation>拜访报告：{customer}</translation>
     </message>
     <message>
-        <location filename="../../ui/visits_view.py" line="466"/>
+        <location filename="../../ui/visits_view.py" line="462"/>
         <source>Client brief: {name}</source>
         <translation>客户简报：{name}</translation>
     </message>
     <message>
-        <location filename="../../ui/visits_view.py" line="481"/>
+        <location filename="../../ui/visits_view.py" line="474"/>
         <source>Briefs for the visits of {day}</source>
         <translation>{day} 的拜访简报</translation>
     </message>
