@@ -109,14 +109,15 @@ def terms_text(item: ProductSuggestion) -> str:
     return " · ".join(parts)
 
 
-class ProposalItemsModel(QAbstractTableModel):
+class ProposalItemsModel(RowsModel[ItemRow]):
     """The products of the proposal: a tick to keep each, and an editable amount in
     万元 (products without an amount, such as a credit card, have none)."""
 
+    columns = ItemColumn
+
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[ItemRow] = []
-        self._headers = {
+        self._headers: dict[int, str] = {
             ItemColumn.PRODUCT: self.tr("Product"),
             ItemColumn.RISK: self.tr("Risk"),
             ItemColumn.TERMS: self.tr("Rate / fee"),
@@ -124,10 +125,11 @@ class ProposalItemsModel(QAbstractTableModel):
             ItemColumn.WHY: self.tr("Why"),
         }
 
+    def headers(self) -> dict[int, str]:
+        return self._headers
+
     def set_items(self, items: Sequence[ProductSuggestion]) -> None:
-        self.beginResetModel()
-        self._rows = [ItemRow(item, item.amount) for item in items]
-        self.endResetModel()
+        self.set_rows([ItemRow(item, item.amount) for item in items])
 
     def add(self, item: ProductSuggestion) -> bool:
         """Add a product (False: it is in the proposal already)."""
@@ -138,28 +140,8 @@ class ProposalItemsModel(QAbstractTableModel):
         self.endInsertRows()
         return True
 
-    def rows(self) -> list[ItemRow]:
-        return list(self._rows)
-
     def chosen(self) -> list[ProposalItem]:
         return [ProposalItem(r.suggestion.product_code, r.amount) for r in self._rows if r.included]
-
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(ItemColumn)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(ItemColumn)
-        ):
-            return self._headers[ItemColumn(section)]
-        return None
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
         if not index.isValid():
@@ -172,14 +154,8 @@ class ProposalItemsModel(QAbstractTableModel):
             flags |= Qt.ItemFlag.ItemIsEditable
         return flags
 
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        if not 0 <= index.column() < len(ItemColumn):
-            return None
-        row = self._rows[index.row()]
+    def cell(self, row: ItemRow, column: int, role: int) -> Any:
         item = row.suggestion
-        column = ItemColumn(index.column())
         if role == Qt.ItemDataRole.DisplayRole:
             return {
                 ItemColumn.PRODUCT: item.product_name,
@@ -187,7 +163,7 @@ class ProposalItemsModel(QAbstractTableModel):
                 ItemColumn.TERMS: terms_text(item),
                 ItemColumn.AMOUNT: "—" if row.amount is None else format_wan(row.amount),
                 ItemColumn.WHY: "；".join(item.reasons),
-            }[column]
+            }[ItemColumn(column)]
         if role == Qt.ItemDataRole.EditRole and column == ItemColumn.AMOUNT:
             return "" if row.amount is None else str((row.amount / WAN).normalize())
         if role == Qt.ItemDataRole.CheckStateRole and column == ItemColumn.PRODUCT:

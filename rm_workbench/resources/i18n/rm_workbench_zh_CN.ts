@@ -1724,62 +1724,62 @@
 <context>
     <name>ProposalDialog</name>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="244"/>
+        <location filename="../../ui/proposal_dialog.py" line="220"/>
         <source>Proposal for {name}</source>
         <translation>为 {name} 制定产品方案</translation>
     </message>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="245"/>
+        <location filename="../../ui/proposal_dialog.py" line="221"/>
         <source>Record proposal</source>
         <translation>记录方案</translation>
     </message>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="251"/>
+        <location filename="../../ui/proposal_dialog.py" line="227"/>
         <source>Title</source>
         <translation>方案名称</translation>
     </message>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="253"/>
+        <location filename="../../ui/proposal_dialog.py" line="229"/>
         <source>Reading what fits this customer…</source>
         <translation>正在分析适合该客户的产品…</translation>
     </message>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="273"/>
+        <location filename="../../ui/proposal_dialog.py" line="249"/>
         <source>Add product</source>
         <translation>添加产品</translation>
     </message>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="286"/>
+        <location filename="../../ui/proposal_dialog.py" line="262"/>
         <source>Bundles that fit (best first)</source>
         <translation>适合的套餐（按匹配度排序）</translation>
     </message>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="291"/>
+        <location filename="../../ui/proposal_dialog.py" line="267"/>
         <source>Products in this proposal (untick to leave one out; amounts in 10k yuan)</source>
         <translation>方案中的产品（取消勾选即不纳入；金额单位：万元）</translation>
     </message>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="322"/>
+        <location filename="../../ui/proposal_dialog.py" line="298"/>
         <source>Not proposed: {list}</source>
         <translation>不予推荐：{list}</translation>
     </message>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="327"/>
+        <location filename="../../ui/proposal_dialog.py" line="303"/>
         <source>{n} bundle(s) fit this customer.</source>
         <translation>有 {n} 个套餐适合该客户。</translation>
     </message>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="332"/>
+        <location filename="../../ui/proposal_dialog.py" line="308"/>
         <source>No bundle fits this customer; add single products below.</source>
         <translation>没有适合该客户的套餐，可在下方添加单个产品。</translation>
     </message>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="353"/>
+        <location filename="../../ui/proposal_dialog.py" line="329"/>
         <source>{product} is in the proposal already.</source>
         <translation>{product} 已在方案中。</translation>
     </message>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="388"/>
+        <location filename="../../ui/proposal_dialog.py" line="364"/>
         <source>The recommendation could not be read.</source>
         <translation>无法读取产品推荐。</translation>
     </message>
@@ -1787,32 +1787,32 @@
 <context>
     <name>ProposalItemsModel</name>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="120"/>
+        <location filename="../../ui/proposal_dialog.py" line="121"/>
         <source>Product</source>
         <translation>产品</translation>
     </message>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="121"/>
+        <location filename="../../ui/proposal_dialog.py" line="122"/>
         <source>Risk</source>
         <translation>风险等级</translation>
     </message>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="122"/>
+        <location filename="../../ui/proposal_dialog.py" line="123"/>
         <source>Rate / fee</source>
         <translation>利率 / 费率</translation>
     </message>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="123"/>
+        <location filename="../../ui/proposal_dialog.py" line="124"/>
         <source>Amount (10k yuan)</source>
         <translation>金额（万元）</translation>
     </message>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="124"/>
+        <location filename="../../ui/proposal_dialog.py" line="125"/>
         <source>Why</source>
         <translation>推荐理由</translation>
     </message>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="186"/>
+        <location filename="../../ui/proposal_dialog.py" line="162"/>
         <source>none</source>
         <translation>无</translation>
     </message>
@@ -1820,27 +1820,27 @@
 <context>
     <name>ProposalsModel</name>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="408"/>
+        <location filename="../../ui/proposal_dialog.py" line="384"/>
         <source>Proposal</source>
         <translation>方案</translation>
     </message>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="409"/>
+        <location filename="../../ui/proposal_dialog.py" line="385"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="410"/>
+        <location filename="../../ui/proposal_dialog.py" line="386"/>
         <source>Made on</source>
         <translation>制定日期</translation>
     </message>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="411"/>
+        <location filename="../../ui/proposal_dialog.py" line="387"/>
         <source>Valid until</source>
         <translation>有效期至</translation>
     </message>
     <message>
-        <location filename="../../ui/proposal_dialog.py" line="412"/>
+        <location filename="../../ui/proposal_dialog.py" line="388"/>
         <source>Total</source>
         <translation>合计金额</translation>
     </message>
