@@ -26,6 +26,7 @@ from rm_workbench.reports.template import (
     markup,
     para,
     render,
+    signature_row,
     styles_for,
 )
 
@@ -128,7 +129,7 @@ def proposal_story(data: ProposalData, styles: Styles) -> list[Flowable]:
                     styles,
                 ),
                 Spacer(1, 8 * mm),
-                _signatures(styles),
+                signature_row(("客户签字：", "客户经理签字：", "日期："), styles),
             ]
         ),
     ]
@@ -210,21 +211,4 @@ def _valid_until(text: str, styles: Styles) -> Table:
         hAlign="LEFT",
     )
     table.setStyle(grid_style(styles.font, header_rows=1))
-    return table
-
-
-def _signatures(styles: Styles) -> Table:
-    line = "＿" * 10
-    table = Table(
-        [
-            [
-                Paragraph(f"客户签字：{line}", styles.body),
-                Paragraph(f"客户经理签字：{line}", styles.body),
-                Paragraph(f"日期：{line}", styles.body),
-            ]
-        ],
-        colWidths=[FRAME_WIDTH / 3] * 3,
-        hAlign="LEFT",
-    )
-    table.setStyle(grid_style(styles.font, header_rows=0))
     return table

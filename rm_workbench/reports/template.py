@@ -180,6 +180,19 @@ def field_table(
     return table
 
 
+def signature_row(cells: Sequence[str], styles: Any) -> Table:
+    """The line of signatures at the foot of a document: each cell a label (marked-up
+    text) followed by a blank to sign on, in equal columns."""
+    blank = "＿" * 10
+    table = Table(
+        [[Paragraph(f"{cell}{blank}", styles.body) for cell in cells]],
+        colWidths=[FRAME_WIDTH / len(cells)] * len(cells),
+        hAlign="LEFT",
+    )
+    table.setStyle(grid_style(styles.font, header_rows=0))
+    return table
+
+
 def grid_style(font: str, header_rows: int = 1) -> TableStyle:
     """A listing: a shaded header row, hairlines between rows."""
     style = layout_style(

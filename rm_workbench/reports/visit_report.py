@@ -25,6 +25,7 @@ from rm_workbench.reports.template import (
     para,
     render,
     shorten,
+    signature_row,
     styles_for,
 )
 
@@ -105,7 +106,9 @@ def visit_report_story(data: VisitReportData, styles: Styles) -> list[Flowable]:
     story += [
         CondPageBreak(30 * mm),
         Spacer(1, 8 * mm),
-        KeepTogether(_signatures(data, styles)),
+        KeepTogether(
+            signature_row((f"客户经理：{markup(data.rm_name or '')} 签字：", "日期："), styles)
+        ),
     ]
     return story
 
@@ -140,20 +143,3 @@ def _needs(data: VisitReportData, styles: Styles) -> Flowable:
     table = Table(rows, colWidths=widths, hAlign="LEFT", repeatRows=1)
     table.setStyle(grid_style(styles.font))
     return table
-
-
-def _signatures(data: VisitReportData, styles: Styles) -> list[Flowable]:
-    line = "＿" * 10
-    table = Table(
-        [
-            [
-                Paragraph(f"客户经理：{markup(data.rm_name or '')}", styles.body),
-                Paragraph(f"签字：{line}", styles.body),
-                Paragraph(f"日期：{line}", styles.body),
-            ]
-        ],
-        colWidths=[FRAME_WIDTH / 3] * 3,
-        hAlign="LEFT",
-    )
-    table.setStyle(grid_style(styles.font, header_rows=0))
-    return [table]
