@@ -13,6 +13,7 @@ import logging
 from dataclasses import replace
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
@@ -48,6 +49,9 @@ from rm_workbench.ui.events import app_events
 log = logging.getLogger(__name__)
 
 SEARCH_DELAY_MS = 150  # wait for a pause in typing: one query per pause, not per key
+# After a change, the list reads again this much later: the pages of one sync, or a
+# run of edits, make one refresh (each one resets up to 1,000 rows on the GUI thread).
+REFRESH_DELAY_MS = 250
 HEADER_LAYOUT = "customer_list/header"
 
 
@@ -130,6 +134,11 @@ class CustomerListView(QWidget):
         self.model.loading_changed.connect(self._loaded)
         self.model.failed.connect(self._failed)
         app_events().changed.connect(self._changed)
+        # A sync announces its changes page after page: one refresh for the burst.
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(REFRESH_DELAY_MS)
+        self._refresh_timer.timeout.connect(self._refresh_in_place)
 
         # After a refresh in place: the customers at the top and current (their ids).
         self._stay_on: tuple[str | None, str | None] | None = None
@@ -160,7 +169,8 @@ class CustomerListView(QWidget):
         service = self.service
 
         def done(options: FilterOptions) -> None:
-            if generation == self._options_generation:
+            # The answer may come after the view is gone (closed while it was read).
+            if shiboken6.isValid(self) and generation == self._options_generation:
                 self._fill_filters(options)
 
         self._run(service.filter_options, done, lambda exc: log.error("filters", exc_info=exc))
@@ -312,11 +322,14 @@ class CustomerListView(QWidget):
     # --- refreshing -----------------------------------------------------------------
 
     def _changed(self, change: Change) -> None:
-        """A write or a sync changed the cache: read the list again if it touched
-        customers (their rows, or the branches the filter lists), staying on the rows
-        the RM was looking at."""
-        if not change.touches("customer", "branch"):
-            return
+        """A write or a sync changed the cache: read the list again (once for a burst
+        of changes, REFRESH_DELAY_MS after the first) if it touched customers (their
+        rows, or the branches the filter lists), staying on the rows the RM was
+        looking at."""
+        if change.touches("customer", "branch") and not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+
+    def _refresh_in_place(self) -> None:
         top = self.table.indexAt(self.table.viewport().rect().topLeft())
         current = self.table.currentIndex()
         self._stay_on = (
