@@ -652,7 +652,10 @@ class SyncEngine:
         arrays: Sequence[Sequence[Any]] = page.rows
         if parents_only:
             arrays = _arrays_with_parents(conn, table, page.columns, arrays)
-        self._apply_rows(conn, table, ColumnarRows(page.columns, arrays))
+        # The loader turns the arrays into stored values in place (yuan into fen): it
+        # gets copies, so a try that failed leaves the page as it came for the retry.
+        copies = [list(row) for row in arrays]
+        self._apply_rows(conn, table, ColumnarRows(page.columns, copies))
 
     def _apply_rows(
         self, conn: Connection, table: str, rows: Iterable[Mapping[str, Any]] | ColumnarRows

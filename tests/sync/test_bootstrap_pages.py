@@ -9,21 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, select, text
 
 from rm_workbench.db.bulk import DEFERRED_INDEXES, bulk_upsert, defer_indexes, restore_indexes
 from rm_workbench.db.cache import open_cache
 from rm_workbench.db.engine import Cache
 from rm_workbench.errors import OfflineError
 from rm_workbench.models import Base
+from rm_workbench.services.demo import load_demo_book
 from rm_workbench.sync.engine import (
     LAST_VERIFY,
     REBOOTSTRAP,
     VERIFY_DUE,
+    ParentNotHere,
     SyncEngine,
     SyncReport,
 )
@@ -36,6 +39,7 @@ from rm_workbench.sync.wire import (
     HelloResponse,
     PullResponse,
     SnapshotPage,
+    encode_row,
     version_digest,
 )
 
@@ -395,3 +399,34 @@ def test_pending_edits_make_a_difference_inconclusive(fresh: Cache) -> None:
     assert report.verified and report.converged is None
     assert "校验未完成" in "\n".join(report.lines())
     assert _state(fresh, VERIFY_DUE) == "1" and _state(fresh, REBOOTSTRAP) is None
+
+
+def test_a_page_retried_without_its_orphans_keeps_its_amounts(cache: Cache) -> None:
+    """Soak seed 11, round 8,214: a columnar page failed on a row whose customer had not
+    arrived, and its retry without that row stored every amount 100 times too large —
+    the first try had turned the page's yuan into fen in place, and the retry turned
+    them into fen again. Each try now works on the page as it came."""
+    load_demo_book(cache)
+    visits = Base.metadata.tables["visit"]
+    with cache.engine.connect() as conn:
+        template = dict(conn.execute(select(visits).limit(1)).mappings().one())
+    columns = list(template)
+    rows = []
+    for number, customer in ((1, template["customer_id"]), (2, "no-such-customer")):
+        wire = encode_row("visit", template)
+        wire.update(id=f"v-retry-{number}", visit_no=f"VRETRY{number}", cost="35.00")
+        wire["customer_id"] = customer
+        rows.append([wire[name] for name in columns])
+    page = ColumnarSnapshotPage(
+        table="visit", snapshot_seq=1, columns=columns, rows=rows, next_after_id=None
+    )
+    engine = SyncEngine(cache, None)  # type: ignore[arg-type]
+    with cache.engine.connect() as conn:
+        with pytest.raises(ParentNotHere), conn.begin():
+            engine._apply_snapshot(conn, "visit", page)
+        with conn.begin():
+            engine._apply_snapshot(conn, "visit", page, parents_only=True)
+        stored = conn.execute(
+            select(visits.c.id, visits.c.cost).where(visits.c.id.like("v-retry-%"))
+        ).all()
+    assert [(row.id, row.cost) for row in stored] == [("v-retry-1", Decimal("35.00"))]
