@@ -117,6 +117,17 @@ def new_number(prefix: str, day: date) -> str:
     return f"{prefix}{day:%Y%m%d}{secrets.token_hex(5).upper()}"
 
 
+def in_book(row: Any, customer_id: str, rm_id: str | None) -> Any:
+    """``row`` (a customer row read with ``deleted`` and ``rm_id``, or None) if the
+    customer is in the RM's book (``rm_id`` None: the whole cache), else ValidationError."""
+    if row is None or row.deleted or (rm_id is not None and row.rm_id != rm_id):
+        raise ValidationError(
+            "该客户不在您的客户名单中（可能已移交给其他客户经理），请刷新后重试。",
+            f"customer {customer_id} not in the book of rm {rm_id}",
+        )
+    return row
+
+
 def book_customer(conn: Connection, customer_id: str, rm_id: str | None) -> Any:
     """The customer row (id, name, rm_id) if it is in the RM's book, else ValidationError."""
     row = conn.execute(
@@ -124,12 +135,7 @@ def book_customer(conn: Connection, customer_id: str, rm_id: str | None) -> Any:
             Customer.id == customer_id
         )
     ).first()
-    if row is None or row.deleted or (rm_id is not None and row.rm_id != rm_id):
-        raise ValidationError(
-            "该客户不在您的客户名单中（可能已移交给其他客户经理），请刷新后重试。",
-            f"customer {customer_id} not in the book of rm {rm_id}",
-        )
-    return row
+    return in_book(row, customer_id, rm_id)
 
 
 def now_or(now: datetime | None) -> datetime:

@@ -58,6 +58,7 @@ from rm_workbench.services.activities import (
     OPEN_NEED_STATUSES,
     OPEN_SALES_STAGES,
     SALES_STAGE_LABELS,
+    in_book,
     now_or,
 )
 from rm_workbench.services.changes import Change, write_transaction
@@ -437,13 +438,7 @@ class Customer360Service:
             .outerjoin(Branch, Branch.id == Customer.branch_id)
             .where(Customer.id == customer_id)
         )
-        row = conn.execute(query).first()
-        if row is None or row.deleted or (self._rm_id is not None and row.rm_id != self._rm_id):
-            raise ValidationError(
-                "该客户不在您的客户名单中（可能已移交给其他客户经理），请刷新后重试。",
-                f"customer {customer_id} not in the book of rm {self._rm_id}",
-            )
-        return row
+        return in_book(conn.execute(query).first(), customer_id, self._rm_id)
 
     def _profile(self, row: Any, today: date) -> Profile:
         individual = row.category == CustomerCategory.INDIVIDUAL

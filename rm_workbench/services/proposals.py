@@ -64,7 +64,7 @@ from rm_workbench.models.enums import (
     ProposalStatus,
     SalesStage,
 )
-from rm_workbench.services.activities import OPEN_NEED_STATUSES, new_number, now_or
+from rm_workbench.services.activities import OPEN_NEED_STATUSES, in_book, new_number, now_or
 from rm_workbench.services.changes import Change, write_transaction
 from rm_workbench.sync.outbox import insert_row, update_row
 
@@ -443,13 +443,7 @@ class ProposalService:
             .outerjoin(Branch, Branch.id == Customer.branch_id)
             .where(Customer.id == customer_id)
         )
-        row = conn.execute(query).first()
-        if row is None or row.deleted or (self._rm_id is not None and row.rm_id != self._rm_id):
-            raise ValidationError(
-                "该客户不在您的客户名单中（可能已移交给其他客户经理），请刷新后重试。",
-                f"customer {customer_id} not in the book of rm {self._rm_id}",
-            )
-        return row
+        return in_book(conn.execute(query).first(), customer_id, self._rm_id)
 
     def _proposal(self, conn: Connection, proposal_id: str) -> Any:
         row = conn.execute(select(BundleProposal).where(BundleProposal.id == proposal_id)).first()
