@@ -30,6 +30,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     true,
 )
 
@@ -45,6 +46,12 @@ OWNED_TABLES: tuple[str, ...] = ("customer", *CUSTOMER_CHILD_TABLES, "audit_log"
 
 for _name in SYNCED_TABLES:
     _table = Base.metadata.tables[_name].to_metadata(server_metadata)
+    # The cache holds some numbers (contact_no, …) in unique indexes, which its
+    # bootstrap builds after the last page; the service keeps them as the unique
+    # constraints they always were here.
+    for _index in [i for i in _table.indexes if i.unique]:
+        _table.indexes.remove(_index)
+        _table.append_constraint(UniqueConstraint(*_index.columns))
     if _name in OWNED_TABLES:
         _table.append_column(Column("owner_rm_id", String(36), nullable=True))
         Index(f"ix_{_name}_owner_rm_id_version", _table.c.owner_rm_id, _table.c.version)

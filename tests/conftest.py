@@ -59,3 +59,16 @@ def cache(cache_path: Path) -> Iterator[Cache]:
         yield opened
     finally:
         opened.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _no_error_dialog_waits_for_a_click(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one error dialog (rm_workbench.ui.error_dialog) is modal: in a test nobody
+    clicks it, and the run would wait until CI gives up. It fails the test with its
+    message instead (pytest-qt reports an exception raised in a slot)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    def refuse(box: QMessageBox) -> int:
+        raise AssertionError(f"an error dialog opened: {box.text()}\n{box.detailedText()[:3000]}")
+
+    monkeypatch.setattr(QMessageBox, "exec", refuse)

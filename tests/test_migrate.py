@@ -77,3 +77,42 @@ def test_an_empty_file_is_not_at_head(cache_path: Path) -> None:
             assert not is_at_head(conn)
     finally:
         cache.dispose()
+
+
+def test_0006_turns_the_numbers_into_unique_indexes_and_keeps_every_row(
+    cache_path: Path,
+) -> None:
+    from rm_workbench.services.demo import load_demo_book
+
+    tables = ["customer", "account", "contact_log", "visit", "need", "customer_search"]
+    cache = open_engine(cache_path)
+    upgrade_cache(cache, target="0005")
+    load_demo_book(cache)
+    with cache.engine.connect() as conn:
+        before = {t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar() for t in tables}
+        logs = conn.exec_driver_sql("SELECT * FROM contact_log ORDER BY id").all()
+    cache.dispose()
+    cache = open_cache(cache_path)
+    try:
+        with cache.engine.connect() as conn:
+            assert stored_revisions(conn) == [head_revision()]
+            after = {t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar() for t in tables}
+            assert after == before and before["contact_log"] > 0
+            assert conn.exec_driver_sql("SELECT * FROM contact_log ORDER BY id").all() == logs
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+            for table, column in (
+                ("account", "account_no"),
+                ("contact_log", "contact_no"),
+                ("visit", "visit_no"),
+            ):
+                sql = conn.exec_driver_sql(
+                    "SELECT sql FROM sqlite_master WHERE name = ?", (table,)
+                ).scalar()
+                assert f"uq_{table}" not in sql and "FOREIGN KEY" in sql
+                index = conn.exec_driver_sql(
+                    "SELECT sql FROM sqlite_master WHERE name = ?", (f"ix_{table}_{column}",)
+                ).scalar()
+                assert index == f"CREATE UNIQUE INDEX ix_{table}_{column} ON {table} ({column})"
+    finally:
+        cache.dispose()

@@ -22,7 +22,7 @@ def open_cache(path: Path, key: str | None = None) -> Cache:
         with cache.engine.begin() as conn:
             # Indexes a bootstrap deferred and could not build again (a crash):
             # before any migration, which expects the schema as it was.
-            restore_indexes(conn)
+            restore_indexes(conn, strict=False)
         upgrade_cache(cache)
     except BaseException:
         cache.dispose()

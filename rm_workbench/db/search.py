@@ -85,6 +85,8 @@ from __future__ import annotations
 
 import heapq
 import re
+import sys
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -384,6 +386,17 @@ def normalize(text: str) -> str:
 
 def _ascii_tokens(text: str) -> list[str]:
     return _ASCII_ALNUM.findall(text)
+
+
+def warm_up_readings() -> None:
+    """Load pypinyin's dictionaries (~0.3 s, once per process) on a daemon thread, so
+    that a caller about to index names (a bootstrap waiting for its first pages)
+    does not wait for them later. A no-op once they are loaded."""
+    if "pypinyin" in sys.modules:
+        return
+    threading.Thread(
+        target=_syllable_options, args=("张",), name="pinyin-warm-up", daemon=True
+    ).start()
 
 
 @lru_cache(maxsize=8192)

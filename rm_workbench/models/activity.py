@@ -35,7 +35,9 @@ class Visit(Synced, Base):
         Index("ix_visit_rm_id_planned_start", "rm_id", "planned_start"),
     )
 
-    visit_no: Mapped[str] = mapped_column(String(24), unique=True)
+    # A unique index, not a table constraint: a bootstrap builds it after its pages
+    # (rm_workbench.db.bulk.defer_indexes) instead of checking it row by row.
+    visit_no: Mapped[str] = mapped_column(String(24), unique=True, index=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"))
     rm_id: Mapped[str | None] = mapped_column(ForeignKey("relationship_manager.id"))
     planned_start: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -65,7 +67,9 @@ class ContactLog(Synced, Base):
     __tablename__ = "contact_log"
     __table_args__ = (Index("ix_contact_log_customer_id_started_at", "customer_id", "started_at"),)
 
-    contact_no: Mapped[str] = mapped_column(String(24), unique=True)
+    # A unique index, not a table constraint: a bootstrap builds it after its pages
+    # (rm_workbench.db.bulk.defer_indexes) instead of checking it row by row.
+    contact_no: Mapped[str] = mapped_column(String(24), unique=True, index=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"))
     rm_id: Mapped[str | None] = mapped_column(ForeignKey("relationship_manager.id"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)

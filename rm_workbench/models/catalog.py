@@ -50,7 +50,9 @@ class Account(Synced, Base):
     __tablename__ = "account"
     __table_args__ = (Index("ix_account_matures_on", "matures_on"),)
 
-    account_no: Mapped[str] = mapped_column(String(32), unique=True)
+    # A unique index, not a table constraint: a bootstrap builds it after its pages
+    # (rm_workbench.db.bulk.defer_indexes) instead of checking it row by row.
+    account_no: Mapped[str] = mapped_column(String(32), unique=True, index=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"), index=True)
     product_id: Mapped[str | None] = mapped_column(ForeignKey("product.id"))
     account_type: Mapped[ProductType] = mapped_column(enum_column(ProductType, 20))

@@ -12,7 +12,10 @@ Transaction rules (the guarantees of ARCHITECTURE.md):
 * A customer reassigned away is evicted (its whole subtree and its search terms) only
   after its pending edits were pushed, so the server can hand them to the new owner.
 * Bootstrap is resumable: each snapshot page is stored with its position, so an
-  interrupted bootstrap redoes at most one page.
+  interrupted bootstrap redoes at most one page. Its pages' parents are checked by
+  the engine before the insert (rows whose parent is not here are left to the pull),
+  its indexes, unique ones included, are built after the last page, and a number
+  that came twice fails it and makes the next sync start over.
 * Convergence is proven by per-table checksums (protocol 2's version digest, summed
   by SQL on both sides) after a bootstrap, then every ``verify_every`` or on demand.
   A mismatch only counts once nothing is pending locally and a pull from the same
@@ -32,9 +35,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from operator import itemgetter
+from typing import Any, NoReturn
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Column, Connection, delete, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
@@ -47,7 +51,12 @@ from rm_workbench.db.bulk import (
 )
 from rm_workbench.db.engine import Cache
 from rm_workbench.db.search import TABLE as SEARCH_TABLE
-from rm_workbench.db.search import index_customers, indexed_state, remove_customers
+from rm_workbench.db.search import (
+    index_customers,
+    indexed_state,
+    remove_customers,
+    warm_up_readings,
+)
 from rm_workbench.errors import ServerAnswerError
 from rm_workbench.models import Base, LocalConflict, OutboxEntry, SyncState
 from rm_workbench.models.labels import table_label
@@ -232,6 +241,20 @@ def _column_groups(table: str, rows: Iterable[Mapping[str, Any]]) -> list[list[M
     return list(groups.values())
 
 
+def _missing(conn: Connection, column: Column[Any], wanted: set[Any]) -> set[Any]:
+    """Which of ``wanted`` (values of a key column) the cache does not hold: one
+    statement with the values as one JSON parameter, whatever their number (an ``IN``
+    list would be compiled anew for every page), answering only the missing ones
+    (almost always none)."""
+    if not wanted:
+        return set()
+    sql = (
+        f'SELECT value FROM json_each(?) WHERE NOT EXISTS (SELECT 1 FROM "{column.table.name}"'
+        f' WHERE "{column.name}" = value)'
+    )
+    return set(conn.exec_driver_sql(sql, (json.dumps(list(wanted)),)).scalars())
+
+
 def _with_parents(
     conn: Connection, table: str, rows: Sequence[Mapping[str, Any]]
 ) -> list[Mapping[str, Any]]:
@@ -239,28 +262,28 @@ def _with_parents(
     kept = list(rows)
     for fk in Base.metadata.tables[table].foreign_keys:
         name = fk.parent.name
-        wanted = list({row[name] for row in kept if row.get(name) is not None})
-        if wanted:
-            found = set(conn.execute(select(fk.column).where(fk.column.in_(wanted))).scalars())
-            kept = [row for row in kept if row.get(name) is None or row[name] in found]
+        wanted = {row[name] for row in kept if row.get(name) is not None}
+        missing = _missing(conn, fk.column, wanted)
+        if missing:
+            kept = [row for row in kept if row.get(name) not in missing]
     return kept
 
 
 def _arrays_with_parents(
     conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-) -> list[Sequence[Any]]:
-    """:func:`_with_parents` for a columnar page's value arrays."""
-    kept = list(rows)
+) -> Sequence[Sequence[Any]]:
+    """:func:`_with_parents` for a columnar page's value arrays (``rows`` itself when
+    every parent is here, the common case)."""
+    kept = rows
     for fk in Base.metadata.tables[table].foreign_keys:
         if fk.parent.name not in columns:
             continue
         at = list(columns).index(fk.parent.name)
-        wanted = list({row[at] for row in kept if row[at] is not None})
-        found: set[Any] = set()
-        for start in range(0, len(wanted), 5000):
-            chunk = wanted[start : start + 5000]
-            found.update(conn.execute(select(fk.column).where(fk.column.in_(chunk))).scalars())
-        kept = [row for row in kept if row[at] is None or row[at] in found]
+        wanted = set(map(itemgetter(at), kept))
+        wanted.discard(None)
+        missing = _missing(conn, fk.column, wanted)
+        if missing:
+            kept = [row for row in kept if row[at] not in missing]
     return kept
 
 
@@ -381,6 +404,9 @@ class SyncEngine:
     # Build the synced tables' secondary indexes once, after the bootstrap's last page
     # (rm_workbench.db.bulk.defer_indexes), instead of updating them page by page.
     DEFER_INDEXES = True
+    # No automatic WAL checkpoints while the pages come (each one fsyncs and copies
+    # back pages the next ones change again); one at the end instead.
+    ONE_CHECKPOINT = True
 
     # Checksum passes a sync makes at most before it calls the comparison
     # inconclusive (each one after pulling what the server wrote meanwhile).
@@ -573,59 +599,89 @@ class SyncEngine:
         reader = _SnapshotReader(
             self.client, tables[start:], after, self.SNAPSHOT_LIMIT, ahead=self.READ_AHEAD
         )
+        if "customer" in tables[start:]:
+            warm_up_readings()  # pypinyin's dictionaries load while the first pages come
         with self.cache.engine.connect() as conn:
             cache_size = conn.exec_driver_sql("PRAGMA cache_size").scalar()
             conn.exec_driver_sql(f"PRAGMA cache_size = {-self.BOOTSTRAP_CACHE_KIB}")
+            # Parents are checked per page below, before the insert: SQLite's own check
+            # of every row's every foreign key was a tenth of the apply. Outside any
+            # transaction (the pragma is ignored inside one); set back in ``finally``.
+            conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            autocheckpoint = int(conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() or 1000)
+            if self.ONE_CHECKPOINT:
+                conn.exec_driver_sql("PRAGMA wal_autocheckpoint = 0")
             conn.commit()
             try:
                 for name, page in reader:
                     following = page.next_after_id
-                    for last_try in (False, True):
-                        try:
-                            with conn.begin():
-                                # The last try keeps only rows whose parents are here:
-                                # a customer (or group) came to this RM after its
-                                # table's pages, so its rows were re-versioned after the
-                                # snapshot and the pull that follows brings them with
-                                # their parent. Without them the page fits; with them
-                                # it failed on every retry.
-                                self._apply_snapshot(conn, name, page, parents_only=last_try)
-                                if following is None:
-                                    position = tables.index(name)
-                                    last = position + 1 >= len(tables)
-                                    next_table = "" if last else tables[position + 1]
-                                    _set_state(conn, BOOT_TABLE, next_table)
-                                    _set_state(conn, BOOT_AFTER, None)
-                                else:
-                                    _set_state(conn, BOOT_AFTER, following)
-                            break
-                        except ParentNotHere:
-                            if last_try:
-                                raise
+                    with conn.begin():
+                        # Only rows whose parents are here: a customer (or group) that
+                        # came to this RM after its table's pages has its rows
+                        # re-versioned after the snapshot, and the pull that follows
+                        # brings them with their parent.
+                        self._apply_snapshot(conn, name, page, parents_only=True)
+                        if following is None:
+                            position = tables.index(name)
+                            last = position + 1 >= len(tables)
+                            next_table = "" if last else tables[position + 1]
+                            _set_state(conn, BOOT_TABLE, next_table)
+                            _set_state(conn, BOOT_AFTER, None)
+                        else:
+                            _set_state(conn, BOOT_AFTER, following)
                     report.bootstrapped_rows += len(page.rows)
                     self.progress("bootstrap", report.bootstrapped_rows, None)
-                with conn.begin():
-                    restore_indexes(conn)
-                    _set_state(conn, CURSOR, _get_state(conn, BOOT_SEQ))
-                    for key in (BOOT_SEQ, BOOT_TABLE, BOOT_AFTER):
-                        _set_state(conn, key, None)
+                try:
+                    with conn.begin():
+                        restore_indexes(conn)
+                        _set_state(conn, CURSOR, _get_state(conn, BOOT_SEQ))
+                        for key in (BOOT_SEQ, BOOT_TABLE, BOOT_AFTER):
+                            _set_state(conn, key, None)
+                except IntegrityError as exc:
+                    self._start_over(conn, exc)
                 report.bootstrapped = True
+                if self.ONE_CHECKPOINT:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
             finally:
                 reader.close()
                 if conn.in_transaction():
                     conn.rollback()
                 self._restore_after_failure(conn)
-                conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache_size or -2000)}")
-                conn.commit()
+                try:
+                    conn.exec_driver_sql("PRAGMA foreign_keys = ON")
+                    conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {autocheckpoint}")
+                    conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache_size or -2000)}")
+                    conn.commit()
+                except Exception:
+                    # Never back into the pool without its foreign keys checked.
+                    conn.invalidate()
+                    raise
+
+    @staticmethod
+    def _start_over(conn: Connection, exc: IntegrityError) -> NoReturn:
+        """A unique number came twice in the pages (a row renumbered while they were
+        read): the unique index cannot be built, so this bootstrap's data cannot
+        stand. The next sync starts it over from an empty cache, as after a confirmed
+        mismatch; until then the cache stays readable (the index stays deferred)."""
+        with conn.begin():
+            for key in (BOOT_SEQ, BOOT_TABLE, BOOT_AFTER):
+                _set_state(conn, key, None)
+            _set_state(conn, REBOOTSTRAP, "duplicate numbers")
+        raise ServerAnswerError(
+            "总行系统发来的数据中有重复的编号，本次下载作废；下次同步将重新下载全部数据。"
+            "未同步的修改不受影响。",
+            f"unique index not built after the bootstrap: {exc.orig}"[:2000],
+        ) from exc
 
     @staticmethod
     def _restore_after_failure(conn: Connection) -> None:
         """An interrupted bootstrap leaves the cache indexed (the rows so far stay, the
-        next sync resumes): the workbench keeps reading it meanwhile. Best effort: if
-        this fails too, ``open_cache`` restores them next time."""
+        next sync resumes): the workbench keeps reading it meanwhile. A unique index
+        its rows break stays deferred. Best effort: if this fails too, ``open_cache``
+        restores them next time."""
         try:
             with conn.begin():
-                restore_indexes(conn)
+                restore_indexes(conn, strict=False)
         except Exception:  # the bootstrap's own error is the one to report
             log.exception("could not restore the cache's indexes after a failed bootstrap")
 
@@ -652,10 +708,8 @@ class SyncEngine:
         arrays: Sequence[Sequence[Any]] = page.rows
         if parents_only:
             arrays = _arrays_with_parents(conn, table, page.columns, arrays)
-        # The loader turns the arrays into stored values in place (yuan into fen): it
-        # gets copies, so a try that failed leaves the page as it came for the retry.
-        copies = [list(row) for row in arrays]
-        self._apply_rows(conn, table, ColumnarRows(page.columns, copies))
+        # The loader leaves the arrays as they came (a retry applies the same page).
+        self._apply_rows(conn, table, ColumnarRows(page.columns, arrays))
 
     def _apply_rows(
         self, conn: Connection, table: str, rows: Iterable[Mapping[str, Any]] | ColumnarRows

@@ -15,11 +15,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Connection, select, text
+from sqlalchemy.exc import IntegrityError
 
 from rm_workbench.db.bulk import DEFERRED_INDEXES, bulk_upsert, defer_indexes, restore_indexes
 from rm_workbench.db.cache import open_cache
 from rm_workbench.db.engine import Cache
-from rm_workbench.errors import OfflineError
+from rm_workbench.errors import OfflineError, ServerAnswerError
 from rm_workbench.models import Base
 from rm_workbench.services.demo import load_demo_book
 from rm_workbench.sync.engine import (
@@ -180,14 +181,16 @@ def test_deferred_indexes_come_back_exactly(cache: Cache) -> None:
         dropped = defer_indexes(conn, SYNCED_TABLES)
         left = _schema(conn)
     assert dropped > 0
-    # Primary keys and unique indexes are rules and stay; plain indexes go.
+    # Primary keys and unique constraints are checked row by row and stay; indexes go,
+    # unique ones too (their rule is checked when they are built again).
     with cache.engine.connect() as conn:
         kept = conn.execute(
             text("SELECT tbl_name, sql FROM sqlite_master WHERE type = 'index'")
         ).all()
     for table, sql in kept:
         if table in SYNCED_TABLES:
-            assert sql is None or sql.upper().startswith("CREATE UNIQUE"), sql
+            assert sql is None, sql
+    assert any(sql.startswith("CREATE UNIQUE INDEX") for _, sql in before if sql)
     assert len(before) - len(left) == dropped
     with cache.engine.begin() as conn:
         assert restore_indexes(conn) == dropped
@@ -430,3 +433,152 @@ def test_a_page_retried_without_its_orphans_keeps_its_amounts(cache: Cache) -> N
             select(visits.c.id, visits.c.cost).where(visits.c.id.like("v-retry-%"))
         ).all()
     assert [(row.id, row.cost) for row in stored] == [("v-retry-1", Decimal("35.00"))]
+
+
+# --- a real book's tables, and numbers that come twice ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_book() -> dict[str, list[dict[str, Any]]]:
+    """Twenty customers of the demo RM's book with everything they have, as wire rows."""
+    from central_crm.demo_book import generate_book
+    from rm_workbench.services.demo import rm_share
+
+    book = generate_book("default")
+    share = rm_share(book.tables, book.tables["relationship_manager"][0]["id"])
+    kept = {c["id"] for c in share["customer"][:20]}
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for table, found in share.items():
+        if table in ("customer_group", "group_membership"):
+            continue
+        if "customer_id" in Base.metadata.tables[table].c:
+            found = [r for r in found if r["customer_id"] in kept]
+        elif table == "customer":
+            found = [r for r in found if r["id"] in kept]
+        rows[table] = [encode_row(table, r) for r in found]
+    return rows
+
+
+class BookClient:
+    """Serves whole tables (wire rows) as protocol 2 pages of the asked size, in id
+    order; pulls find nothing."""
+
+    def __init__(self, tables: dict[str, list[dict[str, Any]]]) -> None:
+        self.tables = {t: sorted(rows, key=lambda r: r["id"]) for t, rows in tables.items()}
+        self.hellos: list[int] = []
+
+    def hello(self, request: Any) -> HelloResponse:
+        self.hellos.append(request.cursor)
+        return HelloResponse(
+            protocol_min=1,
+            protocol_max=PROTOCOL_VERSION,
+            server_time=datetime.now(UTC),
+            clock_skew_seconds=0.0,
+            server_seq=1000,
+            must_bootstrap=request.cursor == 0,
+            snapshot_seq=1000,
+            tables=[t for t in SYNCED_TABLES if t != "audit_log"],
+        )
+
+    def snapshot(self, table: str, after_id: str | None, limit: int) -> ColumnarSnapshotPage:
+        rows = [r for r in self.tables.get(table, []) if after_id is None or r["id"] > after_id]
+        page = rows[:limit]
+        columns = list(Base.metadata.tables[table].c.keys())
+        return ColumnarSnapshotPage(
+            table=table,
+            snapshot_seq=1000,
+            columns=columns,
+            rows=[[r[c] for c in columns] for r in page],
+            next_after_id=page[-1]["id"] if len(rows) > limit else None,
+        )
+
+    def push(self, request: Any) -> Any:  # the outbox is empty
+        raise AssertionError("nothing to push")
+
+    def pull(self, cursor: int, limit: int) -> PullResponse:
+        return PullResponse(items=[], next_cursor=max(cursor, 1000), has_more=False)
+
+
+def _counts(cache: Cache, tables: Any) -> dict[str, int]:
+    with cache.engine.connect() as conn:
+        return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}
+
+
+def test_a_book_bootstraps_with_its_unique_numbers_built_at_the_end(
+    fresh: Cache, small_book: dict[str, list[dict[str, Any]]]
+) -> None:
+    with fresh.engine.connect() as conn:
+        before = _schema(conn)
+    engine = SyncEngine(fresh, BookClient(small_book))  # type: ignore[arg-type]
+    engine.SNAPSHOT_LIMIT = 100
+    report = engine.run(verify=False)
+    assert report.bootstrapped and report.bootstrapped_rows == sum(map(len, small_book.values()))
+    assert _counts(fresh, small_book) == {t: len(rows) for t, rows in small_book.items()}
+    with fresh.engine.connect() as conn:
+        assert _schema(conn) == before
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # set back
+        assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
+
+
+def test_a_number_that_comes_twice_fails_the_bootstrap_and_the_next_sync_starts_over(
+    cache_path: Path, small_book: dict[str, list[dict[str, Any]]]
+) -> None:
+    """Two contact logs with one number (a row renumbered while the pages were read):
+    the unique index cannot be built after the last page. The bootstrap fails with a
+    clear message, the cache stays readable without that index, reopens, and the next
+    sync downloads everything again (and succeeds once the server's data is right)."""
+    tables = {t: [dict(r) for r in rows] for t, rows in small_book.items()}
+    logs = tables["contact_log"]
+    logs[-1]["contact_no"] = logs[0]["contact_no"]
+    cache = open_cache(cache_path)
+    client = BookClient(tables)
+    engine = SyncEngine(cache, client)  # type: ignore[arg-type]
+    engine.SNAPSHOT_LIMIT = 100
+    with pytest.raises(ServerAnswerError) as failed:
+        engine.run(verify=False)
+    assert "重复的编号" in failed.value.user_message
+    with cache.engine.connect() as conn:
+        indexes = {row[0] for row in _schema(conn)}
+        assert "ix_contact_log_contact_no" not in indexes
+        assert "ix_contact_log_customer_id_started_at" in indexes  # the others are back
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    assert _state(cache, REBOOTSTRAP) is not None
+    cache.dispose()
+    cache = open_cache(cache_path)  # a restart: opens, the index stays deferred
+    try:
+        assert _counts(cache, ["contact_log"]) == {"contact_log": len(logs)}
+        logs[-1]["contact_no"] = "CT-RENUMBERED"  # the server's data is right again
+        engine = SyncEngine(cache, client)  # type: ignore[arg-type]
+        engine.SNAPSHOT_LIMIT = 100
+        client.hellos.clear()
+        report = engine.run(verify=False)
+        assert client.hellos == [0] and report.bootstrapped
+        assert _counts(cache, tables) == {t: len(rows) for t, rows in tables.items()}
+        with cache.engine.connect() as conn:
+            assert "ix_contact_log_contact_no" in {row[0] for row in _schema(conn)}
+            assert _state(cache, REBOOTSTRAP) is None
+    finally:
+        cache.dispose()
+
+
+def test_unique_numbers_are_indexes_that_refuse_a_duplicate(cache: Cache) -> None:
+    """Migration 0006: the three bulk tables' numbers are unique indexes (droppable for
+    a bootstrap), with the same rule as the constraints they replace."""
+    load_demo_book(cache)
+    for table, column in (
+        ("account", "account_no"),
+        ("contact_log", "contact_no"),
+        ("visit", "visit_no"),
+    ):
+        with cache.engine.connect() as conn:
+            sql = conn.execute(
+                text("SELECT sql FROM sqlite_master WHERE name = :n"), {"n": f"ix_{table}_{column}"}
+            ).scalar_one()
+        assert sql.startswith("CREATE UNIQUE INDEX"), sql
+        columns = list(Base.metadata.tables[table].c.keys())
+        copied = ", ".join(f"'{table}-copy'" if c == "id" else c for c in columns)
+        with pytest.raises(IntegrityError, match="UNIQUE"), cache.engine.begin() as conn:
+            conn.exec_driver_sql(
+                f"INSERT INTO {table} ({', '.join(columns)}) SELECT {copied} FROM {table} LIMIT 1"
+            )
