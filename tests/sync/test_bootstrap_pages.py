@@ -66,6 +66,20 @@ def _branch(number: int) -> dict[str, Any]:
     }
 
 
+def _hello(request: Any, seq: int) -> HelloResponse:
+    """The server's hello at sequence ``seq``: bootstrap a device that holds nothing."""
+    return HelloResponse(
+        protocol_min=1,
+        protocol_max=PROTOCOL_VERSION,
+        server_time=datetime.now(UTC),
+        clock_skew_seconds=0.0,
+        server_seq=seq,
+        must_bootstrap=request.cursor == 0,
+        snapshot_seq=seq,
+        tables=[t for t in SYNCED_TABLES if t != "audit_log"],
+    )
+
+
 class PagesClient:
     """Serves ``rows`` of the branch table (every other table empty) in pages, as row
     objects or (``columnar``) as protocol 2's column names and value arrays, and the
@@ -84,16 +98,7 @@ class PagesClient:
 
     def hello(self, request: Any) -> HelloResponse:
         self.hellos.append(request.cursor)
-        return HelloResponse(
-            protocol_min=1,
-            protocol_max=PROTOCOL_VERSION,
-            server_time=datetime.now(UTC),
-            clock_skew_seconds=0.0,
-            server_seq=len(self.rows),
-            must_bootstrap=request.cursor == 0,
-            snapshot_seq=len(self.rows),
-            tables=[t for t in SYNCED_TABLES if t != "audit_log"],
-        )
+        return _hello(request, len(self.rows))
 
     def snapshot(
         self, table: str, after_id: str | None, limit: int
@@ -469,16 +474,7 @@ class BookClient:
 
     def hello(self, request: Any) -> HelloResponse:
         self.hellos.append(request.cursor)
-        return HelloResponse(
-            protocol_min=1,
-            protocol_max=PROTOCOL_VERSION,
-            server_time=datetime.now(UTC),
-            clock_skew_seconds=0.0,
-            server_seq=1000,
-            must_bootstrap=request.cursor == 0,
-            snapshot_seq=1000,
-            tables=[t for t in SYNCED_TABLES if t != "audit_log"],
-        )
+        return _hello(request, 1000)
 
     def snapshot(self, table: str, after_id: str | None, limit: int) -> ColumnarSnapshotPage:
         rows = [r for r in self.tables.get(table, []) if after_id is None or r["id"] > after_id]
