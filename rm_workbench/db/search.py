@@ -459,12 +459,14 @@ class NameReading:
     surname_length: int
 
 
-def name_readings(name: str, *, individual: bool = True) -> list[NameReading]:
-    """How a (normalized) name may be read, most likely first, at most MAX_READINGS."""
+@lru_cache(maxsize=4096)
+def name_readings(name: str, *, individual: bool = True) -> tuple[NameReading, ...]:
+    """How a (normalized) name may be read, most likely first, at most MAX_READINGS.
+    Cached: indexing a customer asks twice (search terms, then the list's order)."""
     if not _HAN.search(name):
-        return []
+        return ()
     if not individual:
-        return [NameReading(s, 0) for s in _combinations(_syllable_options(name), 1)]
+        return tuple(NameReading(s, 0) for s in _combinations(_syllable_options(name), 1))
     parses: list[tuple[list[tuple[str, ...]], int]] = []
     compound = COMPOUND_SURNAMES.get(name[:2]) if len(name) >= 3 else None
     if compound is not None:
@@ -485,7 +487,7 @@ def name_readings(name: str, *, individual: bool = True) -> list[NameReading]:
             if len(readings) >= MAX_READINGS:
                 break
             readings.setdefault(syllables, surname_length)
-    return [NameReading(s, n) for s, n in islice(readings.items(), MAX_READINGS)]
+    return tuple(NameReading(s, n) for s, n in islice(readings.items(), MAX_READINGS))
 
 
 def _digits(text: str) -> str:
