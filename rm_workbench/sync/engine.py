@@ -638,6 +638,8 @@ class SyncEngine:
                         for key in (BOOT_SEQ, BOOT_TABLE, BOOT_AFTER):
                             _set_state(conn, key, None)
                 except IntegrityError as exc:
+                    if "UNIQUE" not in str(exc.orig):
+                        raise
                     self._start_over(conn, exc)
                 report.bootstrapped = True
                 if self.ONE_CHECKPOINT:
