@@ -702,12 +702,16 @@ def _set_deferred(conn: Connection, statements: Sequence[str]) -> None:
         conn.exec_driver_sql(f"DELETE FROM {_STATE} WHERE key = ?", (DEFERRED_INDEXES,))
 
 
-def restore_indexes(conn: Connection, *, strict: bool = True) -> int:
+def restore_indexes(
+    conn: Connection, *, strict: bool = True, tables: Iterable[str] | None = None
+) -> int:
     """Build again the indexes :func:`defer_indexes` dropped (exactly as they were);
     returns how many were built. Runs in the caller's transaction; a no-op when none
-    are. A unique index the rows break (a duplicate number) raises IntegrityError,
-    or, when not ``strict``, is left out and stays deferred (logged): the cache stays
-    readable and the next bootstrap, which starts over, builds it."""
+    are. ``tables``: only those tables' indexes (a bootstrap builds a table's as soon
+    as its last page is in); the others stay deferred. A unique index the rows break
+    (a duplicate number) raises IntegrityError, or, when not ``strict``, is left out
+    and stays deferred (logged): the cache stays readable and the next bootstrap,
+    which starts over, builds it."""
     if not conn.exec_driver_sql(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (_STATE,)
     ).first():
@@ -715,12 +719,17 @@ def restore_indexes(conn: Connection, *, strict: bool = True) -> int:
     statements = _deferred(conn)
     if not statements:
         return 0
+    wanted = None if tables is None else set(tables)
     existing = set(
         conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'index'").scalars()
     )
     left: list[str] = []
+    built = 0
     for sql in statements:
         if sql in existing:
+            continue
+        if wanted is not None and _indexed_table(sql) not in wanted:
+            left.append(sql)
             continue
         try:
             conn.exec_driver_sql(sql)  # a failed statement leaves nothing behind
@@ -729,8 +738,19 @@ def restore_indexes(conn: Connection, *, strict: bool = True) -> int:
                 raise
             log.warning("index left out, its rule is broken: %s", sql, exc_info=True)
             left.append(sql)
+        else:
+            built += 1
     _set_deferred(conn, left)
-    return len(statements) - len(left)
+    return built
+
+
+# The table of a CREATE INDEX statement as SQLite keeps it ("... ON account (...)").
+_ON_TABLE = re.compile(r'\bON\s+"?([A-Za-z_][A-Za-z0-9_]*)"?\s*\(', re.IGNORECASE)
+
+
+def _indexed_table(sql: str) -> str | None:
+    match = _ON_TABLE.search(sql)
+    return match.group(1) if match else None
 
 
 def load_book(

@@ -311,12 +311,31 @@ def _raise_page_error(table: str, exc: Exception) -> None:
     ) from exc
 
 
+class _DuplicateNumbers(Exception):
+    """A unique index could not be built: a number came twice in the pages."""
+
+    def __init__(self, error: IntegrityError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _build_indexes(conn: Connection, tables: Sequence[str] | None) -> None:
+    """Build the deferred indexes of ``tables`` (None: all); a unique index the rows
+    break raises :class:`_DuplicateNumbers` (the caller's transaction rolls back)."""
+    try:
+        restore_indexes(conn, tables=tables)
+    except IntegrityError as exc:
+        if "UNIQUE" not in str(exc.orig):
+            raise
+        raise _DuplicateNumbers(exc) from exc
+
+
 class _SnapshotReader:
-    """Snapshot pages of ``tables`` in order, from ``after`` on; with ``ahead``, each
-    page is downloaded (and parsed) in a thread of its own while the caller applies
-    the one before, never more than one page ahead. Without it, pages are downloaded
-    when asked for. The client is used by this reader only while it runs; ``close``
-    waits for a download in flight (the client is not thread-safe)."""
+    """Snapshot pages of ``tables`` in order, from ``after`` on; with ``ahead`` > 0,
+    the pages are downloaded (and parsed) in a thread of their own while the caller
+    applies the ones before, never more than ``ahead`` pages ahead. Without it, pages
+    are downloaded when asked for. The client is used by this reader only while it
+    runs; ``close`` waits for a download in flight (the client is not thread-safe)."""
 
     def __init__(
         self,
@@ -325,17 +344,18 @@ class _SnapshotReader:
         after: str | None,
         limit: int,
         *,
-        ahead: bool,
+        ahead: int,
     ) -> None:
         self._client = client
         self._tables = list(tables)
         self._after = after
         self._limit = limit
         self._queue: queue.Queue[tuple[str, AnyPage] | BaseException | None] = queue.Queue()
-        self._slot = threading.Semaphore(1)  # taken per download, given back per page used
+        # Taken per download, given back per page used.
+        self._slot = threading.Semaphore(max(1, ahead))
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        if ahead and self._tables:
+        if ahead > 0 and self._tables:
             self._thread = threading.Thread(target=self._run, name="snapshot-read-ahead")
             self._thread.start()
 
@@ -396,12 +416,16 @@ class SyncEngine:
     # 10,000 rows measured ~15% less CPU than 5,000 on both sides of a 5k-book
     # bootstrap (bench/bench_bootstrap.py), at most a few seconds to redo.
     SNAPSHOT_LIMIT = 10_000
-    # Download the next snapshot page while applying this one: the service builds a
+    # Download the next snapshot pages while applying this one: the service builds a
     # page while the cache writes the previous one (bench/bench_bootstrap.py).
     READ_AHEAD = True
+    # Pages downloaded ahead at most (each ~4 MB of parsed rows): more than one lets
+    # the downloads run on while a slow page (customers: search readings) or a
+    # table's index build is applied, and catch up later.
+    READ_AHEAD_PAGES = 3
     # SQLite page cache of the bootstrap's connection, KiB (the default is 2,000).
     BOOTSTRAP_CACHE_KIB = 65_536
-    # Build the synced tables' secondary indexes once, after the bootstrap's last page
+    # Build each synced table's secondary indexes once, after its last page
     # (rm_workbench.db.bulk.defer_indexes), instead of updating them page by page.
     DEFER_INDEXES = True
     # No automatic WAL checkpoints while the pages come (each one fsyncs and copies
@@ -597,7 +621,11 @@ class SyncEngine:
         # "": every page is in, only the last step was missing.
         start = tables.index(table) if table in tables else len(tables) if table == "" else 0
         reader = _SnapshotReader(
-            self.client, tables[start:], after, self.SNAPSHOT_LIMIT, ahead=self.READ_AHEAD
+            self.client,
+            tables[start:],
+            after,
+            self.SNAPSHOT_LIMIT,
+            ahead=self.READ_AHEAD_PAGES if self.READ_AHEAD else 0,
         )
         if "customer" in tables[start:]:
             warm_up_readings()  # pypinyin's dictionaries load while the first pages come
@@ -631,16 +659,27 @@ class SyncEngine:
                             _set_state(conn, BOOT_AFTER, following)
                     report.bootstrapped_rows += len(page.rows)
                     self.progress("bootstrap", report.bootstrapped_rows, None)
+                    if following is None and self.DEFER_INDEXES:
+                        # The table is complete: its indexes are built now, while the
+                        # next pages download (if this stops here, the last step
+                        # builds them).
+                        try:
+                            with conn.begin():
+                                _build_indexes(
+                                    conn, [name, SEARCH_TABLE] if name == "customer" else [name]
+                                )
+                        except _DuplicateNumbers as duplicate:
+                            self._start_over(conn, duplicate.error)
                 try:
                     with conn.begin():
-                        restore_indexes(conn)
+                        # What is still deferred: the tables a resumed bootstrap had
+                        # finished before it stopped.
+                        _build_indexes(conn, None)
                         _set_state(conn, CURSOR, _get_state(conn, BOOT_SEQ))
                         for key in (BOOT_SEQ, BOOT_TABLE, BOOT_AFTER):
                             _set_state(conn, key, None)
-                except IntegrityError as exc:
-                    if "UNIQUE" not in str(exc.orig):
-                        raise
-                    self._start_over(conn, exc)
+                except _DuplicateNumbers as duplicate:
+                    self._start_over(conn, duplicate.error)
                 report.bootstrapped = True
                 if self.ONE_CHECKPOINT:
                     conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")

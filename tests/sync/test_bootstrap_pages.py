@@ -7,6 +7,7 @@ without a service."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -209,6 +210,20 @@ def test_deferred_indexes_come_back_exactly(cache: Cache) -> None:
         assert restore_indexes(conn) == 0
 
 
+def test_restoring_some_tables_indexes_leaves_the_others_deferred(cache: Cache) -> None:
+    with cache.engine.connect() as conn:
+        before = _schema(conn)
+    with cache.engine.begin() as conn:
+        dropped = defer_indexes(conn, ["account", "visit", "customer_search"])
+        built = restore_indexes(conn, tables=["account"])
+        names = {name for name, _ in _schema(conn)}
+        assert 0 < built < dropped
+        assert "ix_account_account_no" in names and "ix_visit_visit_no" not in names
+        assert restore_indexes(conn, tables=["account"]) == 0  # nothing left of account
+        assert restore_indexes(conn) == dropped - built
+        assert _schema(conn) == before
+
+
 def test_open_cache_puts_back_indexes_a_crash_left_out(cache_path: Path) -> None:
     cache = open_cache(cache_path)
     with cache.engine.connect() as conn:
@@ -313,6 +328,69 @@ def test_a_bootstrap_killed_in_an_apply_redoes_that_page_only(
     assert client.asked[0] == ("branch", "b-00014")  # page 3 again, not page 1
     assert report.bootstrapped_rows == 16 and report.bootstrapped
     assert _branch_ids(fresh) == [r["id"] for r in rows]
+
+
+class WatchedEngine(SyncEngine):
+    """Calls ``watch(conn, table)`` before applying each snapshot page."""
+
+    def __init__(self, *args: Any, watch: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.watch = watch
+
+    def _apply_snapshot(self, conn: Connection, table: str, page: Any, **kwargs: Any) -> None:
+        self.watch(conn, table)
+        super()._apply_snapshot(conn, table, page, **kwargs)
+
+
+def test_pages_are_read_ahead_up_to_the_limit_and_no_further(fresh: Cache) -> None:
+    """While the first page is applied (slowly), the reader downloads the next pages,
+    READ_AHEAD_PAGES of them and not one more."""
+    rows = [_branch(n) for n in range(1, 71)]  # 10 pages of 7
+    client = PagesClient(rows, columnar=True)
+    seen: list[int] = []
+
+    def watch(conn: Connection, table: str) -> None:
+        if not seen:  # the first page: wait for the reader to fill its slots
+            deadline = time.monotonic() + 10
+            while len(client.asked) < 1 + engine.READ_AHEAD_PAGES and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(0.2)  # time to overrun, if it would
+        seen.append(len(client.asked))
+
+    engine = WatchedEngine(fresh, client, watch=watch)  # type: ignore[arg-type]
+    engine.SNAPSHOT_LIMIT = 7
+    assert engine.READ_AHEAD_PAGES > 1
+    report = engine.run(verify=False)
+    assert report.bootstrapped_rows == 70
+    assert seen[0] == 1 + engine.READ_AHEAD_PAGES
+    # Applying page k, at most k + READ_AHEAD_PAGES are downloaded (the other tables'
+    # single empty pages come after branch's ten).
+    assert all(asked <= k + engine.READ_AHEAD_PAGES for k, asked in enumerate(seen, 1))
+    assert _branch_ids(fresh) == [r["id"] for r in rows]
+
+
+def test_a_table_is_indexed_as_soon_as_its_last_page_is_in(
+    fresh: Cache, small_book: dict[str, list[dict[str, Any]]]
+) -> None:
+    """Each table's deferred indexes are built right after its last page (while the
+    next pages download), not all at the end."""
+    present: dict[str, set[str]] = {}
+
+    def watch(conn: Connection, table: str) -> None:
+        present.setdefault(table, {name for name, _ in _schema(conn)})
+
+    engine = WatchedEngine(fresh, BookClient(small_book), watch=watch)  # type: ignore[arg-type]
+    engine.SNAPSHOT_LIMIT = 100
+    assert engine.run(verify=False).bootstrapped
+    order = [t for t in SYNCED_TABLES if t in present]
+    first, later = order.index("customer"), order.index("visit")
+    assert first < later
+    at_visit = present["visit"]
+    assert "ix_visit_visit_no" not in at_visit  # still deferred while visits come
+    for done in order[:later]:
+        table = Base.metadata.tables[done]
+        assert {i.name for i in table.indexes} <= at_visit, done
+    assert "ix_customer_search_customer_id" in at_visit  # built with the customers'
 
 
 def _state(cache: Cache, key: str) -> str | None:
@@ -521,9 +599,10 @@ def test_a_number_that_comes_twice_fails_the_bootstrap_and_the_next_sync_starts_
     cache_path: Path, small_book: dict[str, list[dict[str, Any]]]
 ) -> None:
     """Two contact logs with one number (a row renumbered while the pages were read):
-    the unique index cannot be built after the last page. The bootstrap fails with a
-    clear message, the cache stays readable without that index, reopens, and the next
-    sync downloads everything again (and succeeds once the server's data is right)."""
+    the unique index cannot be built after the table's last page. The bootstrap fails
+    with a clear message, the cache stays readable without that index, reopens, and the
+    next sync downloads everything again (and succeeds once the server's data is
+    right)."""
     tables = {t: [dict(r) for r in rows] for t, rows in small_book.items()}
     logs = tables["contact_log"]
     logs[-1]["contact_no"] = logs[0]["contact_no"]
