@@ -14,8 +14,8 @@ Transaction rules (the guarantees of ARCHITECTURE.md):
 * Bootstrap is resumable: each snapshot page is stored with its position, so an
   interrupted bootstrap redoes at most one page. Its pages' parents are checked by
   the engine before the insert (rows whose parent is not here are left to the pull),
-  its indexes, unique ones included, are built after the last page, and a number
-  that came twice fails it and makes the next sync start over.
+  a table's indexes, unique ones included, are built after its last page, and a
+  number that came twice fails it and makes the next sync start over.
 * Convergence is proven by per-table checksums (protocol 2's version digest, summed
   by SQL on both sides) after a bootstrap, then every ``verify_every`` or on demand.
   A mismatch only counts once nothing is pending locally and a pull from the same
@@ -309,25 +309,6 @@ def _raise_page_error(table: str, exc: Exception) -> None:
         "总行系统发来的数据不完整或格式有误，本页未写入，本机数据未受影响。",
         f"{table}: {exc!r}"[:2000],
     ) from exc
-
-
-class _DuplicateNumbers(Exception):
-    """A unique index could not be built: a number came twice in the pages."""
-
-    def __init__(self, error: IntegrityError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-def _build_indexes(conn: Connection, tables: Sequence[str] | None) -> None:
-    """Build the deferred indexes of ``tables`` (None: all); a unique index the rows
-    break raises :class:`_DuplicateNumbers` (the caller's transaction rolls back)."""
-    try:
-        restore_indexes(conn, tables=tables)
-    except IntegrityError as exc:
-        if "UNIQUE" not in str(exc.orig):
-            raise
-        raise _DuplicateNumbers(exc) from exc
 
 
 class _SnapshotReader:
@@ -663,23 +644,17 @@ class SyncEngine:
                         # The table is complete: its indexes are built now, while the
                         # next pages download (if this stops here, the last step
                         # builds them).
-                        try:
-                            with conn.begin():
-                                _build_indexes(
-                                    conn, [name, SEARCH_TABLE] if name == "customer" else [name]
-                                )
-                        except _DuplicateNumbers as duplicate:
-                            self._start_over(conn, duplicate.error)
-                try:
-                    with conn.begin():
-                        # What is still deferred: the tables a resumed bootstrap had
-                        # finished before it stopped.
-                        _build_indexes(conn, None)
-                        _set_state(conn, CURSOR, _get_state(conn, BOOT_SEQ))
-                        for key in (BOOT_SEQ, BOOT_TABLE, BOOT_AFTER):
-                            _set_state(conn, key, None)
-                except _DuplicateNumbers as duplicate:
-                    self._start_over(conn, duplicate.error)
+                        self._build_indexes(
+                            conn, [name, SEARCH_TABLE] if name == "customer" else [name]
+                        )
+                # What is still deferred: the tables a resumed bootstrap had finished
+                # before it stopped. Every page is in: if this stops, a resume (table
+                # "") builds them and comes here again.
+                self._build_indexes(conn, None)
+                with conn.begin():
+                    _set_state(conn, CURSOR, _get_state(conn, BOOT_SEQ))
+                    for key in (BOOT_SEQ, BOOT_TABLE, BOOT_AFTER):
+                        _set_state(conn, key, None)
                 report.bootstrapped = True
                 if self.ONE_CHECKPOINT:
                     conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
@@ -698,6 +673,17 @@ class SyncEngine:
                     conn.invalidate()
                     raise
 
+    def _build_indexes(self, conn: Connection, tables: Sequence[str] | None) -> None:
+        """Build the deferred indexes of ``tables`` (None: all) in a transaction of
+        their own; a unique index the rows break starts the bootstrap over."""
+        try:
+            with conn.begin():
+                restore_indexes(conn, tables=tables)
+        except IntegrityError as exc:
+            if "UNIQUE" not in str(exc.orig):
+                raise
+            self._start_over(conn, exc)
+
     @staticmethod
     def _start_over(conn: Connection, exc: IntegrityError) -> NoReturn:
         """A unique number came twice in the pages (a row renumbered while they were
@@ -711,7 +697,7 @@ class SyncEngine:
         raise ServerAnswerError(
             "总行系统发来的数据中有重复的编号，本次下载作废；下次同步将重新下载全部数据。"
             "未同步的修改不受影响。",
-            f"unique index not built after the bootstrap: {exc.orig}"[:2000],
+            f"unique index not built after a table's last page: {exc.orig}"[:2000],
         ) from exc
 
     @staticmethod
