@@ -641,31 +641,31 @@ def _decode(table: str, column: str, raw: Any) -> Any:
     return decode_value(table, column, raw)
 
 
-def append_merge(theirs: str | None, base: str | None, yours: str | None) -> str | None:
-    """Both texts of an append field: theirs, a blank line, then what yours adds.
+APPEND_SEPARATOR = "\n\n"
 
-    What yours adds is what follows the part it shares with theirs (or with the base
-    both started from), so a note appended on two devices keeps both additions once.
+
+def append_merge(theirs: str | None, base: str | None, yours: str | None) -> str | None:
+    """Both texts of an append field (a visit's report): theirs, whole, then what
+    yours adds, whole.
+
+    What yours adds is what follows the base it was written on (the text this device
+    last saw, which every earlier merge kept); a text that does not start with its
+    base (edited in the middle) is added whole. Nothing is matched by similarity: two
+    notes that begin alike ("客户表示…") or one that another contains ("已电话确认 8日")
+    are different notes, and both stay. Only an addition that already ends theirs
+    (the same text sent again) adds nothing.
     """
-    if not yours or not yours.strip():
+    if yours is None or not yours.strip():
         return theirs
-    if not theirs or not theirs.strip():
+    if theirs is None or not theirs.strip():
         return yours
-    if yours in theirs:
+    extra = (yours[len(base) :] if base and yours.startswith(base) else yours).strip("\n")
+    if not extra.strip():
         return theirs
-    if base and yours.startswith(base) and theirs.startswith(base):
-        extra = yours[len(base) :]
-    else:
-        shared = 0
-        for mine, other in zip(yours, theirs, strict=False):
-            if mine != other:
-                break
-            shared += 1
-        extra = yours[shared:]
-    extra = extra.strip("\n")
-    if not extra.strip() or extra in theirs:
-        return theirs  # nothing of yours is missing from theirs
-    return f"{theirs.rstrip(chr(10))}\n\n{extra}"
+    kept = theirs.rstrip("\n")
+    if kept == extra or kept.endswith(APPEND_SEPARATOR + extra):
+        return theirs
+    return f"{kept}{APPEND_SEPARATOR}{extra}"
 
 
 @dataclass

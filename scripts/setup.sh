@@ -30,8 +30,34 @@ else
     echo "Not a Debian-like system: install a Chinese TrueType font yourself." >&2
 fi
 
-python=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
+# CPython 3.12 or newer: its None is immortal. On 3.11, PySide6 6.11/6.12 drop a
+# reference to None on every call of a Qt method that returns nothing, and a workbench
+# left open for a working day aborts with "Fatal Python error: none_dealloc"
+# (tests/ui/test_none_refcount.py). pyproject.toml requires >=3.12 as well.
+find_python() {
+    local candidate
+    for candidate in "${PYTHON:-}" python3.12 python3.13 python3 \
+            "$HOME"/.pyenv/versions/3.12*/bin/python3 "$HOME"/.pyenv/versions/3.13*/bin/python3 \
+            /usr/local/bin/python3.12 /usr/local/bin/python3.13; do
+        [ -n "$candidate" ] || continue
+        command -v "$candidate" >/dev/null 2>&1 || [ -x "$candidate" ] || continue
+        if "$candidate" -c 'import sys, venv; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+venv_ok() {
+    [ -x .venv/bin/python ] && .venv/bin/python -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null
+}
+if ! venv_ok; then
+    python=$(find_python) || {
+        echo "The workbench needs CPython 3.12 or newer (3.11 with PySide6 6.11+ aborts after" >&2
+        echo "hours of use). Install python3.12 (for example with pyenv or uv) or set PYTHON=/path." >&2
+        exit 1
+    }
+    rm -rf .venv
     "$python" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
