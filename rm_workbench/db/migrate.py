@@ -10,6 +10,13 @@ build ships): importing it costs a quarter of a second at every start, and a cac
 almost always at head already. That is decided by one query of ``alembic_version``
 against the head read from the migration files' text (:func:`shipped_revisions`); a
 test holds that reading to Alembic's own.
+
+A migration is one SQLite transaction (:func:`migration_transaction`): pysqlite and
+sqlcipher3 begin a transaction only before an INSERT, UPDATE or DELETE, so every
+CREATE, DROP or ALTER before the first of those committed on its own, and a workbench
+killed during its first migration left half a schema that no later start could migrate
+("table … already exists"). Now a kill at any statement leaves the previous revision.
+Files that the old code left half-migrated are repaired (:func:`drop_leftovers`).
 """
 
 from __future__ import annotations
@@ -17,6 +24,9 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -24,13 +34,15 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, create_engine
+from sqlalchemy.exc import OperationalError
 
 from rm_workbench.db.engine import Cache
 from rm_workbench.errors import CacheError, CacheTooNewError
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +60,18 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-def head_revision() -> str:
-    """The head revision, as Alembic reads the migration scripts."""
+@lru_cache(maxsize=1)
+def script_directory() -> ScriptDirectory:
+    """The migration scripts as Alembic reads them (it executes every file), once per
+    process."""
     from alembic.script import ScriptDirectory
 
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def head_revision() -> str:
+    """The head revision, as Alembic reads the migration scripts."""
+    head = script_directory().get_current_head()
     assert head is not None
     return head
 
@@ -135,16 +154,146 @@ def backup_before_migration(cache: Cache, revision: str) -> Path:
     return backup
 
 
+def _foreign_key_breaks(conn: Connection) -> Counter[tuple[str, str]]:
+    """Rows whose parent is missing, counted per (table, parent table)."""
+    rows = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+    return Counter((str(row[0]), str(row[2])) for row in rows)
+
+
+@contextmanager
+def migration_transaction(conn: Connection) -> Iterator[None]:
+    """Run what the block does to ``conn`` as one SQLite transaction, with foreign
+    keys off (SQLite's recipe for schema changes, which batch mode needs: dropping a
+    copied table with foreign keys on deletes its rows first, and with them, through
+    ``ON DELETE CASCADE``, its children's). A kill at any statement leaves the file as
+    it was; an exception rolls everything back.
+
+    pysqlite and sqlcipher3 open a transaction only before INSERT, UPDATE or DELETE,
+    and ``PRAGMA foreign_keys`` is a no-op inside one; so the driver's own transaction
+    handling is switched off for the block, foreign keys are switched off before an
+    explicit ``BEGIN IMMEDIATE``, and both are restored after ``COMMIT``. The block
+    must not commit, nor change ``journal_mode`` (SQLite refuses in a transaction).
+    References a migration broke (a parent gone) fail it; ones the file already had
+    are logged and left, so that an old fault cannot stop every later start.
+
+    When ``conn`` is in a SQLite transaction already (the caller's, or this one
+    nested: Alembic's env.py uses it too), the block simply runs in it.
+    """
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    if dbapi.in_transaction:
+        yield
+        return
+    isolation = dbapi.isolation_level
+    foreign_keys = conn.exec_driver_sql("PRAGMA foreign_keys").scalar()
+    dbapi.isolation_level = None
+    try:
+        conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            before = _foreign_key_breaks(conn)
+            if before:
+                log.warning("cache has broken references before migrating: %s", dict(before))
+            yield
+            broken = _foreign_key_breaks(conn) - before
+            if broken:
+                raise CacheError(
+                    "本地缓存升级失败：升级会破坏数据之间的关联，已撤销，原文件没有改动。"
+                    "请联系技术支持。",
+                    f"references broken by the migration (table, parent): {dict(broken)}",
+                )
+            conn.exec_driver_sql("COMMIT")
+        except BaseException:
+            if dbapi.in_transaction:  # SQLite may have rolled back already (disk full)
+                conn.exec_driver_sql("ROLLBACK")
+            raise
+    finally:
+        conn.exec_driver_sql(f"PRAGMA foreign_keys = {1 if foreign_keys else 0}")
+        dbapi.isolation_level = isolation
+
+
+# Batch mode copies a table into ``_alembic_tmp_<name>`` and renames the copy.
+_BATCH_COPY = "_alembic_tmp_"
+
+
+def schemas_at(*revisions: str | None) -> list[set[tuple[str, str]]]:
+    """The (type, name) of every table and index a cache has at each of ``revisions``
+    (in upgrade order; None: before the first), found by migrating an empty
+    in-memory database."""
+    from alembic import command
+
+    engine = create_engine("sqlite://")
+    found: list[set[tuple[str, str]]] = []
+    try:
+        with engine.begin() as conn, migration_transaction(conn):
+            for revision in revisions:
+                if revision is not None:
+                    command.upgrade(alembic_config(conn), revision)
+                rows = conn.exec_driver_sql(
+                    "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'index')"
+                    " AND name NOT LIKE 'sqlite_%'"
+                ).all()
+                found.append({(str(kind), str(name)) for kind, name in rows})
+    finally:
+        engine.dispose()
+    return found
+
+
+def drop_leftovers(conn: Connection, current: str | None, target: str) -> list[str]:
+    """Drop what an interrupted, non-atomic migration (workbenches before migrations
+    were one transaction) left in a cache at revision ``current``: the tables and
+    indexes that the migrations to ``target`` create and that are there already, and
+    batch mode's copies. Returns their names.
+
+    Such a leftover was created by a statement that committed on its own, before the
+    migration's first write of a row (from then on the old code was in one
+    transaction too), so it holds no rows; one that does is not a leftover, and
+    the cache is refused rather than losing it (CacheError).
+    """
+    here, there = schemas_at(current, target)
+    rows = conn.exec_driver_sql(
+        "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'index')"
+        " AND name NOT LIKE 'sqlite_%'"
+    ).all()
+    present = {(str(kind), str(name)) for kind, name in rows}
+    leftovers = (present & (there - here)) | {
+        (kind, name) for kind, name in present if kind == "table" and name.startswith(_BATCH_COPY)
+    }
+    tables = sorted(name for kind, name in leftovers if kind == "table")
+    for table in tables:
+        if conn.exec_driver_sql(f'SELECT 1 FROM "{table}" LIMIT 1').first():
+            raise CacheError(
+                "本地缓存上次升级被中断，留下的数据表里已有数据，无法自动修复。"
+                "原文件已备份，数据没有丢失。请联系技术支持。",
+                f"table {table} is not at revision {current} and holds rows",
+            )
+    for table in tables:
+        conn.exec_driver_sql(f'DROP TABLE "{table}"')
+    indexes = sorted(name for kind, name in leftovers if kind == "index")
+    for index in indexes:
+        conn.exec_driver_sql(f'DROP INDEX IF EXISTS "{index}"')  # gone with its table
+    return tables + indexes
+
+
+def _migrate(cache: Cache, current: str | None, target: str, *, recover: bool) -> None:
+    from alembic import command
+
+    with cache.engine.begin() as conn, migration_transaction(conn):
+        if recover:
+            dropped = drop_leftovers(conn, current, target)
+            log.warning("cache %s: dropped what a broken migration left: %s", cache.path, dropped)
+        command.upgrade(alembic_config(conn), target)
+
+
 def upgrade_cache(cache: Cache, target: str = "head") -> Path | None:
-    """Bring the cache's schema to ``target``; returns the backup made, if any."""
+    """Bring the cache's schema to ``target`` in one transaction; returns the backup
+    made, if any. A cache that a migration of an older workbench left half-done
+    (its tables there, its revision not) is repaired and migrated."""
     if target == "head":
         with cache.engine.connect() as conn:
             if is_at_head(conn):
                 return None
-    from alembic import command
-    from alembic.script import ScriptDirectory
-
-    known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    known = {rev.revision for rev in script_directory().walk_revisions()}
     with cache.engine.connect() as conn:
         current = current_revision(conn)
         has_tables = bool(
@@ -162,9 +311,18 @@ def upgrade_cache(cache: Cache, target: str = "head") -> Path | None:
     if current is not None or has_tables:
         backup = backup_before_migration(cache, current or "unversioned")
     try:
-        with cache.engine.begin() as conn:
-            command.upgrade(alembic_config(conn), target)
-    except CacheError:
+        try:
+            _migrate(cache, current, target, recover=False)
+        except OperationalError as exc:
+            if "already exists" not in str(exc.orig):
+                raise
+            log.warning(
+                "cache %s: migrating from %s failed (%s), repairing", cache.path, current, exc.orig
+            )
+            _migrate(cache, current, target, recover=True)
+    except CacheError as exc:
+        if backup is not None:
+            exc.details = f"backup: {backup}; {exc.details}"
         raise
     except Exception as exc:
         raise CacheError(
