@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Connection, insert, text
 
@@ -56,7 +56,6 @@ from rm_workbench.services.customers import CustomerService  # noqa: E402
 TARGET_P95_MS = 20.0
 PINYIN_KEYSTROKES = 8
 TOP = "\U0010ffff"
-T = TypeVar("T")
 
 
 # --- building the book ---------------------------------------------------------------
@@ -172,7 +171,7 @@ def baseline_lookup(conn: Connection, query: str) -> int:
     return found
 
 
-def timed(fn: Callable[[Connection, str], T], conn: Connection, query: str) -> tuple[float, T]:
+def timed[T](fn: Callable[[Connection, str], T], conn: Connection, query: str) -> tuple[float, T]:
     """Milliseconds one call took, and its result."""
     start = time.perf_counter_ns()
     result = fn(conn, query)

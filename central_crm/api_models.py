@@ -24,13 +24,6 @@ class OkResponse(ApiModel):
     ok: bool = True
 
 
-class ResolveResponse(ApiModel):
-    conflict_id: str
-    resolution: Literal["mine", "theirs"]
-    # The row's version after applying "mine" (None when nothing was written).
-    version: int | None = None
-
-
 class CreateUserRequest(ApiModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=8, max_length=256)

@@ -41,7 +41,6 @@ from central_crm.api_models import (
     GcRequest,
     GcResponse,
     OkResponse,
-    ResolveResponse,
     UpsertResponse,
 )
 from central_crm.auth import Principal
@@ -51,6 +50,7 @@ from rm_workbench.sync.wire import (
     MAX_SEQ,
     ChecksumResponse,
     ColumnarSnapshotPage,
+    ConflictDetailList,
     ConflictList,
     ErrorBody,
     HelloRequest,
@@ -61,6 +61,7 @@ from rm_workbench.sync.wire import (
     PushRequest,
     PushResponse,
     ResolveRequest,
+    ResolveResult,
     SnapshotPage,
     UserInfo,
 )
@@ -298,25 +299,34 @@ def create_app(
 
     @app.get(
         f"{API_PREFIX}/sync/conflicts",
-        response_model=ConflictList,
+        response_model=ConflictDetailList | ConflictList,
         tags=["sync"],
         responses=_ERRORS,
     )
-    def conflicts(principal: Caller) -> ConflictList:
-        return sync.list_conflicts(engine, principal)
+    def conflicts(
+        principal: Caller, protocol: Annotated[int, Query(ge=1, le=sync.PROTOCOL_MAX)] = 1
+    ) -> ConflictList | ConflictDetailList:
+        """The unresolved conflicts of the caller's customers; with ``protocol=3``,
+        whose customer and who made each side."""
+        return sync.list_conflicts(engine, principal, protocol)
 
     @app.post(
         f"{API_PREFIX}/sync/conflicts/{{conflict_id}}/resolve",
-        response_model=ResolveResponse,
+        response_model=ResolveResult,
         tags=["sync"],
-        responses={**_ERRORS, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+        responses={
+            **_ERRORS,
+            404: {"model": ErrorBody},
+            409: {"model": ErrorBody},
+            422: {"model": ErrorBody},
+        },
     )
     def resolve(
         conflict_id: Annotated[str, Path(max_length=36)],
         body: ResolveRequest,
         principal: Caller,
-    ) -> ResolveResponse:
-        return sync.resolve_conflict(engine, principal, conflict_id, body.choice)
+    ) -> ResolveResult:
+        return sync.resolve_conflict(engine, principal, conflict_id, body.choice, body.seen)
 
     # --- admin --------------------------------------------------------------------
 

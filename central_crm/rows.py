@@ -18,7 +18,7 @@ first turned into its wire form in SQL:
 The result equals ``wire.encode_row`` of the typed row, as JSON (a test proves it on
 every table, on both back ends). One nuance: a ``Rate`` below 1e-6 is sent in plain
 notation (``"0.0000001"``) where ``str(Decimal)`` would write ``"1E-7"``; both decode
-to the same ``Decimal``. ``owner_rm_id`` never leaves the server.
+to the same ``Decimal``. ``owner_rm_id`` and ``written_by`` never leave the server.
 :class:`TableCodec` also keeps a pure-Python path (:meth:`TableCodec.encode`) used
 for checking.
 """
@@ -48,7 +48,7 @@ from sqlalchemy import (
     type_coerce,
 )
 
-from central_crm.schema import SYNCED
+from central_crm.schema import SERVER_ONLY_COLUMNS, SYNCED
 from rm_workbench.models.types import JSONList, Money
 from rm_workbench.sync.wire import encode_row
 
@@ -101,7 +101,7 @@ class TableCodec:
 
     def __init__(self, table: Table) -> None:
         self.table = table
-        self.columns = [c for c in table.columns if c.name != "owner_rm_id"]
+        self.columns = [c for c in table.columns if c.name not in SERVER_ONLY_COLUMNS]
         self.names: tuple[str, ...] = tuple(c.name for c in self.columns)
 
     def page(
@@ -168,7 +168,8 @@ class TableCodec:
         """Typed rows → wire rows the slow, obvious way (``wire.encode_row``)."""
         name = self.table.name
         return [
-            encode_row(name, {k: v for k, v in row.items() if k != "owner_rm_id"}) for row in rows
+            encode_row(name, {k: v for k, v in row.items() if k not in SERVER_ONLY_COLUMNS})
+            for row in rows
         ]
 
 

@@ -43,6 +43,10 @@ server_metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 # Tables whose rows carry ``owner_rm_id`` (the customer's current RM).
 OWNED_TABLES: tuple[str, ...] = ("customer", *CUSTOMER_CHILD_TABLES, "audit_log")
+# Columns the server keeps on synced rows that never travel: the owner (scope) and
+# who wrote each field (``written_by``: JSON ``{"*": creator, field: user id}`` of the
+# pushes and conflict resolutions, so a conflict can say who made "theirs").
+SERVER_ONLY_COLUMNS: frozenset[str] = frozenset({"owner_rm_id", "written_by"})
 
 for _name in SYNCED_TABLES:
     _table = Base.metadata.tables[_name].to_metadata(server_metadata)
@@ -52,6 +56,7 @@ for _name in SYNCED_TABLES:
     for _index in [i for i in _table.indexes if i.unique]:
         _table.indexes.remove(_index)
         _table.append_constraint(UniqueConstraint(*_index.columns))
+    _table.append_column(Column("written_by", Text, nullable=True))
     if _name in OWNED_TABLES:
         _table.append_column(Column("owner_rm_id", String(36), nullable=True))
         Index(f"ix_{_name}_owner_rm_id_version", _table.c.owner_rm_id, _table.c.version)
@@ -129,12 +134,20 @@ sync_conflict = Table(
     Column("base", Text, nullable=True),
     Column("theirs", Text, nullable=True),
     Column("yours", Text, nullable=True),
+    # Who made "yours" (the push that met the conflict) and from which device.
     Column("created_by", String(36), ForeignKey("app_user.id"), nullable=False),
     Column("device_id", String(64), nullable=True),
+    # Who last wrote "theirs" (from the row's ``written_by``); None: the bank's
+    # systems (core banking, an import) or a write before this was recorded.
+    Column("theirs_by", String(36), nullable=True),
     Column("created_seq", BigInteger, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("resolved_at", UTCDateTime, nullable=True),
-    Column("resolution", String(8), nullable=True),  # "mine" | "theirs"
+    # "mine" | "theirs" | "moved": a "keep mine" that found the server's value changed
+    # since the RM was shown it; ``replaced_by`` is the new conflict made instead.
+    Column("resolution", String(8), nullable=True),
+    Column("resolved_by", String(36), nullable=True),
+    Column("replaced_by", String(36), nullable=True),
 )
 
 eviction = Table(
@@ -175,6 +188,7 @@ server_state = Table(
 
 __all__ = [
     "OWNED_TABLES",
+    "SERVER_ONLY_COLUMNS",
     "SYNCED",
     "app_user",
     "applied_mutation",

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
+from decimal import Decimal
 from functools import cache
 from types import SimpleNamespace
 from typing import Any
@@ -53,12 +54,10 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from central_crm import db
-from central_crm.api_models import ResolveResponse
 from central_crm.auth import (
     Principal,
     authenticate,
@@ -71,6 +70,7 @@ from central_crm.rows import CODECS
 from central_crm.schema import (
     OWNED_TABLES,
     SYNCED,
+    app_user,
     applied_mutation,
     assignment,
     auth_token,
@@ -81,7 +81,6 @@ from central_crm.schema import (
     sync_counter,
 )
 from rm_workbench.models.labels import table_label
-from rm_workbench.models.types import JSONList, Money, Rate, UTCDateTime, parse_utc
 from rm_workbench.sync.wire import (
     APPEND_FIELDS,
     APPEND_ONLY_TABLES,
@@ -93,6 +92,8 @@ from rm_workbench.sync.wire import (
     SYNC_COLUMNS,
     SYNCED_TABLES,
     ChecksumResponse,
+    ConflictDetail,
+    ConflictDetailList,
     ConflictInfo,
     ConflictList,
     HelloRequest,
@@ -101,10 +102,12 @@ from rm_workbench.sync.wire import (
     MutationResult,
     PushRequest,
     PushResponse,
+    ResolveResult,
     decode_value,
     encode_value,
     row_digest,
     table_of,
+    value_problem,
     version_digest_of_sums,
     version_mix_sql,
 )
@@ -597,41 +600,9 @@ class Refused(Exception):
 
 
 def _value_problem(table: str, column: str, raw: Any) -> str | None:
-    """Why a wire value does not fit the column (None when it does)."""
-    if raw is None:
-        return None
-    kind = table_of(table).c[column].type
-    ok: bool
-    if isinstance(kind, Money | Rate):
-        try:
-            ok = not isinstance(raw, bool | float) and Decimal(str(raw)).is_finite()
-        except InvalidOperation:
-            ok = False
-    elif isinstance(kind, UTCDateTime):
-        try:
-            ok = isinstance(raw, str) and isinstance(parse_utc(raw), datetime)
-        except ValueError:
-            ok = False
-    elif isinstance(kind, Date):
-        try:
-            ok = isinstance(raw, str) and isinstance(date.fromisoformat(raw), date)
-        except ValueError:
-            ok = False
-    elif isinstance(kind, Boolean):
-        ok = isinstance(raw, bool)
-    elif isinstance(kind, SAEnum):
-        ok = isinstance(raw, str) and raw in kind.enums
-    elif isinstance(kind, JSONList):
-        ok = isinstance(raw, list) and all(isinstance(x, str) for x in raw)
-    elif isinstance(kind, Integer):
-        ok = isinstance(raw, int) and not isinstance(raw, bool)
-    elif isinstance(kind, String):
-        ok = isinstance(raw, str) and (kind.length is None or len(raw) <= kind.length)
-        if isinstance(raw, str) and not ok:
-            return f"{column}: 超过 {kind.length} 个字 / longer than {kind.length} characters"
-    else:  # pragma: no cover - every cache column type is handled above
-        ok = True
-    return None if ok else f"{column}: 值 {raw!r} 格式不对 / invalid value"
+    """Why a wire value does not fit the column (None when it does): the rule the
+    workbench applies to what this service sends (:func:`rm_workbench.sync.wire.value_problem`)."""
+    return value_problem(table, column, raw)
 
 
 def _decode(table: str, column: str, raw: Any) -> Any:
@@ -666,6 +637,80 @@ def append_merge(theirs: str | None, base: str | None, yours: str | None) -> str
     if kept == extra or kept.endswith(APPEND_SEPARATOR + extra):
         return theirs
     return f"{kept}{APPEND_SEPARATOR}{extra}"
+
+
+def written_by(stored: str | None, user_id: str, fields: Iterable[str] | None = None) -> str:
+    """A row's ``written_by`` after ``user_id`` wrote ``fields`` (None: created it)."""
+    try:
+        authors = json.loads(stored) if stored else {}
+    except ValueError:
+        authors = {}
+    if not isinstance(authors, dict):
+        authors = {}
+    if fields is None:
+        authors = {"*": user_id}
+    else:
+        authors.update(dict.fromkeys(fields, user_id))
+    return json.dumps(authors, separators=(",", ":"))
+
+
+def author_of(stored: str | None, column: str) -> str | None:
+    """Who last wrote ``column`` of a row (its creator when nobody changed it since;
+    None: the bank's systems, or written before authors were recorded)."""
+    try:
+        authors = json.loads(stored) if stored else {}
+    except ValueError:
+        return None
+    if not isinstance(authors, dict):
+        return None
+    found = authors.get(column, authors.get("*"))
+    return found if isinstance(found, str) else None
+
+
+def store_conflict(
+    conn: Connection,
+    principal: Principal,
+    *,
+    table: str,
+    row_id: str,
+    customer_id: str | None,
+    column: str,
+    base: Any,
+    theirs: Any,
+    yours: Any,
+    theirs_by: str | None,
+    now: datetime,
+) -> ConflictInfo:
+    """Store a conflict (wire values) made by ``principal``'s push or resolution."""
+    info = ConflictInfo(
+        conflict_id=str(uuid.uuid4()),
+        table=table,
+        row_id=row_id,
+        field=column,
+        base=base,
+        theirs=theirs,
+        yours=yours,
+    )
+    conn.execute(
+        sync_conflict.insert().values(
+            id=info.conflict_id,
+            table_name=table,
+            row_id=row_id,
+            customer_id=customer_id,
+            field=column,
+            base=dumps(info.base),
+            theirs=dumps(info.theirs),
+            yours=dumps(info.yours),
+            created_by=principal.user_id,
+            device_id=principal.device_id,
+            theirs_by=theirs_by,
+            created_seq=db.current_seq(conn),
+            created_at=now,
+            resolved_at=None,
+            resolution=None,
+        )
+    )
+    return info
 
 
 @dataclass
@@ -871,6 +916,7 @@ class Pusher:
             deleted=False,
             created_at=self.now,
             updated_at=self.now,
+            written_by=written_by(None, self.principal.user_id),
         )
         if name in OWNED_TABLES:
             values["owner_rm_id"] = access.owner_rm_id
@@ -937,13 +983,20 @@ class Pusher:
             self._bring_group_into_scope(changes["group_id"], access.owner_rm_id)
         if changes:
             version = db.next_seq(self.conn)
+            authors = written_by(current["written_by"], self.principal.user_id, changes)
             self.conn.execute(
                 table.update()
                 .where(table.c.id == mutation.row_id)
-                .values(**changes, version=version, updated_at=self.now)
+                .values(**changes, version=version, updated_at=self.now, written_by=authors)
             )
         conflicts = [
-            self._store_conflict(name, mutation.row_id, access.customer_id, *conflict)
+            self._store_conflict(
+                name,
+                mutation.row_id,
+                access.customer_id,
+                *conflict,
+                theirs_by=author_of(current["written_by"], conflict[0]),
+            )
             for conflict in pending_conflicts
         ]
         message = _rejected_message(name, rejected)
@@ -969,35 +1022,22 @@ class Pusher:
         base: Any,
         theirs: Any,
         yours: Any,
+        *,
+        theirs_by: str | None,
     ) -> ConflictInfo:
-        info = ConflictInfo(
-            conflict_id=str(uuid.uuid4()),
+        return store_conflict(
+            self.conn,
+            self.principal,
             table=table,
             row_id=row_id,
-            field=column,
+            customer_id=customer_id,
+            column=column,
             base=encode_value(table, column, base),
             theirs=encode_value(table, column, theirs),
             yours=encode_value(table, column, yours),
+            theirs_by=theirs_by,
+            now=self.now,
         )
-        self.conn.execute(
-            sync_conflict.insert().values(
-                id=info.conflict_id,
-                table_name=table,
-                row_id=row_id,
-                customer_id=customer_id,
-                field=column,
-                base=dumps(info.base),
-                theirs=dumps(info.theirs),
-                yours=dumps(info.yours),
-                created_by=self.principal.user_id,
-                device_id=self.principal.device_id,
-                created_seq=db.current_seq(self.conn),
-                created_at=self.now,
-                resolved_at=None,
-                resolution=None,
-            )
-        )
-        return info
 
     def _bring_group_into_scope(self, group_id: Any, rm_id: str) -> None:
         """A membership can make a group visible to an RM who never saw it: the group
@@ -1166,7 +1206,33 @@ def _push(
                 _DEVICE_PUSHED,
                 {"device_id": request.device_id, "last_id": last_id, "now": pusher.now},
             )
+        if (request.protocol or 0) >= 3:
+            _attach_refused_rows(conn, principal, request, results)
     return PushResponse(results=results)
+
+
+def _attach_refused_rows(
+    conn: Connection, principal: Principal, request: PushRequest, results: list[MutationResult]
+) -> None:
+    """Give each refusal the row as the server holds it now, in the caller's scope
+    (not stored with the answer: a replay gets the row as it is then)."""
+    by_id = {m.mutation_id: m for m in request.mutations}
+    for index, result in enumerate(results):
+        status = result.original_status if result.status == "duplicate" else result.status
+        if status != "rejected" and not result.rejected_fields:
+            continue
+        mutation = by_id.get(result.mutation_id)
+        if mutation is None or mutation.table not in SYNCED:
+            continue
+        table = SYNCED[mutation.table]
+        query = select(table).where(table.c.id == mutation.row_id)
+        visible = scope_filter(table, principal)
+        if visible is not None:
+            query = query.where(visible)
+        found = conn.execute(query).first()
+        if found is not None:
+            row = CODECS[mutation.table].encode([dict(found._mapping)])[0]
+            results[index] = result.model_copy(update={"row": row})
 
 
 def _guarded(conn: Connection, pusher: Pusher, mutation: Mutation) -> MutationResult:
@@ -1317,27 +1383,78 @@ def _info(row: Any) -> ConflictInfo:
     )
 
 
-def list_conflicts(engine: Engine, principal: Principal) -> ConflictList:
+_YOURS_BY = app_user.alias("yours_by")
+_THEIRS_BY = app_user.alias("theirs_by")
+_CONFLICT_DETAIL = (
+    select(
+        sync_conflict,
+        SYNCED["customer"].c.name.label("customer_name"),
+        _YOURS_BY.c.display_name.label("yours_name"),
+        _YOURS_BY.c.username.label("yours_username"),
+        _THEIRS_BY.c.display_name.label("theirs_name"),
+        _THEIRS_BY.c.username.label("theirs_username"),
+        device.c.name.label("device_name"),
+    )
+    .outerjoin(SYNCED["customer"], SYNCED["customer"].c.id == sync_conflict.c.customer_id)
+    .outerjoin(_YOURS_BY, _YOURS_BY.c.id == sync_conflict.c.created_by)
+    .outerjoin(_THEIRS_BY, _THEIRS_BY.c.id == sync_conflict.c.theirs_by)
+    .outerjoin(device, device.c.id == sync_conflict.c.device_id)
+)
+
+
+def _person(name: str | None, username: str | None) -> str | None:
+    if name is None:
+        return None
+    return f"{name}（{username}）" if username and username != name else name
+
+
+def _detail(row: Any) -> ConflictDetail:
+    return ConflictDetail(
+        **_info(row).model_dump(),
+        customer_id=row.customer_id,
+        customer_name=row.customer_name,
+        yours_by=_person(row.yours_name, row.yours_username),
+        yours_device=row.device_name or None,
+        theirs_by=_person(row.theirs_name, row.theirs_username),
+        created_at=row.created_at,
+    )
+
+
+def list_conflicts(engine: Engine, principal: Principal, protocol: int = 1) -> ConflictList:
+    """The unresolved conflicts of the customers ``principal`` owns now (and of the
+    groups in their scope), whoever's push made them: a conflict follows its customer
+    to a new RM, and comes back with it. Protocol 3 lists who made each side."""
     with db.read_begin(engine) as conn:
         rows = conn.execute(
-            select(sync_conflict)
-            .where(sync_conflict.c.resolved_at.is_(None), _conflict_scope(principal))
-            .order_by(sync_conflict.c.created_seq, sync_conflict.c.id)
+            _CONFLICT_DETAIL.where(
+                sync_conflict.c.resolved_at.is_(None), _conflict_scope(principal)
+            ).order_by(sync_conflict.c.created_seq, sync_conflict.c.id)
         ).all()
+    if protocol >= 3:
+        return ConflictDetailList(conflicts=[_detail(row) for row in rows])  # type: ignore[return-value]
     return ConflictList(conflicts=[_info(row) for row in rows])
 
 
 def resolve_conflict(
-    engine: Engine, principal: Principal, conflict_id: str, choice: str
-) -> ResolveResponse:
-    """ "mine" writes yours as a new change (new version); "theirs" only closes the
-    conflict. Resolving twice returns the first resolution."""
+    engine: Engine,
+    principal: Principal,
+    conflict_id: str,
+    choice: str,
+    seen: Any = None,
+) -> ResolveResult:
+    """Settle one conflict of the caller's scope.
+
+    "theirs" closes it. "mine" is an edit whose base is ``seen``, the server's value
+    the RM was shown (None: the conflict's stored theirs, which is what every
+    workbench showed): if the field still holds it, yours is written (a new version);
+    if it moved on since (another edit came in), nothing is overwritten: a new
+    conflict with the current value replaces this one, and the answer carries it.
+    Resolving twice answers the first resolution again."""
+    now = utcnow()
     with db.write_begin(engine) as conn:
         db.lock_counter(conn)
         row = conn.execute(
-            select(sync_conflict).where(
-                sync_conflict.c.id == conflict_id, _conflict_scope(principal)
-            )
+            _CONFLICT_DETAIL.where(sync_conflict.c.id == conflict_id, _conflict_scope(principal))
         ).first()
         if row is None:
             raise ApiError(
@@ -1346,34 +1463,117 @@ def resolve_conflict(
                 "找不到该同步冲突（不存在或不在您的客户名单中）。 "
                 "/ No such conflict in your scope.",
             )
+        name, column = row.table_name, row.field
+        table = SYNCED[name]
+        current = conn.execute(
+            select(table.c[column], table.c.deleted, table.c.written_by).where(
+                table.c.id == row.row_id
+            )
+        ).first()
+        value = None if current is None else encode_value(name, column, current[0])
+        answer = ResolveResult(
+            conflict_id=row.id,
+            resolution=row.resolution or choice,  # type: ignore[arg-type]
+            table=name,
+            row_id=row.row_id,
+            field=column,
+            value=value,
+        )
         if row.resolved_at is not None:
-            return ResolveResponse(conflict_id=row.id, resolution=row.resolution)
-        version = None
+            if row.replaced_by is not None:
+                again = conn.execute(
+                    _CONFLICT_DETAIL.where(sync_conflict.c.id == row.replaced_by)
+                ).first()
+                answer.conflict = None if again is None else _detail(again)
+            return answer
         if choice == "mine":
-            table = SYNCED[row.table_name]
-            current = conn.execute(
-                select(table.c[row.field], table.c.deleted).where(table.c.id == row.row_id)
-            ).first()
             if current is None or current.deleted:
                 raise ApiError(
                     409,
                     "row_deleted",
-                    f"该{label(row.table_name)}已被删除，无法保留您的修改。 "
+                    f"该{label(name)}已被删除，无法保留您的修改。 "
                     "/ The row was deleted; your value cannot be applied.",
                 )
-            yours = decode_value(
-                row.table_name, row.field, None if row.yours is None else json.loads(row.yours)
-            )
+            shown = seen
+            if shown is None and row.theirs is not None:
+                shown = json.loads(row.theirs)
+            problem = _value_problem(name, column, shown)
+            if problem is not None:
+                raise ApiError(
+                    422,
+                    "bad_seen_value",
+                    f"所显示的总行值格式不正确：{problem} / The value shown is invalid.",
+                )
+            raw_yours = None if row.yours is None else json.loads(row.yours)
+            yours = decode_value(name, column, raw_yours)
+            if current[0] != yours and current[0] != decode_value(name, column, shown):
+                # The server moved on since the RM was shown theirs: never overwrite
+                # what they have not seen. A new conflict, with the current value.
+                info = store_conflict(
+                    conn,
+                    principal,
+                    table=name,
+                    row_id=row.row_id,
+                    customer_id=row.customer_id,
+                    column=column,
+                    base=shown,
+                    theirs=value,
+                    yours=raw_yours,
+                    theirs_by=author_of(current.written_by, column),
+                    now=now,
+                )
+                _close_conflict(conn, principal, conflict_id, "moved", now, info.conflict_id)
+                created = conn.execute(
+                    _CONFLICT_DETAIL.where(sync_conflict.c.id == info.conflict_id)
+                ).one()
+                answer.resolution = "moved"
+                answer.conflict = _detail(created)
+                answer.message = (
+                    f"{label(name)}的这一项在总行又被修改过（现为 {_shown(value)}），"
+                    "您的值没有覆盖它；请在新的冲突中重新选择。"
+                )
+                return answer
             if current[0] != yours:
-                version = db.next_seq(conn)
+                answer.version = db.next_seq(conn)
                 conn.execute(
                     table.update()
                     .where(table.c.id == row.row_id)
-                    .values({row.field: yours, "version": version, "updated_at": utcnow()})
+                    .values(
+                        {
+                            column: yours,
+                            "version": answer.version,
+                            "updated_at": now,
+                            "written_by": written_by(
+                                current.written_by, principal.user_id, [column]
+                            ),
+                        }
+                    )
                 )
-        conn.execute(
-            sync_conflict.update()
-            .where(sync_conflict.c.id == conflict_id)
-            .values(resolved_at=utcnow(), resolution=choice)
+            answer.value = raw_yours
+        _close_conflict(conn, principal, conflict_id, choice, now, None)
+        answer.resolution = choice  # type: ignore[assignment]
+    return answer
+
+
+def _close_conflict(
+    conn: Connection,
+    principal: Principal,
+    conflict_id: str,
+    resolution: str,
+    now: datetime,
+    replaced_by: str | None,
+) -> None:
+    conn.execute(
+        sync_conflict.update()
+        .where(sync_conflict.c.id == conflict_id)
+        .values(
+            resolved_at=now,
+            resolution=resolution,
+            resolved_by=principal.user_id,
+            replaced_by=replaced_by,
         )
-    return ResolveResponse(conflict_id=conflict_id, resolution=choice, version=version)  # type: ignore[arg-type]
+    )
+
+
+def _shown(value: Any) -> str:
+    return "（空）" if value is None or value == "" else str(value)

@@ -15,12 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from itertools import combinations
-from typing import Generic, TypeVar
 
 from rm_workbench.domain.identity import check_resident_id, clean_id_number, normalize_phone
 from rm_workbench.domain.masking import mask_id_number, mask_phone
-
-K = TypeVar("K")
 
 SAME_ID_NUMBER = "same_id_number"
 SAME_NAME_PHONE = "same_name_phone"
@@ -64,7 +61,7 @@ def normalize_name(name: str | None) -> str:
     return "".join(text.split()).casefold()
 
 
-class _Groups(Generic[K]):
+class _Groups[K]:
     """Customer ids by key, allocating a list only for keys that repeat.
 
     Most keys belong to one customer; one list per key would mean 100,000+ live

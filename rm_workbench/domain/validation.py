@@ -10,12 +10,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import TypeVar
 
 from rm_workbench.domain.formatting import format_date, format_datetime
 from rm_workbench.errors import ValidationError
-
-E = TypeVar("E", bound=StrEnum)
 
 # Money columns are integer fen in a 64-bit column; no single amount an RM types comes
 # near that, so anything above a trillion yuan is a typing slip.
@@ -110,7 +107,7 @@ def probability(value: int | str | None, label: str = "成功概率") -> int:
     return value
 
 
-def choice(enum_cls: type[E], value: E | str | None, label: str) -> E:
+def choice[E: StrEnum](enum_cls: type[E], value: E | str | None, label: str) -> E:
     """A member of ``enum_cls`` from itself or its value text."""
     if isinstance(value, enum_cls):
         return value

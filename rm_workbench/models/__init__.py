@@ -5,7 +5,7 @@ from rm_workbench.models.audit import AuditLog
 from rm_workbench.models.base import Base, Synced, new_id, utcnow
 from rm_workbench.models.catalog import Account, BundleTemplate, Product
 from rm_workbench.models.customer import Customer, CustomerGroup, GroupMembership
-from rm_workbench.models.local import LocalConflict, OutboxEntry, SyncState
+from rm_workbench.models.local import LocalConflict, OutboxEntry, RejectedEdit, SyncState
 from rm_workbench.models.organization import Branch, RelationshipManager
 from rm_workbench.models.proposal import BundleProposal
 from rm_workbench.models.search import CustomerSearchTerm as CustomerSearchTerm
@@ -26,6 +26,7 @@ __all__ = [
     "Opportunity",
     "OutboxEntry",
     "Product",
+    "RejectedEdit",
     "RelationshipManager",
     "SyncState",
     "Synced",

@@ -15,15 +15,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, delete, select, update
 
 from rm_workbench.db.engine import Cache
+from rm_workbench.db.search import index_customers
 from rm_workbench.errors import AuthRequired
-from rm_workbench.models import Customer, LocalConflict
+from rm_workbench.models import Base, Customer, LocalConflict
 from rm_workbench.models.labels import field_label, table_label
 from rm_workbench.services.changes import Change
 from rm_workbench.services.sync import SyncService
 from rm_workbench.sync.client import SyncClient
+from rm_workbench.sync.engine import store_conflict
+from rm_workbench.sync.outbox import pending_fields
+from rm_workbench.sync.wire import SYNCED_TABLES, ResolveResult, decode_value
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +48,23 @@ class ConflictView:
     theirs: str
     yours: str
     received_at: datetime
+    # Who made each side ("" when the server has not said yet: shown after a sync).
+    yours_by: str = ""
+    theirs_by: str = ""
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What settling a conflict did, for the dialog: ``resolution`` "mine" (yours is
+    now the value for everybody), "theirs", or "moved" (the central CRM's value had
+    changed again since it was shown: nothing was overwritten, and the conflict is
+    shown again with the current value)."""
+
+    resolution: str
+    field_label: str
+    value: str
+    message: str
+    change: Change
 
 
 def _shown(raw: str | None) -> str:
@@ -84,6 +105,8 @@ class ConflictService:
                     theirs=_shown(c.theirs),
                     yours=_shown(c.yours),
                     received_at=c.received_at,
+                    yours_by=_yours_by(c.yours_by, c.yours_device),
+                    theirs_by=c.theirs_by or ("总行系统" if c.yours_by else ""),
                 )
                 for c, name in rows
             ]
@@ -91,35 +114,82 @@ class ConflictService:
     def count(self) -> int:
         return len(self.list())
 
-    def resolve(self, conflict_id: str, choice: Choice) -> Change:
-        """Settle one conflict on the server, then forget the local copy.
+    def resolve(self, conflict_id: str, choice: Choice) -> Resolution:
+        """Settle one conflict on the server, and show what it wrote.
 
-        Runs on the writer lane (network, then one small write). The value the RM keeps
-        arrives with the next pull ("mine" gives the row a new version on the server).
-        """
+        Runs on the writer lane (network, then one small write). "Keep mine" is an
+        edit whose base is the central CRM's value the RM was shown (the conflict's
+        "theirs"): if that value changed again meanwhile, nothing is overwritten and
+        the server answers with a new conflict, which replaces this one here. The
+        value the server now holds is written into the cache at once (unless the RM
+        edited the field again since: that edit is still on its way)."""
         if choice not in ("mine", "theirs"):
             raise ValueError(choice)
+        with self.cache.engine.connect() as conn:
+            conflict = conn.execute(
+                select(LocalConflict.__table__).where(LocalConflict.conflict_id == conflict_id)
+            ).first()
+        if conflict is None:
+            raise LookupError(f"conflict {conflict_id} is not in the cache")
         server = self.sync.configured_server()
         token = self.sync.token_for(server) if server else None
         if server is None or token is None:
             raise AuthRequired("请先登录总行系统，再处理冲突。", "no token for resolve")
+        seen = None if conflict.theirs is None else json.loads(conflict.theirs)
         client = SyncClient(server, token=token, ca_bundle=self.sync.ca_bundle)
         try:
-            client.resolve(conflict_id, choice)
+            result = client.resolve(conflict_id, choice, seen)
         finally:
             client.close()
         with self.cache.engine.begin() as conn:
-            row = conn.execute(
-                select(LocalConflict.table_name, LocalConflict.customer_id).where(
-                    LocalConflict.conflict_id == conflict_id
-                )
-            ).first()
             conn.execute(delete(LocalConflict).where(LocalConflict.conflict_id == conflict_id))
-        table = row.table_name if row else "local_conflict"
-        log.info("conflict %s resolved: %s", conflict_id, choice)
-        return Change(
-            kind="conflict_resolved",
-            customer_id=row.customer_id if row else None,
-            ids=(conflict_id,),
-            tables=frozenset({"local_conflict", table}),
+            _write_server_value(conn, result)
+            if result.conflict is not None:
+                store_conflict(conn, result.conflict, conflict.customer_id)
+        log.info("conflict %s resolved: %s → %s", conflict_id, choice, result.resolution)
+        label = field_label(result.field)
+        value = _shown(json.dumps(result.value, ensure_ascii=False))
+        if result.resolution == "moved":
+            message = result.message or (
+                f"“{label}”在总行又被修改过（现为 {value}），您的值没有覆盖它，请重新选择。"
+            )
+        elif result.resolution == "mine":
+            message = f"已保留您的值：“{label}”现为 {value}。"
+        else:
+            message = f"已采用总行的值：“{label}”为 {value}。"
+        return Resolution(
+            resolution=result.resolution,
+            field_label=label,
+            value=value,
+            message=message,
+            change=Change(
+                kind="conflict_resolved",
+                customer_id=conflict.customer_id,
+                ids=(conflict_id,),
+                tables=frozenset({"local_conflict", result.table}),
+            ),
         )
+
+
+def _yours_by(person: str | None, device: str | None) -> str:
+    if not person:
+        return ""
+    return f"{person}，{device}" if device else person
+
+
+def _write_server_value(conn: Connection, result: ResolveResult) -> None:
+    """The field as the server now holds it, into the cache, unless the RM edited it
+    again since (that edit is queued; a pull would not overwrite it either)."""
+    if result.table not in SYNCED_TABLES:
+        return
+    table = Base.metadata.tables[result.table]
+    if result.field not in table.c:
+        return
+    mine = pending_fields(conn).get((result.table, result.row_id), set())
+    if mine is None or result.field in mine:
+        return
+    value = decode_value(result.table, result.field, result.value)
+    conn.execute(update(table).where(table.c.id == result.row_id).values({result.field: value}))
+    if result.table == "customer":
+        stored = conn.execute(select(table).where(table.c.id == result.row_id))
+        index_customers(conn, [dict(row) for row in stored.mappings()])

@@ -16,6 +16,17 @@ Transaction rules (the guarantees of ARCHITECTURE.md):
   the engine before the insert (rows whose parent is not here are left to the pull),
   a table's indexes, unique ones included, are built after its last page, and a
   number that came twice fails it and makes the next sync start over.
+* A re-bootstrap (a cache that holds anything) never empties the workbench: the pages
+  go into a staging copy, and the copy replaces the synced tables in ONE transaction
+  once it is complete (:meth:`SyncEngine.bootstrap`); until then the RM reads and
+  edits the old data, and edits still queued then survive the swap as a pull would
+  keep them. Only a first bootstrap into an empty cache writes in place.
+* Nothing a server sends is written before it is checked: sequence numbers within
+  ``MAX_SEQ``, a pull's cursor moving forward and every page making progress, every
+  value by its column type (``wire.value_problem``; the bulk loader's strict
+  converters for snapshot pages), customers in the signed-in RM's scope (``rm_id``),
+  and the hello's list of tables. Each sync has a deadline (``sync_timeout``), each
+  request one of its own (the client's ``request_timeout``).
 * Convergence is proven by per-table checksums (protocol 2's version digest, summed
   by SQL on both sides) after a bootstrap, then every ``verify_every`` or on demand.
   A mismatch only counts once nothing is pending locally and a pull from the same
@@ -30,19 +41,24 @@ import json
 import logging
 import queue
 import threading
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
+from pathlib import Path
 from typing import Any, NoReturn
 
-from sqlalchemy import Column, Connection, delete, func, select, update
+from sqlalchemy import Column, Connection, MetaData, Table, delete, func, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.schema import CreateTable
 
 from rm_workbench.db.bulk import (
+    ColumnValueError,
     Written,
     bulk_upsert,
     defer_indexes,
@@ -54,29 +70,35 @@ from rm_workbench.db.search import TABLE as SEARCH_TABLE
 from rm_workbench.db.search import (
     index_customers,
     indexed_state,
+    rebuild_index,
     remove_customers,
     warm_up_readings,
 )
 from rm_workbench.errors import ServerAnswerError
-from rm_workbench.models import Base, LocalConflict, OutboxEntry, SyncState
-from rm_workbench.models.labels import table_label
+from rm_workbench.models import Base, LocalConflict, OutboxEntry, RejectedEdit, SyncState
+from rm_workbench.models.labels import field_label, table_label
 from rm_workbench.sync.client import SyncClient
 from rm_workbench.sync.outbox import pending_fields
 from rm_workbench.sync.wire import (
     CUSTOMER_CHILD_TABLES,
+    MAX_SEQ,
     PROTOCOL_VERSION,
     SYNCED_TABLES,
     ChangeItem,
     ColumnarSnapshotPage,
+    ConflictDetail,
     ConflictInfo,
     FieldChange,
     HelloRequest,
     HelloResponse,
     Mutation,
+    MutationResult,
+    PullResponse,
     PushRequest,
     SnapshotPage,
     TableChecksum,
     decode_value,
+    row_problem,
     version_digest_of_sums,
     version_mix_sql,
 )
@@ -94,12 +116,18 @@ class ParentNotHere(ServerAnswerError):
 OUTBOX = Base.metadata.tables[OutboxEntry.__tablename__]
 STATE = Base.metadata.tables[SyncState.__tablename__]
 CONFLICTS = Base.metadata.tables[LocalConflict.__tablename__]
+REJECTED = Base.metadata.tables[RejectedEdit.__tablename__]
 
 CURSOR = "cursor"
 DEVICE_ID = "device_id"
 BOOT_SEQ = "bootstrap_seq"
 BOOT_TABLE = "bootstrap_table"
 BOOT_AFTER = "bootstrap_after_id"
+# "1": the bootstrap in progress downloads into the staging copy (a re-bootstrap).
+BOOT_STAGED = "bootstrap_staged"
+# The signed-in user's relationship manager (stored at login): customers the server
+# sends must be theirs.
+RM_ID = "rm_id"
 LAST_SYNC = "last_sync_at"
 # When the checksums last proved convergence (or disproved it).
 LAST_VERIFY = "last_verify_at"
@@ -109,10 +137,49 @@ VERIFY_DUE = "verify_due"
 REBOOTSTRAP = "rebootstrap_tables"
 # Default interval between two checksum passes when nothing else asks for one.
 DEFAULT_VERIFY_EVERY = timedelta(hours=24)
+# Default deadline of one sync, seconds: an incremental sync takes seconds; a bootstrap
+# of a 5,000-customer book a few minutes on a slow link, and one that runs out of time
+# goes on where it stopped at the next sync.
+SYNC_TIMEOUT = 15 * 60.0
+
+# The staging copy of a re-bootstrap: a database file next to the cache, ATTACHed to
+# the bootstrap's connection under this name (see SyncEngine.bootstrap), holding the
+# synced tables (without secondary indexes) and a sync_state of its own (the position).
+STAGING = "staging"
+_STAGING_METADATA = MetaData()
+STAGED: dict[str, Table] = {
+    table.name: table.to_metadata(_STAGING_METADATA, schema=STAGING)
+    for table in Base.metadata.sorted_tables
+    if table.name in SYNCED_TABLES or table.name == SyncState.__tablename__
+}
+STAGED_STATE = STAGED[SyncState.__tablename__]
 
 AnyPage = SnapshotPage | ColumnarSnapshotPage
 
 Progress = Callable[[str, int, int | None], None]
+
+
+@dataclass(frozen=True)
+class EditOutcome:
+    """One pushed edit the server refused (wholly or some fields) or handed over to
+    the customer's new RM: which record and fields, whose, and the server's words."""
+
+    mutation_id: int
+    table: str
+    row_id: str
+    op: str
+    fields: tuple[str, ...]
+    customer_id: str | None
+    customer_name: str | None
+    message: str
+
+    def __str__(self) -> str:
+        what = table_label(self.table)
+        if self.customer_name:
+            what = f"客户 {self.customer_name} 的{what}"
+        if self.fields:
+            what += "（" + "、".join(field_label(f) for f in self.fields) + "）"
+        return f"{what}：{self.message}"
 
 
 @dataclass
@@ -123,8 +190,11 @@ class SyncReport:
     pulled: int = 0
     bootstrapped_rows: int = 0
     conflicts: list[ConflictInfo] = field(default_factory=list)
-    rejected: list[str] = field(default_factory=list)
-    handed_over: list[str] = field(default_factory=list)
+    # Each edit refused (kept in the rejected-edits list) or handed over, by name.
+    rejected: list[EditOutcome] = field(default_factory=list)
+    handed_over: list[EditOutcome] = field(default_factory=list)
+    # Unresolved conflicts of this RM's customers after the sync (the server's list).
+    open_conflicts: int | None = None
     evicted: list[str] = field(default_factory=list)
     cursor: int = 0
     clock_skew_seconds: float = 0.0
@@ -143,7 +213,7 @@ class SyncReport:
         if self.conflicts:
             out.append(f"有 {len(self.conflicts)} 处修改与他人冲突，请在冲突列表中选择保留哪一方")
         out += [f"已转交：{m}" for m in self.handed_over]
-        out += [f"未被接受：{m}" for m in self.rejected]
+        out += [f"未被接受（已记入“未被接受的修改”，可修改后重新提交）：{m}" for m in self.rejected]
         out += [f"已移出本机：{m}" for m in self.evicted]
         if abs(self.clock_skew_seconds) > 300:
             out.append(f"本机时间与总行相差 {self.clock_skew_seconds:.0f} 秒，请校准时间")
@@ -159,16 +229,54 @@ class SyncReport:
         return out
 
 
-def _get_state(conn: Connection, key: str) -> str | None:
-    return conn.execute(select(STATE.c.value).where(STATE.c.key == key)).scalar()
+def _conflict_values(conflict: ConflictInfo, customer_id: str | None) -> dict[str, Any]:
+    return {
+        "conflict_id": conflict.conflict_id,
+        "table_name": conflict.table,
+        "row_id": conflict.row_id,
+        "customer_id": customer_id,
+        "field": conflict.field,
+        "base": json.dumps(conflict.base, ensure_ascii=False),
+        "theirs": json.dumps(conflict.theirs, ensure_ascii=False),
+        "yours": json.dumps(conflict.yours, ensure_ascii=False),
+    }
 
 
-def _set_state(conn: Connection, key: str, value: str | None) -> None:
+def store_conflict(conn: Connection, conflict: ConflictInfo, customer_id: str | None) -> None:
+    """Keep a conflict the server answered with (once: a replayed answer repeats it)."""
+    values = {**_conflict_values(conflict, customer_id), "received_at": datetime.now(UTC)}
+    if isinstance(conflict, ConflictDetail):
+        values.update(
+            yours_by=conflict.yours_by,
+            yours_device=conflict.yours_device,
+            theirs_by=conflict.theirs_by,
+            created_at=conflict.created_at,
+        )
+    stmt = sqlite_insert(CONFLICTS).values(**values)
+    conn.execute(stmt.on_conflict_do_nothing(index_elements=["conflict_id"]))
+
+
+def _get_state(conn: Connection, key: str, state: Table = STATE) -> str | None:
+    return conn.execute(select(state.c.value).where(state.c.key == key)).scalar()
+
+
+def _set_state(conn: Connection, key: str, value: str | None, state: Table = STATE) -> None:
     if value is None:
-        conn.execute(delete(STATE).where(STATE.c.key == key))
+        conn.execute(delete(state).where(state.c.key == key))
         return
-    stmt = sqlite_insert(STATE).values(key=key, value=value)
+    stmt = sqlite_insert(state).values(key=key, value=value)
     conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
+
+
+def _stored_cursor(conn: Connection) -> int | None:
+    """The cache's pull cursor (0: none yet), or None when the stored value is no
+    sequence number (written by a build that did not check what the server sent)."""
+    value = _get_state(conn, CURSOR)
+    try:
+        cursor = int(value or 0)
+    except ValueError:
+        return None
+    return cursor if 0 <= cursor <= MAX_SEQ else None
 
 
 def device_id(cache: Cache) -> str:
@@ -248,8 +356,11 @@ def _missing(conn: Connection, column: Column[Any], wanted: set[Any]) -> set[Any
     (almost always none)."""
     if not wanted:
         return set()
+    table = column.table
+    schema = getattr(table, "schema", None)
+    name = f'"{schema}"."{table.name}"' if schema else f'"{table.name}"'
     sql = (
-        f'SELECT value FROM json_each(?) WHERE NOT EXISTS (SELECT 1 FROM "{column.table.name}"'
+        f"SELECT value FROM json_each(?) WHERE NOT EXISTS (SELECT 1 FROM {name}"
         f' WHERE "{column.name}" = value)'
     )
     return set(conn.exec_driver_sql(sql, (json.dumps(list(wanted)),)).scalars())
@@ -270,12 +381,19 @@ def _with_parents(
 
 
 def _arrays_with_parents(
-    conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    conn: Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    schema: str | None = None,
 ) -> Sequence[Sequence[Any]]:
     """:func:`_with_parents` for a columnar page's value arrays (``rows`` itself when
-    every parent is here, the common case)."""
+    every parent is here, the common case); ``schema``: the parents are looked for in
+    the staging copy."""
     kept = rows
-    for fk in Base.metadata.tables[table].foreign_keys:
+    target = STAGED[table] if schema == STAGING else Base.metadata.tables[table]
+    for fk in target.foreign_keys:
         if fk.parent.name not in columns:
             continue
         at = list(columns).index(fk.parent.name)
@@ -294,6 +412,9 @@ class ColumnarRows:
 
     columns: Sequence[str]
     arrays: Sequence[Sequence[Any]]
+    # STAGING: the rows go into the staging copy of a re-bootstrap (no search terms:
+    # those are made for the whole copy when it replaces the cache's tables).
+    schema: str | None = None
 
     def __len__(self) -> int:
         return len(self.arrays)
@@ -304,11 +425,68 @@ def _mappings(written: Written) -> list[dict[str, Any]]:
 
 
 def _raise_page_error(table: str, exc: Exception) -> None:
+    if isinstance(exc, ColumnValueError):
+        raise _bad_data(table, f"{exc.column}: {exc.reason}", repr(exc)) from exc
     orphan = isinstance(exc, IntegrityError) and "FOREIGN KEY" in str(exc)
     raise (ParentNotHere if orphan else ServerAnswerError)(
         "总行系统发来的数据不完整或格式有误，本页未写入，本机数据未受影响。",
         f"{table}: {exc!r}"[:2000],
     ) from exc
+
+
+def _bad_data(table: str, problem: str, details: str = "") -> ServerAnswerError:
+    """A server's row with a value its column does not accept: which table and field."""
+    label = table_label(table) if table in Base.metadata.tables else "未知数据表"
+    return ServerAnswerError(
+        f"总行系统发来的{label}数据有误（字段 {problem:.160}），本次同步已停止，"
+        "未写入任何数据，本机数据未受影响。请联系技术支持检查总行系统。",
+        f"{table}: {details or problem}"[:2000],
+    )
+
+
+def _bad_answer(what: str, details: str) -> ServerAnswerError:
+    return ServerAnswerError(
+        f"总行系统的应答有误（{what}），本次同步已停止，未写入任何数据，本机数据未受影响。"
+        "请联系技术支持检查总行系统。",
+        details[:2000],
+    )
+
+
+def _out_of_scope(rm_id: str, found: Any, details: str) -> ServerAnswerError:
+    owner = "没有客户经理" if found is None else "属于其他客户经理"
+    return ServerAnswerError(
+        f"总行系统发来的客户{owner}，不在您的客户名单中，本次同步已停止，未写入任何数据，"
+        "本机数据未受影响。请联系技术支持检查总行系统。",
+        f"customer rm_id {found!r:.60}, signed in as {rm_id}: {details}"[:2000],
+    )
+
+
+def _page_ids(page: AnyPage) -> tuple[Any, Any]:
+    """The first and last row ids of a snapshot page (None, None: no rows; a row
+    without an id gives None)."""
+    if not page.rows:
+        return None, None
+    if isinstance(page, SnapshotPage):
+        return page.rows[0].get("id"), page.rows[-1].get("id")
+    if "id" not in page.columns:
+        return None, None
+    at = page.columns.index("id")
+    return page.rows[0][at], page.rows[-1][at]
+
+
+def _as_columnar(page: SnapshotPage) -> ColumnarSnapshotPage:
+    """A protocol 1 page as a columnar one (for the staging copy, which is written
+    through the columnar loader only). Its rows must share one set of columns."""
+    columns = list(page.rows[0]) if page.rows else []
+    if any(row.keys() != page.rows[0].keys() for row in page.rows):
+        raise _bad_answer("一页的记录字段不一致", f"{page.table}: rows of different columns")
+    return ColumnarSnapshotPage.model_construct(
+        table=page.table,
+        snapshot_seq=page.snapshot_seq,
+        columns=columns,
+        rows=[[row[name] for name in columns] for row in page.rows],
+        next_after_id=page.next_after_id,
+    )
 
 
 class _SnapshotReader:
@@ -343,16 +521,33 @@ class _SnapshotReader:
     def _pages(self) -> Iterator[tuple[str, AnyPage]]:
         after = self._after
         for name in self._tables:
+            seen: set[str] = set()
             while True:
                 page = self._client.snapshot(name, after, self._limit)
-                if page.table != name:
-                    raise ServerAnswerError(
-                        "总行系统返回了错误的数据表。", f"asked {name}, got {page.table}"
-                    )
+                self._check(name, after, page, seen)
                 yield name, page
                 after = page.next_after_id
                 if after is None:
                     break
+
+    def _check(self, name: str, after: str | None, page: AnyPage, seen: set[str]) -> None:
+        """A page must be the table asked for, no longer than asked, and make progress:
+        the table ends, or the next position is this page's last row (and was never
+        a position of this table before: a server going round in circles stops)."""
+        where = f"{name} after {after!r:.60}"
+        if page.table != name:
+            raise _bad_answer("返回了错误的数据表", f"asked {where}, got {page.table!r:.60}")
+        if len(page.rows) > self._limit:
+            raise _bad_answer("一页的记录超过了请求的数量", f"{where}: {len(page.rows)} rows")
+        following = page.next_after_id
+        if following is None:
+            return
+        _first, last = _page_ids(page)
+        if following != last or following == after or following in seen:
+            raise _bad_answer(
+                "分页没有前进", f"{where}: next_after_id {following!r:.60}, last row {last!r:.60}"
+            )
+        seen.add(following)
 
     def _run(self) -> None:
         try:
@@ -424,14 +619,27 @@ class SyncEngine:
         *,
         progress: Progress | None = None,
         verify_every: timedelta | None = DEFAULT_VERIFY_EVERY,
+        rm_id: str | None = None,
+        sync_timeout: float = SYNC_TIMEOUT,
     ):
         """``verify_every``: how often ``run()`` compares checksums when not told
         (also after every bootstrap, and after a check that could not conclude);
-        None: only then, ``timedelta(0)``: at every sync."""
+        None: only then, ``timedelta(0)``: at every sync.
+
+        ``rm_id``: the signed-in user's relationship manager (from the login): a
+        customer the server sends with another RM or none is refused, nothing of its
+        page written. None (an admin, or not known): no such check.
+
+        ``sync_timeout``: seconds one ``run()`` may take (15 minutes): no request of it
+        starts or runs past the deadline (the client's ``deadline``). A bootstrap cut
+        short goes on from its last page at the next sync. Both are attributes of the
+        same names."""
         self.cache = cache
         self.client = client
         self.progress = progress or (lambda _stage, _done, _total: None)
         self.verify_every = verify_every
+        self.rm_id = rm_id
+        self.sync_timeout = sync_timeout
         self.device_id = device_id(cache)
 
     # --- the whole cycle -------------------------------------------------------
@@ -439,19 +647,32 @@ class SyncEngine:
     def run(self, *, verify: bool | None = None) -> SyncReport:
         """One sync: hello, push, bootstrap (if the server or an unfinished or
         disproven cache asks for it), pull, then the checksum pass if ``verify`` is
-        True, or, when it is None, if :meth:`verify_due` says so."""
+        True, or, when it is None, if :meth:`verify_due` says so. Within
+        ``sync_timeout``: past it, the request under way and the sync stop."""
+        previous = getattr(self.client, "deadline", None)
+        self.client.deadline = time.monotonic() + self.sync_timeout
+        try:
+            return self._run(verify=verify)
+        finally:
+            self.client.deadline = previous
+
+    def _run(self, *, verify: bool | None) -> SyncReport:
         report = SyncReport()
         with self.cache.engine.connect() as conn:
-            cursor = int(_get_state(conn, CURSOR) or 0)
+            cursor = _stored_cursor(conn)
             booting = _get_state(conn, BOOT_SEQ) is not None
             # A confirmed mismatch: bootstrap again, the way a device that fell
             # behind the tombstone horizon does (cursor 0: the server says so).
             again = _get_state(conn, REBOOTSTRAP) is not None
+        if cursor is None:
+            # Stored by a build that took any number from the server: start afresh, as
+            # a device that holds nothing does (the server then asks for a bootstrap).
+            log.warning("the stored cursor is no sequence number: asking for a bootstrap")
         hello = self.client.hello(
             HelloRequest(
                 protocol_version=PROTOCOL_VERSION,
                 device_id=self.device_id,
-                cursor=0 if booting or again else cursor,
+                cursor=0 if booting or again or cursor is None else cursor,
                 client_time=datetime.now(UTC),
             )
         )
@@ -460,6 +681,7 @@ class SyncEngine:
         if hello.must_bootstrap or booting:
             self.bootstrap(hello, report)
         self.pull(report)
+        self.refresh_conflicts(report)
         if verify or (verify is None and self.verify_due(report)):
             self.verify(report)
         with self.cache.engine.begin() as conn:
@@ -500,7 +722,11 @@ class SyncEngine:
                 )
                 for e in entries
             ]
-            answer = self.client.push(PushRequest(device_id=self.device_id, mutations=mutations))
+            answer = self.client.push(
+                PushRequest(
+                    device_id=self.device_id, mutations=mutations, protocol=PROTOCOL_VERSION
+                )
+            )
             by_id = {e.mutation_id: e for e in entries}
             acknowledged = [r for r in answer.results if r.mutation_id in by_id]
             if not acknowledged:
@@ -509,22 +735,109 @@ class SyncEngine:
                     f"push of {len(entries)} mutations answered {answer.results!r:.300}",
                 )
             with self.cache.engine.begin() as conn:
+                _defer_foreign_keys(conn)
                 for result in acknowledged:
-                    entry = by_id[result.mutation_id]
-                    conn.execute(delete(OUTBOX).where(OUTBOX.c.mutation_id == result.mutation_id))
-                    for conflict in result.conflicts:
-                        self._store_conflict(conn, conflict, entry.customer_id)
-                        self._show_theirs(conn, conflict)
-                        report.conflicts.append(conflict)
-                    if result.status == "rejected" or result.rejected_fields:
-                        report.rejected.append(
-                            result.message or f"{entry.table_name} {entry.row_id}"
-                        )
-                    if result.status == "handed_over":
-                        report.handed_over.append(result.message or entry.row_id)
+                    self._acknowledge(conn, by_id[result.mutation_id], result, report)
             report.pushed += len(acknowledged)
             done += len(acknowledged)
             self.progress("push", done, total)
+
+    def _acknowledge(
+        self, conn: Connection, entry: Any, result: MutationResult, report: SyncReport
+    ) -> None:
+        """Take one answered mutation out of the outbox, in the transaction that records
+        what became of it: its conflicts (unless handed over: those are the new RM's),
+        a refusal in the rejected-edits list, and the server's current row when it
+        refused something (so the cache shows what the server holds, not the refused
+        value; the RM's value is in the list)."""
+        conn.execute(delete(OUTBOX).where(OUTBOX.c.mutation_id == entry.mutation_id))
+        status = result.status
+        if status == "duplicate" and result.original_status is not None:
+            status = result.original_status
+        for conflict in result.conflicts:
+            report.conflicts.append(conflict)
+            if status != "handed_over":
+                self._store_conflict(conn, conflict, entry.customer_id)
+                self._show_theirs(conn, conflict)
+        fields: dict[str, Any] = json.loads(entry.fields)
+        refused = status == "rejected" or bool(result.rejected_fields)
+        if status == "handed_over":
+            report.handed_over.append(self._outcome(conn, entry, result, tuple(fields)))
+        if not refused:
+            return
+        if status != "rejected":
+            fields = {k: v for k, v in fields.items() if k in result.rejected_fields}
+        outcome = self._outcome(conn, entry, result, tuple(fields))
+        report.rejected.append(outcome)
+        conn.execute(
+            insert(REJECTED).values(
+                mutation_id=entry.mutation_id,
+                table_name=entry.table_name,
+                row_id=entry.row_id,
+                customer_id=entry.customer_id,
+                op=entry.op,
+                fields=json.dumps(fields, ensure_ascii=False),
+                reason=outcome.message,
+                rejected_at=datetime.now(UTC),
+            )
+        )
+        if result.row is not None and entry.table_name in SYNCED_TABLES:
+            item = ChangeItem(seq=0, kind="row", table=entry.table_name, row=result.row)
+            self._apply_page(conn, [item], SyncReport())
+
+    @staticmethod
+    def _outcome(
+        conn: Connection, entry: Any, result: MutationResult, fields: tuple[str, ...]
+    ) -> EditOutcome:
+        name = None
+        if entry.customer_id is not None:
+            customers = Base.metadata.tables["customer"]
+            name = conn.execute(
+                select(customers.c.name).where(customers.c.id == entry.customer_id)
+            ).scalar()
+        message = result.message or (
+            "总行系统未接受该修改。" if result.status != "handed_over" else "已转交新的客户经理。"
+        )
+        return EditOutcome(
+            mutation_id=entry.mutation_id,
+            table=entry.table_name,
+            row_id=entry.row_id,
+            op=entry.op,
+            fields=fields,
+            customer_id=entry.customer_id,
+            customer_name=name,
+            message=message,
+        )
+
+    def refresh_conflicts(self, report: SyncReport) -> None:
+        """Replace the cache's conflicts by the server's list: the unresolved conflicts
+        of the customers this RM owns now, whoever's push made them (a customer that
+        comes back brings its conflicts back; an edit handed over from its old RM's
+        device and in conflict here shows up), with who made each side."""
+        listed = self.client.conflicts().conflicts
+        now = datetime.now(UTC)
+        with self.cache.engine.begin() as conn:
+            received: dict[str, datetime] = {
+                row.conflict_id: row.received_at
+                for row in conn.execute(select(CONFLICTS.c.conflict_id, CONFLICTS.c.received_at))
+            }
+            conn.execute(delete(CONFLICTS))
+            if listed:
+                conn.execute(
+                    insert(CONFLICTS),
+                    [
+                        {
+                            **_conflict_values(conflict, conflict.customer_id),
+                            "received_at": received.get(conflict.conflict_id, now),
+                            "yours_by": conflict.yours_by,
+                            "yours_device": conflict.yours_device,
+                            "theirs_by": conflict.theirs_by,
+                            "created_at": conflict.created_at,
+                        }
+                        for conflict in listed
+                    ],
+                )
+        report.open_conflicts = len(listed)
 
     def _outbox_size(self) -> int:
         with self.cache.engine.connect() as conn:
@@ -553,40 +866,153 @@ class SyncEngine:
 
     @staticmethod
     def _store_conflict(conn: Connection, conflict: ConflictInfo, customer_id: str | None) -> None:
-        values = {
-            "conflict_id": conflict.conflict_id,
-            "table_name": conflict.table,
-            "row_id": conflict.row_id,
-            "customer_id": customer_id,
-            "field": conflict.field,
-            "base": json.dumps(conflict.base, ensure_ascii=False),
-            "theirs": json.dumps(conflict.theirs, ensure_ascii=False),
-            "yours": json.dumps(conflict.yours, ensure_ascii=False),
-            "received_at": datetime.now(UTC),
-        }
-        stmt = sqlite_insert(CONFLICTS).values(**values)
-        conn.execute(stmt.on_conflict_do_nothing(index_elements=["conflict_id"]))
+        store_conflict(conn, conflict, customer_id)
 
     # --- bootstrap -------------------------------------------------------------
+
+    @property
+    def staging_path(self) -> Path:
+        """The staging copy of a re-bootstrap: a file next to the cache's."""
+        return Path(f"{self.cache.path}.staging")
 
     def bootstrap(self, hello: HelloResponse, report: SyncReport) -> None:
         """Fill the cache from snapshot pages, resuming where an earlier run stopped.
 
-        Each page is applied with its position in one transaction, on one connection
-        held for the whole bootstrap (with a larger page cache: the pages' secondary
-        index entries land all over their B-trees). With ``READ_AHEAD`` the next page
-        downloads while this one is applied (:class:`_SnapshotReader`). A customer
-        page indexes its customers for search in its own transaction, as every other
-        writer does, so an interrupted bootstrap leaves a searchable cache.
+        A cache that holds nothing (no synced row, no queued edit) is filled in place:
+        there is nothing to lose, and a first bootstrap is as fast as it can be
+        (:meth:`_bootstrap_in_place`). Any other cache (a re-bootstrap: the server
+        says so, or a confirmed mismatch, or a damaged cursor) downloads into a
+        staging copy and swaps it in at the end, in one transaction
+        (:meth:`_bootstrap_staged`): a download that fails midway (an error page, a
+        bad page, a network that drops) leaves the workbench with all its data, and
+        the next sync goes on from the staging copy's last page.
+
+        Either way each page is applied with its position in one transaction, on one
+        connection held for the whole bootstrap (with a larger page cache: the pages'
+        secondary index entries land all over their B-trees), and an interruption
+        redoes at most one page. With ``READ_AHEAD`` the next page downloads while
+        this one is applied (:class:`_SnapshotReader`).
         """
-        tables = [t for t in SYNCED_TABLES if t in hello.tables]
+        tables = self._bootstrap_tables(hello)
+        with self.cache.engine.connect() as conn:
+            seq = _get_state(conn, BOOT_SEQ)
+            staged = _get_state(conn, BOOT_STAGED) is not None
+            if seq is None:
+                staged = not self._holds_nothing(conn)
+        if staged:
+            self._bootstrap_staged(hello, report, tables)
+        else:
+            self._bootstrap_in_place(hello, report, tables)
+
+    @staticmethod
+    def _bootstrap_tables(hello: HelloResponse) -> list[str]:
+        """The tables to download, in foreign-key order: the hello's list, which must
+        name known synced tables only, each once, and not be empty (audit logs only
+        travel upward: the cache keeps its own)."""
+        names = hello.tables
+        tables = [t for t in SYNCED_TABLES if t in names and t != "audit_log"]
+        if not tables or len(set(names)) != len(names) or not set(names) <= set(SYNCED_TABLES):
+            raise _bad_answer(
+                "要求重新下载全部数据，但给出的数据表清单有误", f"hello tables {names!r:.500}"
+            )
+        return tables
+
+    @staticmethod
+    def _holds_nothing(conn: Connection) -> bool:
+        """No synced row (audit logs aside) and no queued edit: nothing to lose."""
+        names = [t for t in SYNCED_TABLES if t != "audit_log"] + [OUTBOX.name]
+        probe = " OR ".join(f'EXISTS (SELECT 1 FROM main."{name}")' for name in names)
+        return not conn.exec_driver_sql(f"SELECT {probe}").scalar()
+
+    @contextmanager
+    def _bootstrap_connection(self) -> Iterator[Connection]:
+        """The connection a bootstrap holds: a larger page cache, foreign keys off
+        (parents are checked per page by the engine: SQLite's own check of every row's
+        every foreign key was a tenth of the apply), and, with ``ONE_CHECKPOINT``, no
+        automatic WAL checkpoints; all set back (or the connection dropped) after."""
+        with self.cache.engine.connect() as conn:
+            cache_size = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+            conn.exec_driver_sql(f"PRAGMA cache_size = {-self.BOOTSTRAP_CACHE_KIB}")
+            # Outside any transaction (the pragma is ignored inside one).
+            conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            autocheckpoint = int(conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() or 1000)
+            if self.ONE_CHECKPOINT:
+                conn.exec_driver_sql("PRAGMA wal_autocheckpoint = 0")
+            conn.commit()
+            try:
+                yield conn
+            finally:
+                if conn.in_transaction():
+                    conn.rollback()
+                self._restore_after_failure(conn)
+                try:
+                    conn.exec_driver_sql("PRAGMA foreign_keys = ON")
+                    conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {autocheckpoint}")
+                    conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache_size or -2000)}")
+                    conn.commit()
+                except Exception:
+                    # Never back into the pool without its foreign keys checked.
+                    conn.invalidate()
+                    raise
+
+    def _reader(self, tables: Sequence[str], after: str | None) -> _SnapshotReader:
+        reader = _SnapshotReader(
+            self.client,
+            tables,
+            after,
+            self.SNAPSHOT_LIMIT,
+            ahead=self.READ_AHEAD_PAGES if self.READ_AHEAD else 0,
+        )
+        if "customer" in tables:
+            warm_up_readings()  # pypinyin's dictionaries load while the first pages come
+        return reader
+
+    def _load(
+        self,
+        conn: Connection,
+        reader: _SnapshotReader,
+        tables: Sequence[str],
+        report: SyncReport,
+        *,
+        staged: bool,
+    ) -> None:
+        """Apply every page the reader brings, each with its position in one
+        transaction (the cache's, or the staging copy's own sync_state)."""
+        state = STAGED_STATE if staged else STATE
+        options = {"staged": True} if staged else {}
+        for name, page in reader:
+            following = page.next_after_id
+            with conn.begin():
+                # Only rows whose parents are here: a customer (or group) that came to
+                # this RM after its table's pages has its rows re-versioned after the
+                # snapshot, and the pull that follows brings them with their parent.
+                self._apply_snapshot(conn, name, page, parents_only=True, **options)
+                if following is None:
+                    position = tables.index(name)
+                    last = position + 1 >= len(tables)
+                    next_table = "" if last else tables[position + 1]
+                    _set_state(conn, BOOT_TABLE, next_table, state)
+                    _set_state(conn, BOOT_AFTER, None, state)
+                else:
+                    _set_state(conn, BOOT_AFTER, following, state)
+            report.bootstrapped_rows += len(page.rows)
+            self.progress("bootstrap", report.bootstrapped_rows, None)
+            if following is None and self.DEFER_INDEXES and not staged:
+                # The table is complete: its indexes are built now, while the next
+                # pages download (if this stops here, the last step builds them).
+                self._build_indexes(conn, [name, SEARCH_TABLE] if name == "customer" else [name])
+
+    def _bootstrap_in_place(
+        self, hello: HelloResponse, report: SyncReport, tables: list[str]
+    ) -> None:
+        """A first bootstrap, into the cache's own tables. A customer page indexes its
+        customers for search in its own transaction, as every other writer does, so an
+        interrupted bootstrap leaves a searchable cache."""
         with self.cache.engine.begin() as conn:
             seq = _get_state(conn, BOOT_SEQ)
             if seq is None:
                 if hello.snapshot_seq is None:
-                    raise ServerAnswerError(
-                        "总行系统要求重新初始化，但没有给出快照位置。", repr(hello)
-                    )
+                    raise _bad_answer("要求初始化，但没有给出快照位置", repr(hello))
                 self._wipe(conn)
                 _set_state(conn, REBOOTSTRAP, None)
                 _set_state(conn, BOOT_SEQ, str(hello.snapshot_seq))
@@ -601,52 +1027,10 @@ class SyncEngine:
                 defer_indexes(conn, [*tables, SEARCH_TABLE])
         # "": every page is in, only the last step was missing.
         start = tables.index(table) if table in tables else len(tables) if table == "" else 0
-        reader = _SnapshotReader(
-            self.client,
-            tables[start:],
-            after,
-            self.SNAPSHOT_LIMIT,
-            ahead=self.READ_AHEAD_PAGES if self.READ_AHEAD else 0,
-        )
-        if "customer" in tables[start:]:
-            warm_up_readings()  # pypinyin's dictionaries load while the first pages come
-        with self.cache.engine.connect() as conn:
-            cache_size = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-            conn.exec_driver_sql(f"PRAGMA cache_size = {-self.BOOTSTRAP_CACHE_KIB}")
-            # Parents are checked per page below, before the insert: SQLite's own check
-            # of every row's every foreign key was a tenth of the apply. Outside any
-            # transaction (the pragma is ignored inside one); set back in ``finally``.
-            conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
-            autocheckpoint = int(conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() or 1000)
-            if self.ONE_CHECKPOINT:
-                conn.exec_driver_sql("PRAGMA wal_autocheckpoint = 0")
-            conn.commit()
-            try:
-                for name, page in reader:
-                    following = page.next_after_id
-                    with conn.begin():
-                        # Only rows whose parents are here: a customer (or group) that
-                        # came to this RM after its table's pages has its rows
-                        # re-versioned after the snapshot, and the pull that follows
-                        # brings them with their parent.
-                        self._apply_snapshot(conn, name, page, parents_only=True)
-                        if following is None:
-                            position = tables.index(name)
-                            last = position + 1 >= len(tables)
-                            next_table = "" if last else tables[position + 1]
-                            _set_state(conn, BOOT_TABLE, next_table)
-                            _set_state(conn, BOOT_AFTER, None)
-                        else:
-                            _set_state(conn, BOOT_AFTER, following)
-                    report.bootstrapped_rows += len(page.rows)
-                    self.progress("bootstrap", report.bootstrapped_rows, None)
-                    if following is None and self.DEFER_INDEXES:
-                        # The table is complete: its indexes are built now, while the
-                        # next pages download (if this stops here, the last step
-                        # builds them).
-                        self._build_indexes(
-                            conn, [name, SEARCH_TABLE] if name == "customer" else [name]
-                        )
+        reader = self._reader(tables[start:], after)
+        try:
+            with self._bootstrap_connection() as conn:
+                self._load(conn, reader, tables, report, staged=False)
                 # What is still deferred: the tables a resumed bootstrap had finished
                 # before it stopped. Every page is in: if this stops, a resume (table
                 # "") builds them and comes here again.
@@ -658,20 +1042,232 @@ class SyncEngine:
                 report.bootstrapped = True
                 if self.ONE_CHECKPOINT:
                     conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-            finally:
+        finally:
+            reader.close()
+
+    def _bootstrap_staged(
+        self, hello: HelloResponse, report: SyncReport, tables: list[str]
+    ) -> None:
+        """A re-bootstrap: the pages go into the staging copy, the RM keeps reading
+        (and editing) the cache, and :meth:`_swap` puts the copy in place in one
+        transaction once every page is in.
+
+        The staging copy is a database file ATTACHed to the bootstrap's connection as
+        ``staging``. ATTACH was chosen over a second engine on the file because
+        SQLCipher gives an attached database the key of the main one: the copy is
+        encrypted exactly when the cache is, with no key handled here; and the swap is
+        then plain ``INSERT … SELECT`` on one connection. Its tables are the synced
+        tables' definitions under that schema (:data:`STAGED`, no secondary indexes:
+        the cache's are built once at the swap), so the bulk loader and the parent
+        checks work on them as on the cache's; its own ``sync_state`` holds the
+        position, committed with each page, so a resumed download redoes at most one
+        page. The search index is made for the new customers at the swap."""
+        path = self.staging_path
+        reader: _SnapshotReader | None = None
+        with self._bootstrap_connection() as conn:
+            self._attach_staging(conn, path)
+            try:
+                with conn.begin():
+                    seq = _get_state(conn, BOOT_SEQ)
+                    position = self._staged_position(conn, seq)
+                    if seq is None or position is None:
+                        if hello.snapshot_seq is None:
+                            raise _bad_answer(
+                                "要求重新下载全部数据，但没有给出快照位置", repr(hello)
+                            )
+                        seq = str(hello.snapshot_seq)
+                        self._create_staging(conn)
+                        for key, value in ((BOOT_SEQ, seq), (BOOT_TABLE, tables[0])):
+                            _set_state(conn, key, value, STAGED_STATE)
+                        _set_state(conn, BOOT_SEQ, seq)
+                        _set_state(conn, BOOT_STAGED, "1")
+                        position = (tables[0], None)
+                table, after = position
+                start = tables.index(table) if table in tables else len(tables) if not table else 0
+                reader = self._reader(tables[start:], after)
+                self._load(conn, reader, tables, report, staged=True)
                 reader.close()
+                reader = None
+                self._swap(conn, seq, tables)
+                report.bootstrapped = True
+                if self.ONE_CHECKPOINT:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            finally:
+                if reader is not None:
+                    reader.close()
                 if conn.in_transaction():
                     conn.rollback()
-                self._restore_after_failure(conn)
-                try:
-                    conn.exec_driver_sql("PRAGMA foreign_keys = ON")
-                    conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {autocheckpoint}")
-                    conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache_size or -2000)}")
-                    conn.commit()
-                except Exception:
-                    # Never back into the pool without its foreign keys checked.
-                    conn.invalidate()
-                    raise
+                self._detach_staging(conn)
+        if report.bootstrapped:
+            self._remove_staging(path)
+
+    def _attach_staging(self, conn: Connection, path: Path) -> None:
+        """ATTACH the staging copy (created if missing; one this key cannot read, or
+        that is damaged, is started afresh)."""
+        conn.exec_driver_sql(f"ATTACH DATABASE ? AS {STAGING}", (str(path),))
+        try:
+            conn.exec_driver_sql(f"SELECT count(*) FROM {STAGING}.sqlite_master").scalar()
+        except DBAPIError:
+            log.warning("staging copy %s unreadable: started afresh", path, exc_info=True)
+            conn.rollback()
+            conn.exec_driver_sql(f"DETACH DATABASE {STAGING}")
+            self._remove_staging(path)
+            conn.exec_driver_sql(f"ATTACH DATABASE ? AS {STAGING}", (str(path),))
+        conn.exec_driver_sql(f"PRAGMA {STAGING}.synchronous = NORMAL")
+        conn.commit()
+
+    @staticmethod
+    def _detach_staging(conn: Connection) -> None:
+        try:
+            conn.exec_driver_sql(f"DETACH DATABASE {STAGING}")
+            conn.commit()
+        except DBAPIError:  # the bootstrap's own error is the one to report
+            log.exception("could not detach the staging copy")
+            conn.invalidate()
+
+    @staticmethod
+    def _remove_staging(path: Path) -> None:
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+    @staticmethod
+    def _staged_position(conn: Connection, seq: str | None) -> tuple[str, str | None] | None:
+        """Where the staged download stopped, if the staging copy is the one of this
+        bootstrap (the cache's ``BOOT_SEQ``) and has all its tables; else None."""
+        if seq is None:
+            return None
+        present = set(
+            conn.exec_driver_sql(
+                f"SELECT name FROM {STAGING}.sqlite_master WHERE type = 'table'"
+            ).scalars()
+        )
+        if not {table.name for table in STAGED.values()} <= present:
+            return None
+        if _get_state(conn, BOOT_SEQ, STAGED_STATE) != seq:
+            return None
+        table = _get_state(conn, BOOT_TABLE, STAGED_STATE)
+        if table is None:
+            return None
+        return table, _get_state(conn, BOOT_AFTER, STAGED_STATE)
+
+    @staticmethod
+    def _create_staging(conn: Connection) -> None:
+        """Empty staging tables (whatever was there goes)."""
+        found = conn.exec_driver_sql(
+            f"SELECT name FROM {STAGING}.sqlite_master"
+            " WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        ).scalars()
+        for name in list(found):
+            conn.exec_driver_sql(f'DROP TABLE {STAGING}."{name}"')
+        for table in STAGED.values():
+            conn.execute(CreateTable(table))
+
+    def _swap(self, conn: Connection, seq: str, tables: Sequence[str]) -> None:
+        """Replace the synced tables' rows by the staging copy's in ONE transaction
+        (readers see the old data until it commits). What the RM queued meanwhile is
+        kept the way a pull keeps it (:meth:`_keep_pending`); the search index is made
+        for the new rows; local conflicts go, as in any rebuilt cache (the server's
+        list comes back with the sync); audit logs stay. The cache's secondary indexes
+        are built again once, after the copy: a unique number that came twice rolls
+        the whole swap back (the cache as it was) and the next sync starts over."""
+        synced = [t for t in SYNCED_TABLES if t != "audit_log"]
+        try:
+            with conn.begin():
+                pending = pending_fields(conn)
+                held = self._held_rows(conn, pending)
+                defer_indexes(conn, synced)
+                conn.execute(delete(Base.metadata.tables[SEARCH_TABLE]))
+                conn.execute(delete(CONFLICTS))
+                for name in reversed(synced):
+                    conn.exec_driver_sql(f'DELETE FROM main."{name}"')
+                for name in tables:
+                    columns = ", ".join(f'"{c.name}"' for c in Base.metadata.tables[name].columns)
+                    conn.exec_driver_sql(
+                        f'INSERT INTO main."{name}" ({columns})'
+                        f' SELECT {columns} FROM {STAGING}."{name}"'
+                    )
+                self._keep_pending(conn, pending, held)
+                restore_indexes(conn)
+                rebuild_index(conn)
+                _set_state(conn, CURSOR, seq)
+                for key in (BOOT_SEQ, BOOT_TABLE, BOOT_AFTER, BOOT_STAGED, REBOOTSTRAP):
+                    _set_state(conn, key, None)
+        except IntegrityError as exc:
+            if "UNIQUE" not in str(exc.orig):
+                raise
+            with conn.begin():
+                for key in (BOOT_SEQ, BOOT_TABLE, BOOT_AFTER, BOOT_STAGED):
+                    _set_state(conn, key, None)
+                _set_state(conn, REBOOTSTRAP, "duplicate numbers")
+            raise ServerAnswerError(
+                "总行系统发来的数据中有重复的编号，本次下载作废，本机数据未受影响；"
+                "下次同步将重新下载全部数据。未同步的修改不受影响。",
+                f"unique index not built at the swap: {exc.orig}"[:2000],
+            ) from exc
+
+    @staticmethod
+    def _held_rows(
+        conn: Connection, pending: Mapping[tuple[str, str], set[str] | None]
+    ) -> dict[tuple[str, str], dict[str, Any]]:
+        """The cache's rows (as stored) that have edits queued."""
+        wanted: dict[str, list[str]] = defaultdict(list)
+        for table, row_id in pending:
+            if table in SYNCED_TABLES and table != "audit_log":
+                wanted[table].append(row_id)
+        held: dict[tuple[str, str], dict[str, Any]] = {}
+        for table, ids in wanted.items():
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ", ".join("?" * len(chunk))
+                found = conn.exec_driver_sql(
+                    f'SELECT * FROM main."{table}" WHERE id IN ({marks})', tuple(chunk)
+                )
+                for row in found.mappings():
+                    held[(table, str(row["id"]))] = dict(row)
+        return held
+
+    @staticmethod
+    def _keep_pending(
+        conn: Connection,
+        pending: Mapping[tuple[str, str], set[str] | None],
+        held: Mapping[tuple[str, str], Mapping[str, Any]],
+    ) -> None:
+        """After the copy, the queued edits as a pull keeps them: a row with an insert
+        or a delete queued stays as the cache had it (or absent); a row with fields
+        queued keeps the cache's values of those fields (if the new data still has
+        the row). A kept row whose parent the new data lacks (its customer left this
+        RM meanwhile) goes, as an eviction takes it: its outbox entries stay, and the
+        server hands them to the new owner."""
+        kept: list[tuple[str, Mapping[str, Any]]] = []
+        for (table, row_id), mine in pending.items():
+            if table not in SYNCED_TABLES or table == "audit_log":
+                continue
+            row = held.get((table, row_id))
+            if mine is None:
+                conn.exec_driver_sql(f'DELETE FROM main."{table}" WHERE id = ?', (row_id,))
+                if row is not None:
+                    names = ", ".join(f'"{name}"' for name in row)
+                    marks = ", ".join("?" * len(row))
+                    conn.exec_driver_sql(
+                        f'INSERT INTO main."{table}" ({names}) VALUES ({marks})',
+                        tuple(row.values()),
+                    )
+                    kept.append((table, row))
+                continue
+            fields = [name for name in mine if row is not None and name in row and name != "id"]
+            if row is not None and fields:
+                assignments = ", ".join(f'"{name}" = ?' for name in fields)
+                conn.exec_driver_sql(
+                    f'UPDATE main."{table}" SET {assignments} WHERE id = ?',
+                    (*[row[name] for name in fields], row_id),
+                )
+        order = {name: i for i, name in enumerate(SYNCED_TABLES)}
+        for table, row in sorted(kept, key=lambda item: order[item[0]]):
+            for fk in Base.metadata.tables[table].foreign_keys:
+                value = row.get(fk.parent.name)
+                if value is not None and _missing(conn, fk.column, {value}):
+                    conn.exec_driver_sql(f'DELETE FROM main."{table}" WHERE id = ?', (row["id"],))
+                    break
 
     def _build_indexes(self, conn: Connection, tables: Sequence[str] | None) -> None:
         """Build the deferred indexes of ``tables`` (None: all) in a transaction of
@@ -688,8 +1284,9 @@ class SyncEngine:
     def _start_over(conn: Connection, exc: IntegrityError) -> NoReturn:
         """A unique number came twice in the pages (a row renumbered while they were
         read): the unique index cannot be built, so this bootstrap's data cannot
-        stand. The next sync starts it over from an empty cache, as after a confirmed
-        mismatch; until then the cache stays readable (the index stays deferred)."""
+        stand. The next sync starts it over (into a staging copy: the cache holds rows now),
+        as after a confirmed mismatch; until then the cache stays readable (the index
+        stays deferred)."""
         with conn.begin():
             for key in (BOOT_SEQ, BOOT_TABLE, BOOT_AFTER):
                 _set_state(conn, key, None)
@@ -713,7 +1310,10 @@ class SyncEngine:
             log.exception("could not restore the cache's indexes after a failed bootstrap")
 
     def _wipe(self, conn: Connection) -> None:
-        """Empty every synced table (a re-bootstrap); the outbox was pushed already."""
+        """Empty every synced table but the audit logs, the search index and the local
+        conflicts: the start of a bootstrap in place (a cache that holds nothing, so
+        this only clears leftovers). A re-bootstrap never calls it: its staging copy
+        replaces the rows at the end (:meth:`_swap`)."""
         conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
         conn.execute(delete(Base.metadata.tables["customer_search"]))
         conn.execute(delete(CONFLICTS))
@@ -722,36 +1322,68 @@ class SyncEngine:
                 conn.execute(delete(Base.metadata.tables[name]))
 
     def _apply_snapshot(
-        self, conn: Connection, table: str, page: AnyPage, *, parents_only: bool = False
+        self,
+        conn: Connection,
+        table: str,
+        page: AnyPage,
+        *,
+        parents_only: bool = False,
+        staged: bool = False,
     ) -> None:
         """Write one snapshot page (not its position) with :meth:`_apply_rows`;
-        ``parents_only``: leave out the rows whose parents the cache does not hold."""
+        ``parents_only``: leave out the rows whose parents are not there;
+        ``staged``: into the staging copy. A customer page is checked against the
+        signed-in RM first (every value is checked by the loader as it converts)."""
+        if table == "customer" and self.rm_id is not None:
+            self._check_page_scope(page)
+        schema = STAGING if staged else None
         if isinstance(page, SnapshotPage):
-            rows: Sequence[Mapping[str, Any]] = page.rows
-            if parents_only:
-                rows = _with_parents(conn, table, rows)
-            self._apply_rows(conn, table, rows)
-            return
+            if not staged:
+                rows: Sequence[Mapping[str, Any]] = page.rows
+                if parents_only:
+                    rows = _with_parents(conn, table, rows)
+                self._apply_rows(conn, table, rows)
+                return
+            page = _as_columnar(page)
         arrays: Sequence[Sequence[Any]] = page.rows
         if parents_only:
-            arrays = _arrays_with_parents(conn, table, page.columns, arrays)
+            arrays = _arrays_with_parents(conn, table, page.columns, arrays, schema=schema)
         # The loader leaves the arrays as they came (a retry applies the same page).
-        self._apply_rows(conn, table, ColumnarRows(page.columns, arrays))
+        self._apply_rows(conn, table, ColumnarRows(page.columns, arrays, schema))
+
+    def _check_page_scope(self, page: AnyPage) -> None:
+        """Every customer of the page is the signed-in RM's (one pass over a column)."""
+        assert self.rm_id is not None
+        try:
+            if isinstance(page, SnapshotPage):
+                found = {row.get("rm_id") for row in page.rows}
+            elif "rm_id" in page.columns:
+                found = set(map(itemgetter(page.columns.index("rm_id")), page.rows))
+            else:
+                found = {None} if page.rows else set()
+        except TypeError:  # an unhashable value (a list) is no RM
+            found = {"?"}
+        strangers = found - {self.rm_id}
+        if strangers:
+            raise _out_of_scope(self.rm_id, next(iter(strangers)), "snapshot page")
 
     def _apply_rows(
         self, conn: Connection, table: str, rows: Iterable[Mapping[str, Any]] | ColumnarRows
     ) -> None:
         """Write rows of ``table`` as sent (wire values): mappings (a pull page, a
         protocol 1 snapshot page) or value arrays (protocol 2), which go straight to
-        :func:`insert_columns` (one column set, no mapping per row)."""
+        :func:`insert_columns` (one column set, no mapping per row). The loader's
+        strict conversion refuses any value its column does not accept (naming the
+        table and field)."""
         if isinstance(rows, ColumnarRows):
             try:
-                target = Base.metadata.tables[table]
+                staged = rows.schema == STAGING
+                target = STAGED[table] if staged else Base.metadata.tables[table]
                 written = insert_columns(conn, target, rows.columns, rows.arrays)
-                if table == "customer":
+                if table == "customer" and not staged:
                     # What was bound is what is stored: no need to read the rows back.
                     index_customers(conn, _mappings(written), new=written.new)
-            except (ValueError, TypeError, LookupError, IntegrityError) as exc:
+            except (ValueError, TypeError, LookupError, ArithmeticError, IntegrityError) as exc:
                 _raise_page_error(table, exc)
             return
         try:
@@ -767,20 +1399,26 @@ class SyncEngine:
                 # Re-read: a row may have come without its pending (local) fields.
                 stored = indexed_state(conn, ids, before=False)
                 index_customers(conn, stored.values(), before=before)
-        except (ValueError, TypeError, LookupError, IntegrityError) as exc:
+        except (ValueError, TypeError, LookupError, ArithmeticError, IntegrityError) as exc:
             _raise_page_error(table, exc)
 
     # --- pull ------------------------------------------------------------------
 
     def pull(self, report: SyncReport) -> None:
-        """Pull pages until caught up; each page and its cursor in one transaction."""
+        """Pull pages until caught up; each page and its cursor in one transaction.
+        A page must move forward: its cursor never back, its items after the cursor
+        it was asked from and not past its own, and a page with more to come must
+        advance the cursor (a server answering "more" without moving stops here, not
+        after a thousand requests). Its rows are checked before anything is written
+        (:meth:`_apply_page`)."""
         held: list[ChangeItem] = []  # pages held back until a parent arrives (below)
         after = 0
         while True:
             with self.cache.engine.connect() as conn:
-                cursor = int(_get_state(conn, CURSOR) or 0)
+                cursor = _stored_cursor(conn) or 0
             start = after if held else cursor
             page = self.client.pull(start, self.PULL_LIMIT)
+            self._check_pull_page(start, page)
             items = [*held, *page.items]
             evicted = {i.customer_id for i in items if i.kind == "evict" and i.customer_id}
             if evicted and self._has_pending(evicted):
@@ -788,11 +1426,6 @@ class SyncEngine:
                 self.push(report)
                 held = []
                 continue
-            if page.items and page.next_cursor <= start:
-                raise ServerAnswerError(
-                    "总行系统返回的同步位置有误，本次同步已停止。",
-                    f"cursor {start} -> {page.next_cursor}",
-                )
             try:
                 with self.cache.engine.begin() as conn:
                     self._apply_page(conn, items, report)
@@ -816,6 +1449,17 @@ class SyncEngine:
             if not page.has_more:
                 return
 
+    @staticmethod
+    def _check_pull_page(start: int, page: PullResponse) -> None:
+        where = f"pull from {start}: next_cursor {page.next_cursor}, has_more {page.has_more}"
+        if page.next_cursor < start:
+            raise _bad_answer("同步位置倒退", where)
+        if page.has_more and page.next_cursor == start:
+            raise _bad_answer("有后续数据，但同步位置没有前进", where)
+        for item in page.items:
+            if not start < item.seq <= page.next_cursor:
+                raise _bad_answer("变更的序号超出本页的范围", f"{where}: item seq {item.seq}")
+
     def _has_pending(self, customer_ids: set[str]) -> bool:
         with self.cache.engine.connect() as conn:
             found = conn.execute(
@@ -826,13 +1470,43 @@ class SyncEngine:
     def _apply_page(
         self, conn: Connection, items: Sequence[ChangeItem], report: SyncReport
     ) -> None:
+        """Apply pulled items (rows and evictions) in ``conn``'s transaction, each of
+        them checked first: nothing is written if one is wrong."""
+        self._check_items(items)
+        self._apply_items(conn, items, report)
+
+    def _check_items(self, items: Sequence[ChangeItem]) -> None:
+        """Every item is a row of a synced table with a valid id and values its
+        columns accept (``wire.row_problem``: ``"deleted"`` a JSON boolean, amounts
+        that fit …), or an eviction naming a customer; a customer row is the
+        signed-in RM's. Raises ServerAnswerError naming the table and field."""
+        for item in items:
+            if item.kind == "evict":
+                if not isinstance(item.customer_id, str) or not item.customer_id:
+                    raise _bad_answer("移出的客户没有编号", repr(item)[:500])
+                continue
+            if item.table not in SYNCED_TABLES or not isinstance(item.row, dict):
+                raise ServerAnswerError(
+                    "总行系统返回的变更无法识别，本次同步已停止。", repr(item)[:500]
+                )
+            problem = row_problem(item.table, item.row)
+            if problem is not None:
+                raise _bad_data(item.table, problem, f"{problem}: {item.row!r:.500}")
+            if item.table == "customer" and self.rm_id is not None:
+                owner = item.row.get("rm_id")
+                if owner != self.rm_id:
+                    raise _out_of_scope(self.rm_id, owner, f"pulled row {item.row.get('id')}")
+
+    def _apply_items(
+        self, conn: Connection, items: Sequence[ChangeItem], report: SyncReport
+    ) -> None:
         cut = next((i for i, item in enumerate(items) if item.kind == "evict"), None)
         if cut is not None and cut + 1 < len(items):
             # An eviction applies in stream order: a customer reassigned away and back
             # within one page comes back with the rows that follow its eviction (applied
             # last, it would delete them, and they never come again).
-            self._apply_page(conn, items[: cut + 1], report)
-            self._apply_page(conn, items[cut + 1 :], report)
+            self._apply_items(conn, items[: cut + 1], report)
+            self._apply_items(conn, items[cut + 1 :], report)
             return
         # The parts around an eviction are one transaction: a row before the eviction
         # may have its parent after it (changed again later), checked at commit.
@@ -857,7 +1531,7 @@ class SyncEngine:
             mine = pending.get((table, row_id), set())
             if mine is None:
                 continue  # a local insert or delete not yet acknowledged wins
-            if row.get("deleted"):
+            if row.get("deleted") is True:
                 gone[table].append(row_id)
             elif mine:
                 live[table].append({k: v for k, v in row.items() if k not in mine})

@@ -39,20 +39,22 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import from_json
-from sqlalchemy import Boolean, Date, Integer, Table
+from sqlalchemy import Boolean, Date, Integer, String, Table
 from sqlalchemy import Enum as SAEnum
 
 from rm_workbench.models import Base
 from rm_workbench.models.types import JSONList, Money, Rate, UTCDateTime, parse_utc, utc_iso
 
 # 2: columnar snapshot pages and the version digest (see the module docstring).
-PROTOCOL_VERSION = 2
+# 3: conflicts listed with who made each side (``?protocol=3``), "keep mine" with the
+# value the RM was shown, answered with what was written (:class:`ResolveResult`).
+PROTOCOL_VERSION = 3
 # Sequence numbers, cursors and mutation ids are 64-bit signed integers in both
 # databases; the contract says so, so an absurd number is a 422, not an overflow.
 MAX_SEQ = 2**63 - 1
@@ -187,13 +189,13 @@ class HelloResponse(WireModel):
     protocol_min: int
     protocol_max: int
     server_time: datetime
-    clock_skew_seconds: float
-    server_seq: int
+    clock_skew_seconds: float = Field(allow_inf_nan=False)
+    server_seq: int = Field(ge=0, le=MAX_SEQ)
     # The device holds nothing yet, or fell behind the tombstone horizon: push the
     # outbox, then bootstrap from ``snapshot_seq``.
     must_bootstrap: bool
     bootstrap_reason: str | None = None
-    snapshot_seq: int | None = None
+    snapshot_seq: int | None = Field(default=None, ge=0, le=MAX_SEQ)
     tables: list[str]
 
 
@@ -204,7 +206,7 @@ class SnapshotPage(WireModel):
     """A snapshot page of protocol 1: every row an object."""
 
     table: str
-    snapshot_seq: int
+    snapshot_seq: int = Field(ge=0, le=MAX_SEQ)
     rows: list[dict[str, Any]]
     # Pass as ``after_id`` for the next page; None when the table is done.
     next_after_id: str | None
@@ -216,7 +218,7 @@ class ColumnarSnapshotPage(WireModel):
     than objects). Columns this client does not know (a newer server) are ignored."""
 
     table: str
-    snapshot_seq: int
+    snapshot_seq: int = Field(ge=0, le=MAX_SEQ)
     columns: list[str]
     rows: list[list[Any]]
     # Pass as ``after_id`` for the next page; None when the table is done.
@@ -239,8 +241,8 @@ class ColumnarSnapshotPage(WireModel):
             data["rows"],
             data["next_after_id"],
         )
-        if not isinstance(table, str) or not isinstance(seq, int) or isinstance(seq, bool):
-            raise ValueError(f"bad table or snapshot_seq: {table!r}, {seq!r}")
+        if not isinstance(table, str) or type(seq) is not int or not 0 <= seq <= MAX_SEQ:
+            raise ValueError(f"bad table or snapshot_seq: {table!r:.100}, {seq!r:.100}")
         if not isinstance(after, str | None):
             raise ValueError(f"bad next_after_id: {after!r}")
         if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
@@ -280,6 +282,8 @@ class Mutation(WireModel):
 class PushRequest(RequestModel):
     device_id: str = Field(min_length=8, max_length=64)
     mutations: list[Mutation] = Field(max_length=1000)
+    # 3: answer each refusal with the row as the server holds it (``MutationResult.row``).
+    protocol: int | None = Field(default=None, ge=1, le=1000)
 
 
 class ConflictInfo(WireModel):
@@ -306,6 +310,10 @@ class MutationResult(WireModel):
     # For a "duplicate" (a replay): the status the mutation got the first time, so a
     # device whose first answer was lost still learns it was rejected or conflicted.
     original_status: MutationStatus | None = None
+    # Protocol 3, when something was refused: the row as the server holds it now (wire
+    # form; None when it has none in the caller's scope), so the device shows that
+    # rather than the refused value, which it keeps in its rejected-edits list.
+    row: dict[str, Any] | None = None
 
 
 class PushResponse(WireModel):
@@ -316,7 +324,7 @@ class PushResponse(WireModel):
 
 
 class ChangeItem(WireModel):
-    seq: int
+    seq: int = Field(ge=0, le=MAX_SEQ)
     kind: Literal["row", "evict"]
     table: str | None = None
     row: dict[str, Any] | None = None
@@ -327,7 +335,7 @@ class ChangeItem(WireModel):
 
 class PullResponse(WireModel):
     items: list[ChangeItem]
-    next_cursor: int
+    next_cursor: int = Field(ge=0, le=MAX_SEQ)
     has_more: bool
 
 
@@ -340,16 +348,54 @@ class TableChecksum(WireModel):
 
 
 class ChecksumResponse(WireModel):
-    server_seq: int
+    server_seq: int = Field(ge=0, le=MAX_SEQ)
     tables: dict[str, TableChecksum]
+
+
+class ConflictDetail(ConflictInfo):
+    """A stored conflict as protocol 3 lists it: whose customer, who made each side."""
+
+    customer_id: str | None = None
+    customer_name: str | None = None
+    # Display names ("张伟（E880004）"); theirs None: the bank's own systems.
+    yours_by: str | None = None
+    yours_device: str | None = None
+    theirs_by: str | None = None
+    created_at: datetime | None = None
 
 
 class ResolveRequest(RequestModel):
     choice: Literal["mine", "theirs"]
+    # "mine": the server's value the RM was shown (wire form), the base of the write.
+    # Left out (protocol 2): the conflict's stored "theirs", which is what it showed.
+    seen: Any = None
+
+
+class ResolveResult(WireModel):
+    """What a resolution did. "mine" writes yours if the field still holds what the RM
+    was shown; if it moved on, nothing is written and a new conflict (theirs: the
+    current value) replaces this one: ``resolution`` "moved", ``conflict`` the new one.
+    A conflict resolved before answers its first resolution again."""
+
+    conflict_id: str
+    resolution: Literal["mine", "theirs", "moved"]
+    table: str
+    row_id: str
+    field: str
+    # The field's value on the server after the resolution (wire form).
+    value: Any = None
+    # The row's version after writing yours (None: nothing was written).
+    version: int | None = None
+    conflict: ConflictDetail | None = None
+    message: str | None = None
 
 
 class ConflictList(WireModel):
     conflicts: list[ConflictInfo]
+
+
+class ConflictDetailList(WireModel):
+    conflicts: list[ConflictDetail]
 
 
 # --- row encoding -------------------------------------------------------------------
@@ -426,6 +472,119 @@ def decode_row(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
             raise KeyError(f"{table}.{key}")
         out[key] = decoders[key](value) if key in decoders else value
     return out
+
+
+# --- what a value must be to fit its column -----------------------------------------
+#
+# One rule for both sides: the central service checks every value a push sends with
+# it, the workbench every value of a pulled row and of a push answer's row before it
+# writes anything. The bulk loader (rm_workbench.db.bulk, ``wire=True``) applies the
+# same rule to a snapshot page's whole columns at once while it converts them; a test
+# (tests/sync/test_wire.py) holds the two to the same verdicts.
+
+# SQLite's integers (and the cache's money in fen) are 64-bit signed.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# Decimal exponents beyond these cannot fit a column (and a string like "1E+999999999"
+# must not be formatted to find out).
+_MAX_MONEY_DIGITS = 17  # integer digits of the largest amount in fen, 9.2e16 yuan
+_RATE_TEXT = 24  # Rate is stored as canonical text of at most 24 characters
+
+
+def _decimal(raw: Any) -> Decimal | None:
+    """A finite Decimal from a wire amount (a decimal string or an integer), or None."""
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        return None
+    try:
+        value = Decimal(raw if isinstance(raw, str) else int(raw))
+    except (ArithmeticError, ValueError):
+        return None
+    return value if value.is_finite() else None
+
+
+def money_fits(raw: Any) -> bool:
+    """A finite amount whose fen fit SQLite's int64 (rounded to fen as Money does)."""
+    value = _decimal(raw)
+    if value is None or value.adjusted() >= _MAX_MONEY_DIGITS:
+        return False
+    fen = int((value * 100).to_integral_value(rounding=ROUND_HALF_UP))
+    return INT64_MIN <= fen <= INT64_MAX
+
+
+def rate_fits(raw: Any) -> bool:
+    """A finite rate whose canonical text (what Rate stores) fits its 24 characters."""
+    value = _decimal(raw)
+    if value is None or not -_RATE_TEXT < value.adjusted() < _RATE_TEXT:
+        return False
+    return len(format(value.normalize(), "f")) <= _RATE_TEXT
+
+
+def value_problem(table: str, column: str, raw: Any) -> str | None:
+    """Why the wire value ``raw`` does not fit ``table.column`` (None when it does),
+    in the words the RM is shown (Chinese, then English for the bank's IT).
+
+    Strict, by the column's type: booleans are JSON booleans; integers are integers
+    (not booleans) within 64 bits, and a ``version`` is a sequence number (0 to
+    ``MAX_SEQ``); money and rates are decimal strings (or integers) that are finite and
+    fit the column (money in fen within 64 bits, a rate's text within 24 characters);
+    dates are ``YYYY-MM-DD`` (or another 10-character ISO form), times ISO-8601 text;
+    enums one of their values; strings within their length; JSON lists lists of
+    strings. None is accepted here (NOT NULL is the database's rule)."""
+    if raw is None:
+        return None
+    kind = table_of(table).c[column].type
+    ok: bool
+    if isinstance(kind, Money):
+        ok = money_fits(raw)
+    elif isinstance(kind, Rate):
+        ok = rate_fits(raw)
+    elif isinstance(kind, UTCDateTime):
+        try:  # as stored: in UTC (year 1 at +08:00 is no time the cache can keep)
+            ok = isinstance(raw, str) and isinstance(utc_iso(parse_utc(raw)), str)
+        except (ValueError, ArithmeticError):
+            ok = False
+    elif isinstance(kind, Date):
+        try:
+            ok = (
+                isinstance(raw, str)
+                and len(raw) == 10
+                and isinstance(date.fromisoformat(raw), date)
+            )
+        except ValueError:
+            ok = False
+    elif isinstance(kind, Boolean):
+        ok = isinstance(raw, bool)
+    elif isinstance(kind, Integer):
+        low, high = (0, MAX_SEQ) if column == "version" else (INT64_MIN, INT64_MAX)
+        ok = type(raw) is int and low <= raw <= high
+        if ok is False and type(raw) is int:
+            return f"{column}: 值 {raw!r:.40} 超出范围 / out of range"
+    elif isinstance(kind, SAEnum):
+        ok = isinstance(raw, str) and raw in kind.enums
+    elif isinstance(kind, JSONList):
+        ok = isinstance(raw, list) and all(isinstance(x, str) for x in raw)
+    elif isinstance(kind, String):
+        ok = isinstance(raw, str) and (kind.length is None or len(raw) <= kind.length)
+        if isinstance(raw, str) and not ok:
+            return f"{column}: 超过 {kind.length} 个字 / longer than {kind.length} characters"
+    else:  # pragma: no cover - every cache column type is handled above
+        ok = True
+    return None if ok else f"{column}: 值 {raw!r:.40} 格式不对 / invalid value"
+
+
+def row_problem(table: str, row: Mapping[str, Any]) -> str | None:
+    """The first reason a wire row of ``table`` cannot be written (None: it can): an
+    ``id`` that is not a non-empty string, or a value its column does not accept.
+    Columns this build does not know (a newer server) are left to the caller."""
+    row_id = row.get("id")
+    if not isinstance(row_id, str) or not row_id:
+        return f"id: 值 {row_id!r:.40} 格式不对 / invalid id"
+    columns = table_of(table).c
+    for name, raw in row.items():
+        if name in columns:
+            problem = value_problem(table, name, raw)
+            if problem is not None:
+                return problem
+    return None
 
 
 def row_digest(rows: Iterable[tuple[str, int | None]]) -> TableChecksum:

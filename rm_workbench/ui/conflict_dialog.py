@@ -18,8 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from rm_workbench.errors import WorkbenchError
-from rm_workbench.services.changes import Change
-from rm_workbench.services.conflicts import ConflictService, ConflictView
+from rm_workbench.services.conflicts import ConflictService, ConflictView, Resolution
 from rm_workbench.ui.background import run_in_background
 from rm_workbench.ui.events import changed
 
@@ -46,10 +45,16 @@ class ConflictDialog(QDialog):
         for label in (self.base, self.theirs, self.yours):
             label.setWordWrap(True)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.theirs_by = QLabel()
+        self.theirs_by.setObjectName("conflict_theirs_by")
+        self.yours_by = QLabel()
+        self.yours_by.setObjectName("conflict_yours_by")
         form = QFormLayout()
         form.addRow(self.tr("Before both edits"), self.base)
         form.addRow(self.tr("Theirs (now in the central CRM)"), self.theirs)
+        form.addRow(self.tr("Changed by"), self.theirs_by)
         form.addRow(self.tr("Yours"), self.yours)
+        form.addRow(self.tr("Changed by"), self.yours_by)
         self.mine_button = QPushButton(self.tr("Keep mine"))
         self.mine_button.setObjectName("keep_mine")
         self.theirs_button = QPushButton(self.tr("Take theirs"))
@@ -92,7 +97,7 @@ class ConflictDialog(QDialog):
         self.theirs_button.setEnabled(has)
         if not has:
             self.what.setText(self.tr("No conflicts are waiting."))
-            for label in (self.base, self.theirs, self.yours):
+            for label in (self.base, self.theirs, self.yours, self.theirs_by, self.yours_by):
                 label.clear()
             return
         conflict = self.conflicts[row]
@@ -106,6 +111,9 @@ class ConflictDialog(QDialog):
         self.base.setText(conflict.base)
         self.theirs.setText(conflict.theirs)
         self.yours.setText(conflict.yours)
+        unknown = self.tr("(known after the next sync)")
+        self.theirs_by.setText(conflict.theirs_by or unknown)
+        self.yours_by.setText(conflict.yours_by or unknown)
 
     def current(self) -> ConflictView | None:
         row = self.list.currentRow()
@@ -125,10 +133,11 @@ class ConflictDialog(QDialog):
             write=True,
         )
 
-    def _resolved(self, change: Change) -> None:
-        self.message.setText(self.tr("Done. The value you chose comes with the next sync."))
-        changed(change)
+    def _resolved(self, resolution: Resolution) -> None:
+        changed(resolution.change)
         self.reload()
+        # After the reload: a "moved" answer is the new conflict, now selected.
+        self.message.setText(resolution.message)
 
     def _failed(self, exc: BaseException) -> None:
         text = exc.user_message if isinstance(exc, WorkbenchError) else str(exc)

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import IntEnum
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
-Row = TypeVar("Row")
 ModelIndex = QModelIndex | QPersistentModelIndex
 
 
-class RowsModel(QAbstractTableModel, Generic[Row]):
+class RowsModel[Row](QAbstractTableModel):
     """Rows of one type, one column per member of :attr:`columns`."""
 
     columns: type[IntEnum]

@@ -9,6 +9,7 @@ import requests
 from sqlalchemy import select
 
 from central_crm.schema import app_user, auth_token, device
+from rm_workbench.sync.wire import PROTOCOL_VERSION
 from tests.central.conftest import PASSWORD, Api, Book, Service, assert_error, counter
 
 
@@ -76,7 +77,7 @@ def test_logout_revokes_the_token(svc: Service, alice: Api) -> None:
 def test_old_protocol_is_told_to_upgrade(svc: Service, alice: Api) -> None:
     body = assert_error(alice.hello(protocol=0), 426, "protocol_unsupported")
     assert "升级" in body["message"] and "upgrade" in body["message"]
-    assert body["details"] == {"protocol_min": 1, "protocol_max": 2}
+    assert body["details"] == {"protocol_min": 1, "protocol_max": PROTOCOL_VERSION}
     assert_error(alice.hello(protocol=99), 426, "protocol_unsupported")
 
 

@@ -161,7 +161,13 @@ def test_resolve_theirs_keeps_the_server_value(svc: Service, book: Book, alice: 
     assert answer == {
         "conflict_id": conflict["conflict_id"],
         "resolution": "theirs",
+        "table": "customer",
+        "row_id": a1,
+        "field": "occupation",
+        "value": "医生",  # what the server holds after it
         "version": None,
+        "conflict": None,
+        "message": None,
     }
     assert counter(svc.engine) == seq
     assert fetch(svc.engine, "customer", a1)["occupation"] == "医生"  # type: ignore[index]

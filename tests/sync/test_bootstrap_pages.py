@@ -38,6 +38,7 @@ from rm_workbench.sync.wire import (
     ChangeItem,
     ChecksumResponse,
     ColumnarSnapshotPage,
+    ConflictDetailList,
     HelloResponse,
     PullResponse,
     SnapshotPage,
@@ -134,6 +135,9 @@ class PagesClient:
 
     def push(self, request: Any) -> Any:  # the outbox is empty
         raise AssertionError("nothing to push")
+
+    def conflicts(self) -> ConflictDetailList:
+        return ConflictDetailList(conflicts=[])
 
     def pull(self, cursor: int, limit: int) -> PullResponse:
         if not self.pulls:
@@ -568,6 +572,9 @@ class BookClient:
 
     def push(self, request: Any) -> Any:  # the outbox is empty
         raise AssertionError("nothing to push")
+
+    def conflicts(self) -> ConflictDetailList:
+        return ConflictDetailList(conflicts=[])
 
     def pull(self, cursor: int, limit: int) -> PullResponse:
         return PullResponse(items=[], next_cursor=max(cursor, 1000), has_more=False)
