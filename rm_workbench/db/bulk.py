@@ -28,8 +28,9 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import lru_cache
-from operator import itemgetter, methodcaller
+from decimal import Decimal
+from functools import lru_cache, partial
+from operator import is_not, itemgetter, methodcaller
 from typing import Any
 
 from sqlalchemy import (
@@ -38,6 +39,8 @@ from sqlalchemy import (
     Connection,
     Date,
     Dialect,
+    Integer,
+    String,
     Table,
     bindparam,
     func,
@@ -50,7 +53,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from rm_workbench.errors import ValidationError
 from rm_workbench.models import Base
 from rm_workbench.models.labels import table_label
-from rm_workbench.models.types import Money, UTCDateTime
+from rm_workbench.models.types import JSONList, Money, Rate, UTCDateTime
 
 log = logging.getLogger(__name__)
 
@@ -126,14 +129,49 @@ def _plain_column(processor: _Processor) -> _ColumnConverter:
     return lambda values: [processor(v) for v in values]
 
 
+# --- wire values, checked strictly -------------------------------------------------------
+#
+# What a server sends is checked by the conversion itself, value by value where a column
+# is not in its canonical form and by whole columns where it is, with the rule of
+# ``rm_workbench.sync.wire.value_problem`` (the per-value statement of it, shared with the
+# central service; tests/sync/test_value_rules.py holds the two to the same verdicts): a
+# boolean is a JSON boolean, an integer an integer within 64 bits (a version 0 or more),
+# money and rates finite decimals that fit their columns, dates and times ISO text,
+# enums one of their values, strings within their length, JSON lists lists of strings.
+# A converter raises ValueError with the offending value; the callers name the table
+# and column (:class:`ColumnValueError`).
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# Decimal exponents beyond these cannot fit: money's integer digits (fen within 64 bits)
+# and the 24 characters of a rate's stored text.
+_MONEY_DIGITS = 17
+_RATE_TEXT = 24
+
+
+class ColumnValueError(ValueError):
+    """A value its column does not accept (a server's row): which table, which column,
+    and why, with the value."""
+
+    def __init__(self, table: str, column: str, reason: str) -> None:
+        super().__init__(f"{table}.{column}: {reason}")
+        self.table = table
+        self.column = column
+        self.reason = reason
+
+
+def _shown(value: Any) -> str:
+    return f"{value!r:.40}"
+
+
 def _wire_date(value: Any) -> str:
     # Another ISO form the parser accepts ("2026-W47-1") is stored in the one form
     # the cache compares and sorts.
     if value.__class__ is str and len(value) == 10:
-        return date.fromisoformat(value).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    raise ValueError(f"not a date: {value!r}")
+        try:
+            return date.fromisoformat(value).isoformat()
+        except ValueError:
+            pass
+    raise ValueError(f"值 {_shown(value)} 不是日期 / not a date")
 
 
 def _wire_dates(values: Sequence[Any]) -> list[Any]:
@@ -148,6 +186,20 @@ def _wire_dates(values: Sequence[Any]) -> list[Any]:
         else _wire_date(v)
         for v in values
     ]
+
+
+def _wire_time(processor: _Processor) -> _Processor:
+    """UTCDateTime's conversion of ISO text only (a number is no time)."""
+
+    def one(value: Any) -> Any:
+        if value.__class__ is str:
+            try:
+                return processor(value)
+            except (ValueError, ArithmeticError):
+                pass
+        raise ValueError(f"值 {_shown(value)} 不是时间 / not an ISO time")
+
+    return one
 
 
 def _wire_utc(processor: _Processor) -> _ColumnConverter:
@@ -173,11 +225,62 @@ def _wire_utc(processor: _Processor) -> _ColumnConverter:
     return convert
 
 
-def _wire_booleans(processor: _Processor) -> _ColumnConverter:
-    # JSON true/false straight to SQLite's 1/0; anything else through the type.
-    return lambda values: [
-        1 if v is True else 0 if v is False else None if v is None else processor(v) for v in values
+def _not_boolean(value: Any) -> Any:
+    raise ValueError(f"值 {_shown(value)} 不是 true/false / not a boolean")
+
+
+# JSON true/false straight to SQLite's 1/0; anything else is refused.
+def _wire_booleans(values: Sequence[Any]) -> list[Any]:
+    return [
+        1 if v is True else 0 if v is False else None if v is None else _not_boolean(v)
+        for v in values
     ]
+
+
+def _decimal_of(value: Any) -> Decimal:
+    """A finite Decimal from a decimal string or an integer (not a bool, not a float)."""
+    if value.__class__ is str or value.__class__ is int:
+        try:
+            number = Decimal(value)
+        except ArithmeticError:
+            pass
+        else:
+            if number.is_finite():
+                return number
+    raise ValueError(f"值 {_shown(value)} 不是有效的数额 / not a finite decimal")
+
+
+def _wire_money(processor: _Processor) -> _Processor:
+    def one(value: Any) -> Any:
+        number = _decimal_of(value)
+        if number.adjusted() < _MONEY_DIGITS:
+            fen = processor(number)
+            if INT64_MIN <= fen <= INT64_MAX:
+                return fen
+        raise ValueError(f"金额 {_shown(value)} 超出范围 / amount out of range")
+
+    return one
+
+
+def _wire_rates(processor: _Processor) -> _ColumnConverter:
+    def one(value: Any) -> Any:
+        number = _decimal_of(value)
+        if -_RATE_TEXT < number.adjusted() < _RATE_TEXT:
+            text = processor(number)
+            if len(text) <= _RATE_TEXT:
+                return text
+        raise ValueError(f"比率 {_shown(value)} 超出范围 / rate out of range")
+
+    return lambda values: [None if v is None else one(v) for v in values]
+
+
+def _wire_json_lists(processor: _Processor) -> _ColumnConverter:
+    def one(value: Any) -> Any:
+        if value.__class__ is list and set(map(type, value)) <= {str}:
+            return processor(value)
+        raise ValueError(f"值 {_shown(value)} 不是文本列表 / not a list of strings")
+
+    return lambda values: [None if v is None else one(v) for v in values]
 
 
 # --- whole-column shortcuts for wire values ---------------------------------------------
@@ -189,6 +292,7 @@ def _wire_booleans(processor: _Processor) -> _ColumnConverter:
 
 _NONE = type(None)
 _NO_POINT = methodcaller("replace", ".", "")
+_PRESENT = partial(is_not, None)
 # The wire's money: a decimal string with exactly two places (central_crm.rows).
 _MONEY_COLUMN = re.compile(r"(?:-?[0-9]{1,16}\.[0-9]{2}\n)*-?[0-9]{1,16}\.[0-9]{2}")
 
@@ -238,23 +342,24 @@ def _whole_dates(values: Sequence[Any]) -> Sequence[Any]:
     return _wire_dates(values)
 
 
-def _whole_booleans(slow: _ColumnConverter) -> _ColumnConverter:
+def _whole_booleans(values: Sequence[Any]) -> Sequence[Any]:
     # sqlite3 binds True and False as the integers 1 and 0.
-    return lambda values: values if set(map(type, values)) <= {bool, _NONE} else slow(values)
+    return values if set(map(type, values)) <= {bool, _NONE} else _wire_booleans(values)
 
 
-def _whole_enum(column: Column[Any], slow: _ColumnConverter) -> _ColumnConverter:
+def _whole_enum(column: Column[Any]) -> _ColumnConverter:
     allowed = frozenset(column.type.enums) | {None}  # type: ignore[attr-defined]
 
     def convert(values: Sequence[Any]) -> Sequence[Any]:
         if set(map(type, values)) <= {str, _NONE} and set(values) <= allowed:
             return values
-        return slow(values)
+        bad = next(v for v in values if v.__class__ not in (str, _NONE) or v not in allowed)
+        raise ValueError(f"值 {_shown(bad)} 不是可选的值 / not one of the column's values")
 
     return convert
 
 
-def _whole_money(slow: _ColumnConverter) -> _ColumnConverter:
+def _whole_money(slow: _Processor) -> _ColumnConverter:
     """ "-0.05" → -5 fen, "1234.50" → 123450: the point dropped, read as an integer."""
 
     def convert(values: Sequence[Any]) -> Sequence[Any]:
@@ -264,7 +369,7 @@ def _whole_money(slow: _ColumnConverter) -> _ColumnConverter:
             and set(map(type, present)) <= {str}
             and _MONEY_COLUMN.fullmatch("\n".join(present))
         ):
-            return slow(values)
+            return [None if v is None else slow(v) for v in values]
         if len(present) == len(values):
             return list(map(int, map(_NO_POINT, values)))
         # Some amounts missing (a visit's cost): still no Decimal per value.
@@ -273,37 +378,114 @@ def _whole_money(slow: _ColumnConverter) -> _ColumnConverter:
     return convert
 
 
+def _whole_integers(low: int, high: int) -> _ColumnConverter:
+    def convert(values: Sequence[Any]) -> Sequence[Any]:
+        types = set(map(type, values))
+        if types <= {int, _NONE}:
+            present = filter(_PRESENT, values) if _NONE in types else values
+            smallest = min(present, default=None)
+            if smallest is None:
+                return values
+            present = filter(_PRESENT, values) if _NONE in types else values
+            if smallest >= low and max(present) <= high:
+                return values
+        for v in values:
+            if v is not None and (v.__class__ is not int or not low <= v <= high):
+                what = (
+                    "超出范围 / out of range" if v.__class__ is int else "不是整数 / not an integer"
+                )
+                raise ValueError(f"值 {_shown(v)} {what}")
+        return values  # pragma: no cover - one of them failed above
+
+    return convert
+
+
+def _whole_strings(length: int | None) -> _ColumnConverter:
+    def convert(values: Sequence[Any]) -> Sequence[Any]:
+        types = set(map(type, values))
+        if types <= {str, _NONE}:
+            if length is None:
+                return values
+            # filter(None): the empty strings go too, they are no longer than anything.
+            present = filter(None, values) if _NONE in types else values
+            if max(map(len, present), default=0) <= length:
+                return values
+        for v in values:
+            if v is not None and v.__class__ is not str:
+                raise ValueError(f"值 {_shown(v)} 不是文本 / not a string")
+            if v is not None and length is not None and len(v) > length:
+                raise ValueError(f"超过 {length} 个字 / longer than {length} characters")
+        return values  # pragma: no cover - one of them failed above
+
+    return convert
+
+
+def _wire_converter(column: Column[Any], dialect: Dialect) -> _ColumnConverter:
+    """How a column's wire values (JSON: decimal strings, ISO text, booleans, lists)
+    become what the driver binds, refusing any value the column does not accept."""
+    kind = column.type
+    processor: _Processor | None = kind.dialect_impl(dialect).bind_processor(dialect)
+    if isinstance(kind, Date):
+        return _whole_dates
+    if isinstance(kind, UTCDateTime) and processor is not None:
+        return _whole_utc(_wire_utc(_wire_time(processor)))
+    if isinstance(kind, Boolean):
+        return _whole_booleans
+    if isinstance(kind, Money) and processor is not None:
+        return _whole_money(_wire_money(processor))
+    if isinstance(kind, Rate) and processor is not None:
+        return _wire_rates(processor)
+    if isinstance(kind, JSONList) and processor is not None:
+        return _wire_json_lists(processor)
+    if isinstance(kind, SAEnum):
+        if processor is None or all(processor(v) == v for v in kind.enums):
+            return _whole_enum(column)
+        check, store = _whole_enum(column), _plain_column(processor)
+        return lambda values: store(check(values))
+    if isinstance(kind, Integer):
+        check = _whole_integers(0 if column.name == "version" else INT64_MIN, INT64_MAX)
+    elif isinstance(kind, String):
+        check = _whole_strings(kind.length)
+    else:  # pragma: no cover - every cache column type is handled above
+        raise TypeError(f"{column}: no wire converter for {kind!r}")
+    if processor is None:
+        return check
+    store = _plain_column(processor)
+    return lambda values: store(check(values))
+
+
 def _column_converter(
     column: Column[Any], dialect: Dialect, *, wire: bool = False
 ) -> _ColumnConverter | None:
     """How a column's values become what the driver binds; None: unchanged.
 
     ``wire``: the values are JSON wire values (decimal strings, ISO text) rather than
-    model-typed Python values; Money, Rate, enum and JSON processors take both.
+    model-typed Python values, checked strictly (:func:`_wire_converter`).
     """
-    if wire and isinstance(column.type, Date):
-        return _whole_dates
+    if wire:
+        return _wire_converter(column, dialect)
     # dialect_impl: the generic Date/Boolean/Enum are replaced by the dialect's own
     # types, whose processors do the conversion (e.g. SQLite's DATE → ISO text).
     processor: _Processor | None = column.type.dialect_impl(dialect).bind_processor(dialect)
     if processor is None:
         return None
     if isinstance(column.type, UTCDateTime):
-        return _whole_utc(_wire_utc(processor)) if wire else _utc_column(processor)
-    if wire and isinstance(column.type, Boolean) and processor(True) == 1:
-        return _whole_booleans(_wire_booleans(processor))
-    if wire and isinstance(column.type, Money):
-        return _whole_money(_plain_column(processor))
-    if (
-        wire
-        and isinstance(column.type, SAEnum)
-        and all(processor(v) == v for v in column.type.enums)
-    ):
-        return _whole_enum(column, _plain_column(processor))
+        return _utc_column(processor)
     return _plain_column(processor)
 
 
+def _converted(
+    table: str, name: str, converter: _ColumnConverter, values: Sequence[Any]
+) -> Sequence[Any]:
+    """``converter(values)``, a value it refuses named by its table and column."""
+    try:
+        return converter(values)
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        raise ColumnValueError(table, name, str(exc)[:200]) from exc
+
+
 def _batch_converter(
+    table: str,
     order: Sequence[str],
     supplied: frozenset[str],
     converters: Mapping[str, _ColumnConverter | None],
@@ -317,14 +499,14 @@ def _batch_converter(
     keys = [name for name in order if name in supplied]
     fetch = itemgetter(*keys)
     single = len(keys) == 1
-    steps: list[tuple[int | None, _ColumnConverter | None, Callable[[], Any] | None]] = []
+    steps: list[tuple[str, int | None, _ColumnConverter | None, Callable[[], Any] | None]] = []
     position = 0
     for name in order:
         if name in supplied:
-            steps.append((position, converters[name], None))
+            steps.append((name, position, converters[name], None))
             position += 1
         else:
-            steps.append((None, converters[name], defaults[name]))
+            steps.append((name, None, converters[name], defaults[name]))
 
     def convert(batch: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
         if single:
@@ -332,9 +514,11 @@ def _batch_converter(
         else:
             raw = list(zip(*[fetch(row) for row in batch], strict=True))
         columns: list[Sequence[Any]] = []
-        for index, column_converter, make in steps:
+        for name, index, column_converter, make in steps:
             values = raw[index] if index is not None else [make() for _ in batch]  # type: ignore[misc]
-            columns.append(column_converter(values) if column_converter else values)
+            columns.append(
+                _converted(table, name, column_converter, values) if column_converter else values
+            )
         return list(zip(*columns, strict=True))
 
     return convert
@@ -388,7 +572,7 @@ def _plan(dialect: Dialect, table: Table, supplied: frozenset[str], *, wire: boo
         insert_sql=compiled_insert.string,
         upsert_sql=compiled_upsert.string,
         key=keys[0] if len(keys) == 1 else None,
-        convert=_batch_converter(order, supplied, converters, defaults),
+        convert=_batch_converter(table.name, order, supplied, converters, defaults),
         order=tuple(order),
         converters=tuple(converters[name] for name in order),
         defaults=defaults,
@@ -556,7 +740,7 @@ def insert_columns(
             if converter is None:
                 continue
             values = list(map(itemgetter(i), rows))
-            stored = converter(values)
+            stored = _converted(table.name, name, converter, values)
             if stored is not values:
                 changed.append((i, stored))
         params = rows
@@ -579,7 +763,9 @@ def insert_columns(
             if supplied is None:
                 make = plan.defaults[name]
                 supplied = [make() for _ in range(count)]
-            converted.append(converter(supplied) if converter is not None else supplied)
+            converted.append(
+                _converted(table.name, name, converter, supplied) if converter else supplied
+            )
         order, insert_sql, upsert_sql = plan.order, plan.insert_sql, plan.upsert_sql
         params = list(zip(*converted, strict=True))
         keys = converted[plan.order.index(plan.key)] if plan.key is not None else []
