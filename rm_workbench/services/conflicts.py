@@ -114,7 +114,9 @@ class ConflictService:
     def count(self) -> int:
         return len(self.list())
 
-    def resolve(self, conflict_id: str, choice: Choice) -> Resolution:
+    def resolve(
+        self, conflict_id: str, choice: Choice, *, client: SyncClient | None = None
+    ) -> Resolution:
         """Settle one conflict on the server, and show what it wrote.
 
         Runs on the writer lane (network, then one small write). "Keep mine" is an
@@ -131,16 +133,19 @@ class ConflictService:
             ).first()
         if conflict is None:
             raise LookupError(f"conflict {conflict_id} is not in the cache")
-        server = self.sync.configured_server()
-        token = self.sync.token_for(server) if server else None
-        if server is None or token is None:
-            raise AuthRequired("请先登录总行系统，再处理冲突。", "no token for resolve")
         seen = None if conflict.theirs is None else json.loads(conflict.theirs)
-        client = SyncClient(server, token=token, ca_bundle=self.sync.ca_bundle)
-        try:
+        if client is not None:
             result = client.resolve(conflict_id, choice, seen)
-        finally:
-            client.close()
+        else:
+            server = self.sync.configured_server()
+            token = self.sync.token_for(server) if server else None
+            if server is None or token is None:
+                raise AuthRequired("请先登录总行系统，再处理冲突。", "no token for resolve")
+            own = SyncClient(server, token=token, ca_bundle=self.sync.ca_bundle)
+            try:
+                result = own.resolve(conflict_id, choice, seen)
+            finally:
+                own.close()
         with self.cache.engine.begin() as conn:
             conn.execute(delete(LocalConflict).where(LocalConflict.conflict_id == conflict_id))
             _write_server_value(conn, result)

@@ -19,11 +19,12 @@ from sqlalchemy import func, select
 from rm_workbench import keystore
 from rm_workbench.db.engine import Cache
 from rm_workbench.errors import AuthRequired, SecretStoreUnavailable
-from rm_workbench.models import LocalConflict, OutboxEntry, SyncState
+from rm_workbench.models import LocalConflict, OutboxEntry, RejectedEdit, SyncState
 from rm_workbench.sync.client import SyncClient
 from rm_workbench.sync.engine import (
     DEFAULT_VERIFY_EVERY,
     LAST_SYNC,
+    RM_ID,
     Progress,
     SyncEngine,
     SyncReport,
@@ -46,6 +47,8 @@ class SyncStatus:
     username: str | None
     pending_edits: int
     conflicts: int
+    # Edits the central CRM refused, waiting for the RM (send again or discard).
+    rejected: int
     last_sync_at: datetime | None
     logged_in: bool
 
@@ -67,9 +70,14 @@ class SyncService:
         with self.cache.engine.connect() as conn:
             return conn.execute(select(SyncState.value).where(SyncState.key == key)).scalar()
 
-    def _set_state(self, key: str, value: str) -> None:
+    def _set_state(self, key: str, value: str | None) -> None:
         with self.cache.session() as session:
-            session.merge(SyncState(key=key, value=value))
+            if value is None:
+                found = session.get(SyncState, key)
+                if found is not None:
+                    session.delete(found)
+            else:
+                session.merge(SyncState(key=key, value=value))
 
     def configured_server(self) -> str | None:
         return self._state(SERVER_URL)
@@ -128,6 +136,9 @@ class SyncService:
             self._memory_token = answer.token
         self._set_state(SERVER_URL, server_url.rstrip("/"))
         self._set_state(USERNAME, username)
+        # Whose customers this cache may receive (SyncEngine's rm_id): the login is
+        # the one authority on it; none for an admin.
+        self._set_state(RM_ID, answer.user.rm_id)
         return answer.user
 
     def logout(self) -> None:
@@ -155,7 +166,11 @@ class SyncService:
         client = self._client(server, token)
         try:
             engine = SyncEngine(
-                self.cache, client, progress=progress, verify_every=self.verify_every()
+                self.cache,
+                client,
+                progress=progress,
+                verify_every=self.verify_every(),
+                rm_id=self._state(RM_ID),
             )
             return engine.run(verify=verify)
         except AuthRequired:
@@ -168,6 +183,7 @@ class SyncService:
         with self.cache.engine.connect() as conn:
             pending = conn.execute(select(func.count()).select_from(OutboxEntry)).scalar_one()
             conflicts = conn.execute(select(func.count()).select_from(LocalConflict)).scalar_one()
+            rejected = conn.execute(select(func.count()).select_from(RejectedEdit)).scalar_one()
         last = self._state(LAST_SYNC)
         server = self.configured_server()
         return SyncStatus(
@@ -175,6 +191,7 @@ class SyncService:
             username=self._state(USERNAME),
             pending_edits=int(pending),
             conflicts=int(conflicts),
+            rejected=int(rejected),
             last_sync_at=datetime.fromisoformat(last) if last else None,
             logged_in=bool(server and self._token(server)),
         )

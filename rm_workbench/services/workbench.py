@@ -21,6 +21,7 @@ from rm_workbench.services.conflicts import ConflictService
 from rm_workbench.services.customer360 import Customer360Service
 from rm_workbench.services.customers import CustomerService
 from rm_workbench.services.proposals import ProposalService
+from rm_workbench.services.rejected import RejectedEditService
 from rm_workbench.services.sync import USERNAME, SyncService
 from rm_workbench.services.today import TodayService
 from rm_workbench.services.visits import VisitService
@@ -107,6 +108,7 @@ class Workbench:
     _exports: ExportService | None = field(init=False, default=None)
     sync: SyncService = field(init=False)
     conflicts: ConflictService = field(init=False)
+    rejected: RejectedEditService = field(init=False)
     ca_bundle: str | None = None
     # Duplicate flags not computed yet (open_workbench(find_duplicates=False)): the
     # main window computes them on the writer lane once it is on screen.
@@ -115,6 +117,7 @@ class Workbench:
     def __post_init__(self) -> None:
         self.sync = SyncService(self.cache, self.profile, ca_bundle=self.ca_bundle)
         self.conflicts = ConflictService(self.cache, self.sync)
+        self.rejected = RejectedEditService(self.cache)
         self.reload_rm()
 
     def reload_rm(self) -> None:

@@ -262,6 +262,39 @@ def delete_row(conn: Connection, table: str, row_id: str) -> None:
     )
 
 
+def requeue_insert(conn: Connection, table: str, row_id: str, changes: Mapping[str, Any]) -> None:
+    """Send a new row the server refused once more, with ``changes`` made to it first
+    (the RM's corrections): its insert is queued again, a new mutation. A row the
+    server holds by now (it has a version) gets the changes as an ordinary edit."""
+    target = _table(table)
+    _check_writable(table, set(changes), op="insert")
+    current = conn.execute(select(target).where(target.c.id == row_id)).mappings().first()
+    if current is None:
+        raise LookupError(f"{table} {row_id} is not in the cache")
+    if current["version"] is not None:
+        update_row(conn, table, row_id, changes)
+        return
+    if changes:
+        conn.execute(
+            update(target).where(target.c.id == row_id).values(**changes, updated_at=utcnow())
+        )
+    stored = conn.execute(select(target).where(target.c.id == row_id)).mappings().one()
+    fields = {
+        name: {"new": encode_value(table, name, value)}
+        for name, value in stored.items()
+        if name not in SYNC_COLUMNS and name != "deleted" and value is not None
+    }
+    _add_entry(
+        conn,
+        table=table,
+        row_id=row_id,
+        customer_id=_customer_of(table, stored),
+        op="insert",
+        fields=fields,
+    )
+    _reindex(conn, table, row_id)
+
+
 def pending_fields(conn: Connection) -> dict[tuple[str, str], set[str] | None]:
     """Rows with edits not yet acknowledged: ``(table, id) -> fields`` (None: the whole
     row, for inserts and deletes). A pull never overwrites these."""

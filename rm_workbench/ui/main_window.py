@@ -27,6 +27,7 @@ from rm_workbench.ui.error_dialog import show_error
 from rm_workbench.ui.events import app_events, changed
 from rm_workbench.ui.login_dialog import LoginDialog
 from rm_workbench.ui.printing import ask_export_path, show_status
+from rm_workbench.ui.rejected_dialog import RejectedDialog
 from rm_workbench.ui.settings import Settings
 from rm_workbench.ui.status_bar import SyncStatusBar
 from rm_workbench.ui.sync_controller import SyncController, SyncOutcome
@@ -82,6 +83,7 @@ class MainWindow(QMainWindow):
         if controller is not None:
             self.sync_bar = SyncStatusBar(controller, self)
             self.sync_bar.conflicts_clicked.connect(self.show_conflicts)
+            self.sync_bar.rejected_clicked.connect(self.show_rejected)
             self.statusBar().addPermanentWidget(self.sync_bar)
             controller.finished.connect(self._sync_finished)
             controller.login_needed.connect(self.ask_login)
@@ -180,6 +182,11 @@ class MainWindow(QMainWindow):
         sync.addAction(self._action(self.tr("Sync now"), "F5", self.sync_now, "sync_now"))
         sync.addAction(
             self._action(self.tr("Conflicts…"), "Ctrl+Shift+K", self.show_conflicts, "conflicts")
+        )
+        sync.addAction(
+            self._action(
+                self.tr("Edits not accepted…"), "Ctrl+Shift+J", self.show_rejected, "rejected"
+            )
         )
         sync.addAction(self._action(self.tr("Log in…"), "", lambda: self.ask_login(""), "login"))
 
@@ -343,6 +350,11 @@ class MainWindow(QMainWindow):
         if self.controller is not None:
             self.controller.refresh_status()
 
+    def show_rejected(self) -> None:
+        RejectedDialog(self.workbench.rejected, self).exec()
+        if self.controller is not None:
+            self.controller.refresh_status()
+
     def _sync_finished(self, outcome: SyncOutcome) -> None:
         if outcome.ok and self.workbench.rm.rm_id is None:
             self.workbench.reload_rm()  # the first sync brought the RM's book
@@ -354,13 +366,21 @@ class MainWindow(QMainWindow):
             self.refresh_duplicates()
         if outcome.ok and outcome.report is not None:
             report = outcome.report
-            moved = report.evicted + report.handed_over
+            moved = bool(report.evicted or report.handed_over)
             if moved or report.rejected:
                 lines = [
                     *(self.tr("Reassigned: {what}").format(what=m) for m in report.evicted),
                     *(self.tr("Handed over: {what}").format(what=m) for m in report.handed_over),
                     *(self.tr("Not accepted: {what}").format(what=m) for m in report.rejected),
                 ]
+                if report.rejected:
+                    lines.append(
+                        self.tr(
+                            "Edits not accepted are kept with your values in Sync → Edits "
+                            "not accepted (Ctrl+Shift+J): correct and send them again, or "
+                            "discard them."
+                        )
+                    )
                 if moved:
                     lines.append(
                         self.tr(

@@ -1,5 +1,6 @@
 """The sync corner of the status bar: online or offline, last sync, edits waiting,
-conflicts waiting, "sync now" and a progress bar while a sync runs."""
+conflicts waiting, edits the central CRM refused, "sync now" and a progress bar while
+a sync runs."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from rm_workbench.ui.sync_controller import SyncController, SyncOutcome
 
 class SyncStatusBar(QWidget):
     conflicts_clicked = Signal()
+    rejected_clicked = Signal()
 
     def __init__(self, controller: SyncController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -29,6 +31,13 @@ class SyncStatusBar(QWidget):
         self.conflicts_button.setObjectName("conflicts_button")
         self.conflicts_button.setFlat(True)
         self.conflicts_button.clicked.connect(self.conflicts_clicked)
+        self.rejected_button = QPushButton()
+        self.rejected_button.setObjectName("rejected_button")
+        self.rejected_button.setFlat(True)
+        self.rejected_button.setToolTip(
+            self.tr("Edits the central CRM did not accept (Ctrl+Shift+J)")
+        )
+        self.rejected_button.clicked.connect(self.rejected_clicked)
         self.progress = QProgressBar()
         self.progress.setObjectName("sync_progress")
         self.progress.setMaximumWidth(160)
@@ -48,6 +57,7 @@ class SyncStatusBar(QWidget):
             self.last_sync_label,
             self.pending_label,
             self.conflicts_button,
+            self.rejected_button,
             self.stage_label,
             self.progress,
             self.sync_button,
@@ -76,6 +86,7 @@ class SyncStatusBar(QWidget):
             self.last_sync_label.setText(self.tr("Last sync: never"))
             self.pending_label.setText("")
             self.conflicts_button.hide()
+            self.rejected_button.hide()
             return
         when: datetime | None = status.last_sync_at
         self.last_sync_label.setText(
@@ -89,6 +100,9 @@ class SyncStatusBar(QWidget):
         self.conflicts_button.setText(self.tr("{n} conflicts waiting").format(n=status.conflicts))
         self.conflicts_button.setVisible(status.conflicts > 0)
         self.conflicts_button.setStyleSheet("color: #b91c1c; font-weight: bold;")
+        self.rejected_button.setText(self.tr("{n} edits not accepted").format(n=status.rejected))
+        self.rejected_button.setVisible(status.rejected > 0)
+        self.rejected_button.setStyleSheet("color: #b91c1c; font-weight: bold;")
 
     def _started(self) -> None:
         self.sync_button.setEnabled(False)

@@ -16,18 +16,25 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from argon2 import PasswordHasher
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 
 from central_crm import auth, db
 from central_crm.app import create_app
 from central_crm.schema import SYNCED, assignment, server_metadata
 from central_crm.server import run_in_thread
-from rm_workbench.sync.wire import PROTOCOL_VERSION
+from rm_workbench.db.cache import open_cache
+from rm_workbench.db.engine import Cache
+from rm_workbench.models import Base, LocalConflict, OutboxEntry
+from rm_workbench.sync.client import SyncClient
+from rm_workbench.sync.engine import SyncEngine, SyncReport, device_id
+from rm_workbench.sync.outbox import update_row
+from rm_workbench.sync.wire import PROTOCOL_VERSION, LoginRequest
 
 PG_HOST = os.environ.get("CENTRAL_TEST_PG_HOST", "127.0.0.1")
 PG_URL = f"postgresql+psycopg://postgres@{PG_HOST}:5432/test"
@@ -496,3 +503,68 @@ def assert_error(
         assert body["code"] == code, body
     assert isinstance(body["message"], str) and len(body["message"]) > 5
     return body
+
+
+# --- workbench devices -----------------------------------------------------------------
+
+
+class Device:
+    """A workbench cache logged in as one user, syncing through its own client."""
+
+    def __init__(self, svc: Service, folder: Path, username: str, base_url: str | None = None):
+        self.cache: Cache = open_cache(folder / f"{username}-{len(list(folder.iterdir()))}.db")
+        self.username = username
+        self.client = SyncClient(base_url or svc.root, backoff=0.01, timeout=(2.0, 30.0))
+        self.login()
+        self.engine = SyncEngine(self.cache, self.client)
+
+    def login(self) -> None:
+        self.client.login(
+            LoginRequest(username=self.username, password=PASSWORD, device_id=device_id(self.cache))
+        )
+
+    def sync(self) -> SyncReport:
+        # Every sync of these tests proves convergence (the workbench's default checks
+        # only after a bootstrap and then every few hours).
+        return self.engine.run(verify=True)
+
+    def edit(self, table: str, row_id: str, **changes: Any) -> None:
+        with self.cache.engine.begin() as conn:
+            update_row(conn, table, row_id, changes)
+
+    def value(self, table: str, row_id: str, field: str) -> Any:
+        target = Base.metadata.tables[table]
+        with self.cache.engine.connect() as conn:
+            return conn.execute(select(target.c[field]).where(target.c.id == row_id)).scalar()
+
+    def has(self, table: str, row_id: str) -> bool:
+        target = Base.metadata.tables[table]
+        with self.cache.engine.connect() as conn:
+            found = conn.execute(select(target.c.id).where(target.c.id == row_id)).first()
+        return found is not None
+
+    def outbox(self) -> int:
+        with self.cache.session() as session:
+            return len(session.scalars(select(OutboxEntry)).all())
+
+    def conflicts(self) -> list[LocalConflict]:
+        with self.cache.session() as session:
+            return list(session.scalars(select(LocalConflict)))
+
+    def close(self) -> None:
+        self.client.close()
+        self.cache.dispose()
+
+
+@pytest.fixture
+def devices(svc: Service, book: Book, tmp_path: Path) -> Iterator[Any]:
+    made: list[Device] = []
+
+    def make(username: str, base_url: str | None = None) -> Device:
+        device = Device(svc, tmp_path, username, base_url)
+        made.append(device)
+        return device
+
+    yield make
+    for device in made:
+        device.close()

@@ -3,89 +3,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from central_crm.app import create_app
 from central_crm.server import run_in_thread
-from rm_workbench.db.cache import open_cache
-from rm_workbench.db.engine import Cache
 from rm_workbench.db.search import search_customers
 from rm_workbench.errors import AuthRequired, OfflineError, ProtocolUnsupported, ServerAnswerError
-from rm_workbench.models import Base, LocalConflict, OutboxEntry
+from rm_workbench.models import LocalConflict
 from rm_workbench.sync import engine as engine_module
 from rm_workbench.sync.client import SyncClient
-from rm_workbench.sync.engine import SyncEngine, SyncReport, device_id
+from rm_workbench.sync.engine import SyncEngine, SyncReport
 from rm_workbench.sync.outbox import delete_row, insert_row, update_row
-from rm_workbench.sync.wire import LoginRequest
-from tests.central.conftest import FAST_HASHER, PASSWORD, Api, Book, Service, fetch
+from tests.central.conftest import FAST_HASHER, Api, Book, Device, Service, fetch
 from tests.support.faultproxy import FaultProxy
-
-
-class Device:
-    """A workbench cache logged in as one user, syncing through its own client."""
-
-    def __init__(self, svc: Service, folder: Path, username: str, base_url: str | None = None):
-        self.cache: Cache = open_cache(folder / f"{username}-{len(list(folder.iterdir()))}.db")
-        self.username = username
-        self.client = SyncClient(base_url or svc.root, backoff=0.01, timeout=(2.0, 30.0))
-        self.login()
-        self.engine = SyncEngine(self.cache, self.client)
-
-    def login(self) -> None:
-        self.client.login(
-            LoginRequest(username=self.username, password=PASSWORD, device_id=device_id(self.cache))
-        )
-
-    def sync(self) -> SyncReport:
-        # Every sync of these tests proves convergence (the workbench's default checks
-        # only after a bootstrap and then every few hours).
-        return self.engine.run(verify=True)
-
-    def edit(self, table: str, row_id: str, **changes: Any) -> None:
-        with self.cache.engine.begin() as conn:
-            update_row(conn, table, row_id, changes)
-
-    def value(self, table: str, row_id: str, field: str) -> Any:
-        target = Base.metadata.tables[table]
-        with self.cache.engine.connect() as conn:
-            return conn.execute(select(target.c[field]).where(target.c.id == row_id)).scalar()
-
-    def has(self, table: str, row_id: str) -> bool:
-        target = Base.metadata.tables[table]
-        with self.cache.engine.connect() as conn:
-            found = conn.execute(select(target.c.id).where(target.c.id == row_id)).first()
-        return found is not None
-
-    def outbox(self) -> int:
-        with self.cache.session() as session:
-            return len(session.scalars(select(OutboxEntry)).all())
-
-    def conflicts(self) -> list[LocalConflict]:
-        with self.cache.session() as session:
-            return list(session.scalars(select(LocalConflict)))
-
-    def close(self) -> None:
-        self.client.close()
-        self.cache.dispose()
-
-
-@pytest.fixture
-def devices(svc: Service, book: Book, tmp_path: Path) -> Iterator[Any]:
-    made: list[Device] = []
-
-    def make(username: str, base_url: str | None = None) -> Device:
-        device = Device(svc, tmp_path, username, base_url)
-        made.append(device)
-        return device
-
-    yield make
-    for device in made:
-        device.close()
 
 
 def test_bootstrap_holds_only_my_customers_and_converges(devices, book: Book) -> None:
