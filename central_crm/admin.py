@@ -42,6 +42,7 @@ from central_crm.schema import (
     eviction,
     server_metadata,
 )
+from rm_workbench.models.enums import VisitStatus
 from rm_workbench.models.types import FEN
 from rm_workbench.sync.wire import CUSTOMER_CHILD_TABLES, SYNCED_TABLES, decode_row
 
@@ -87,7 +88,8 @@ def assign(conn: Connection, customer_ids: Sequence[str], rm_id: str) -> AssignR
 
     For each customer that changes hands: an eviction for the old RM (its own sequence
     number, before the subtree's), then the customer and every row of its subtree get
-    ``owner_rm_id`` = the new RM, live rows a fresh version (so the new RM pulls them),
+    ``owner_rm_id`` = the new RM, its planned visits ``rm_id`` = the new RM too (they
+    are the new RM's to do), live rows a fresh version (so the new RM pulls them),
     the groups it belongs to a fresh version (before the subtree's: parents come first
     in sequence order), and the assignment history a new entry.
     """
@@ -181,6 +183,19 @@ def assign(conn: Connection, customer_ids: Sequence[str], rm_id: str) -> AssignR
             conn.execute(
                 table.update().where(table.c.customer_id == customer_id).values(owner_rm_id=rm_id)
             )
+            if child == "visit":
+                # A planned visit (past ones not written up too) is the new RM's to do:
+                # calendars, Today and the iCalendar export list a visit by its RM.
+                # Done and cancelled visits keep the RM who ran them, as history.
+                conn.execute(
+                    table.update()
+                    .where(
+                        table.c.customer_id == customer_id,
+                        table.c.status == VisitStatus.PLANNED,
+                        table.c.deleted == false(),
+                    )
+                    .values(rm_id=rm_id)
+                )
             rows += _reversion(conn, table, live, now)
         moved += 1
     return AssignResponse(moved=moved, rows=rows, evictions=evictions, unchanged=unchanged)

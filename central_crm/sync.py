@@ -80,6 +80,7 @@ from central_crm.schema import (
     sync_conflict,
     sync_counter,
 )
+from rm_workbench.models.enums import VisitStatus
 from rm_workbench.models.labels import table_label
 from rm_workbench.sync.wire import (
     APPEND_FIELDS,
@@ -907,6 +908,16 @@ class Pusher:
             if values.get("rm_id") not in (None, self.principal.rm_id):
                 rejected.append("rm_id")
             values["rm_id"] = self.principal.rm_id
+        if (
+            name == "visit"
+            and access.handed_over_to is not None
+            and values.get("status", VisitStatus.PLANNED) == VisitStatus.PLANNED
+        ):
+            # Planned (on the old RM's device, before it learned of the reassignment)
+            # for a customer handed over meanwhile: the new RM's to do, as assign() makes
+            # the planned visits it moves. One already done or cancelled stays the old
+            # RM's, as history.
+            values["rm_id"] = access.owner_rm_id
         if name == "group_membership" and access.owner_rm_id is not None:
             self._bring_group_into_scope(values.get("group_id"), access.owner_rm_id)
         seq = db.next_seq(self.conn)
