@@ -502,16 +502,18 @@ _LOCAL = threading.local()
 
 class _Watch:
     """Shuts down the sockets of one request when its deadline passes: the blocked
-    read (connect, headers or body) then fails at once. The request's connections are
-    registered by the session's own connection classes (:func:`_watched_adapter`)
-    from the thread making the request; a connection opened after the deadline is
-    shut down as it registers."""
+    read (headers or body) then fails at once (a connect is bounded by its own
+    timeout, cut to what is left). The request's sockets are registered by the
+    session's own connection classes (:func:`_watched_adapter`) from the thread making
+    the request, as soon as they exist: the connection lets go of its socket once the
+    response is under way (http.client hands it to the response), the watch keeps it.
+    A socket registered after the deadline is shut down at once."""
 
     def __init__(self, until: float) -> None:
         self.until = until
         self.expired = False
         self._lock = threading.Lock()
-        self._connections: list[Any] = []
+        self._sockets: list[socket.socket] = []
         self._timer: threading.Timer | None = None
 
     def __enter__(self) -> _Watch:
@@ -524,26 +526,23 @@ class _Watch:
         if self._timer is not None:
             self._timer.cancel()
 
-    def track(self, connection: Any) -> None:
+    def track(self, sock: socket.socket) -> None:
         with self._lock:
-            if connection not in self._connections:
-                self._connections.append(connection)
+            if sock not in self._sockets:
+                self._sockets.append(sock)
             expired = self.expired
         if expired:
-            _shut(connection)
+            _shut(sock)
 
     def _expire(self) -> None:
         with self._lock:
             self.expired = True
-            connections = list(self._connections)
-        for connection in connections:
-            _shut(connection)
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
 
 
-def _shut(connection: Any) -> None:
-    sock = getattr(connection, "sock", None)
-    if sock is None:
-        return
+def _shut(sock: socket.socket) -> None:
     # socket.socket's own shutdown, also for a TLS socket: the descriptor is shut, the
     # TLS object is left to the reading thread, whose read now fails.
     with contextlib.suppress(OSError):
@@ -551,9 +550,11 @@ def _shut(connection: Any) -> None:
 
 
 def _watch_connection(connection: Any) -> None:
+    """Register ``connection``'s socket (if it has one yet) with the request's watch."""
     watch = getattr(_LOCAL, "watch", None)
-    if watch is not None:
-        watch.track(connection)
+    sock = getattr(connection, "sock", None)
+    if watch is not None and isinstance(sock, socket.socket):
+        watch.track(sock)
 
 
 @functools.cache
