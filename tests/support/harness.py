@@ -42,9 +42,18 @@ round did):
 3. Nothing duplicated: the server's tracked tables hold exactly the seeded rows plus
    the acknowledged inserts, business numbers are unique, and no contact log exists
    twice (by id or by content) on the server or on a device.
-4. Conflicts: every unresolved server conflict is listed to every device of the
-   customer's owner, and the device whose push caused it stored it locally (unless
-   its cache was rebuilt or the customer evicted since).
+4. Conflicts: every device holds exactly the unresolved conflicts of its RM's
+   customers (the server's list replaces its own at every sync), with who made each
+   side; the device of an edit handed over to another RM holds none of them.
+5. Content, edit by edit (issue 12): every acknowledged edit ends as the server's
+   value (applied, then possibly replaced by a later edit the merge rules accept), an
+   unresolved conflict the customer's current RM is shown (a "keep mine" that found
+   the value moved on is followed to the conflict that replaced it), a resolution the
+   RM chose, or an entry in the sending device's rejected-edits list with the RM's
+   values (until the RM settles it: corrected and sent again, or discarded). Every
+   note added to a visit's report is in the server's report, whole: notes share
+   prefixes ("客户表示…", "已电话确认…") and some reports start empty, where merging by
+   similarity lost words.
 """
 
 from __future__ import annotations
@@ -73,8 +82,10 @@ from central_crm.sync import DEVICE_TABLES, scope_filter
 from rm_workbench.db.cache import open_cache
 from rm_workbench.db.engine import Cache
 from rm_workbench.errors import AuthRequired, WorkbenchError
-from rm_workbench.models import Base, LocalConflict, OutboxEntry
+from rm_workbench.models import Base, LocalConflict, OutboxEntry, RejectedEdit
 from rm_workbench.models.enums import NeedStatus, Priority, SalesStage
+from rm_workbench.services.conflicts import ConflictService
+from rm_workbench.services.rejected import RejectedEditService
 from rm_workbench.sync.client import SyncClient
 from rm_workbench.sync.engine import SyncEngine, SyncReport, device_id
 from rm_workbench.sync.outbox import delete_row, insert_row, update_row
@@ -104,6 +115,7 @@ from tests.support.faultproxy import FaultPlan, FaultProxy
 
 OUTBOX = Base.metadata.tables[OutboxEntry.__tablename__]
 LOCAL_CONFLICTS = Base.metadata.tables[LocalConflict.__tablename__]
+REJECTED = Base.metadata.tables[RejectedEdit.__tablename__]
 SEARCH = Base.metadata.tables["customer_search"]
 
 # The RM-writable fields the rounds edit and the oracle follows, per table.
@@ -138,6 +150,14 @@ EDITABLE: list[tuple[str, str]] = [
     (table, name) for table, names in TRACKED.items() if table != "contact_log" for name in names
 ]
 TOKEN = re.compile(r"\[tok-\d+-\d+\]")
+# Notes added to visit reports: pairs that share a prefix, and one whose pieces the
+# other contains (the texts that lost words when merges matched by similarity).
+NOTES = (
+    "客户表示有意向购买理财产品",
+    "客户表示下月再联系",
+    "已电话确认 12月8日 面谈",
+    "已电话确认 8日",
+)
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -181,6 +201,8 @@ class HarnessConfig:
             "reassign": 3,
             "gc": 2,
             "resolve": 3,
+            "note_race": 3,
+            "settle_rejected": 2,
             "restart": 2,
         }
     )
@@ -211,6 +233,10 @@ class HarnessResult:
     gcs: int = 0
     forced_gcs: int = 0
     resolutions: int = 0
+    resolutions_moved: int = 0  # "keep mine" on a value that moved on: a new conflict
+    rejected_edits: int = 0  # refusals kept in a device's rejected-edits list
+    rejected_settled: Counter[str] = field(default_factory=Counter)  # resent / discarded
+    edits_traced: int = 0  # acknowledged field edits whose end was checked
     bootstraps: int = 0
     evictions: int = 0
     mutations_checked: int = 0
@@ -241,7 +267,10 @@ class HarnessResult:
             f"faults {faults}, kills {dict(self.kills)}, restarts {self.restarts}, "
             f"edits {sum(self.local_edits.values())} ({self.midsync_edits} mid-sync), "
             f"mutations checked {self.mutations_checked} {dict(self.statuses)}, "
-            f"conflicts {self.conflicts}, reassignments {self.reassignments}, "
+            f"conflicts {self.conflicts} (resolved {self.resolutions}, moved "
+            f"{self.resolutions_moved}), rejected {self.rejected_edits} "
+            f"{dict(self.rejected_settled)}, edits traced {self.edits_traced}, "
+            f"reassignments {self.reassignments}, "
             f"gc {self.gcs} (forced {self.forced_gcs}), bootstraps {self.bootstraps}, "
             f"evictions {self.evictions}"
         )
@@ -511,7 +540,14 @@ class Oracle:
 
     values: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     deleted: set[tuple[str, str]] = field(default_factory=set)
-    tokens: dict[str, set[str]] = field(default_factory=dict)  # visit id -> report lines
+    # Visit id -> every note an acknowledged edit added to its report, whole.
+    notes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # Conflicts acknowledged edits met (conflict id -> the edit), to follow to their end.
+    conflicted: dict[str, str] = field(default_factory=dict)
+    # Refused edits (device id, mutation id) -> the edit: each must be in that device's
+    # rejected-edits list until the RM settles it.
+    refused: dict[tuple[str, int], SentMutation] = field(default_factory=dict)
+    traced: int = 0
     # Every mutation any party sent, by idempotency key, until the server's record of
     # it has been replayed.
     sent: dict[str, SentMutation] = field(default_factory=dict)
@@ -600,6 +636,11 @@ class Oracle:
         if tracked is None:
             return
         conflicted = {c.field for c in answer.conflicts}
+        for c in answer.conflicts:
+            self.conflicted[c.conflict_id] = f"{where}.{c.field}={c.yours!r}"
+        refused = answer.status == "rejected" or bool(answer.rejected_fields)
+        if refused and not sent.device_id.startswith("harness-admin"):
+            self.refused[(sent.device_id, sent.mutation_id)] = sent
         if answer.status == "rejected":
             # Legitimate: the row is gone, or a delete of a customer handed over.
             if sent.op == "insert":
@@ -629,10 +670,18 @@ class Oracle:
             if name not in tracked:
                 continue
             if name in append:
-                self.tokens.setdefault(sent.row_id, set()).update(
-                    TOKEN.findall(change.get("new") or "")
-                )
+                new_text = change.get("new") or ""
+                base_text = change.get("base") if sent.op == "update" else None
+                added = (
+                    new_text[len(base_text) :]
+                    if base_text and new_text.startswith(base_text)
+                    else new_text
+                ).strip("\n")
+                if added.strip():
+                    self.notes.setdefault(sent.row_id, []).append((where, added))
+                self.traced += 1
                 continue
+            self.traced += 1
             theirs = current[name]
             new = decode_value(sent.table, name, change.get("new"))
             base = None
@@ -747,6 +796,15 @@ class Harness:
             for key, customer_id in book.customers.items()
         ]
         insert_rows(self.engine, "opportunity", opportunities)
+        # Some reports start empty: the first notes of two devices then share no base.
+        visits = SYNCED["visit"]
+        with self.engine.begin() as conn:
+            for key in ("a1", "a3", "b2"):
+                conn.execute(
+                    visits.update()
+                    .where(visits.c.id == book.rows[key]["visit"])
+                    .values(report=None)
+                )
         return book
 
     # --- one round -------------------------------------------------------------------
@@ -772,6 +830,11 @@ class Harness:
         self.tokens += 1
         return f"[tok-{self.round}-{self.tokens}]"
 
+    def _note(self, current: str | None, rng: random.Random) -> str:
+        """A report with one more note, as the visit service appends it."""
+        note = f"{rng.choice(NOTES)}{self._token()}"
+        return f"{current.rstrip(chr(10))}\n\n{note}" if current and current.strip() else note
+
     # --- local edits -------------------------------------------------------------------
 
     def _op_edit(self, rng: random.Random) -> None:
@@ -781,7 +844,8 @@ class Harness:
         """One edit through the outbox; ``hot``: the field the admin changed last, if
         this device holds that row (two people editing the same thing at once)."""
         kind = rng.choices(
-            ["field", "report", "need_insert", "need_delete", "contact"], [10, 2, 2, 1, 3]
+            ["field", "report", "need_insert", "need_delete", "contact", "visit_insert"],
+            [10, 2, 2, 1, 3, 1],
         )[0]
         if hot and self.hot is not None:
             kind = "hot"
@@ -827,7 +891,7 @@ class Harness:
             row_id = rng.choice(rows)
             visits = Base.metadata.tables["visit"]
             current = conn.execute(select(visits.c.report).where(visits.c.id == row_id)).scalar()
-            update_row(conn, "visit", row_id, {"report": f"{current or ''}\n{self._token()}"})
+            update_row(conn, "visit", row_id, {"report": self._note(current, rng)})
             return "visit.report"
         if kind == "need_insert":
             insert_row(
@@ -845,6 +909,23 @@ class Harness:
                 },
             )
             return "need.insert"
+        if kind == "visit_insert":
+            # A planned visit: its report starts empty.
+            insert_row(
+                conn,
+                "visit",
+                {
+                    "id": _uuid(rng),
+                    "visit_no": f"V{_uuid(rng).replace('-', '')[:16].upper()}",
+                    "customer_id": rng.choice(customers),
+                    "rm_id": device.rm_id,
+                    "planned_start": datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+                    + timedelta(hours=rng.randint(0, 500)),
+                    "category": "home",
+                    "purpose": "上门拜访",
+                },
+            )
+            return "visit.insert"
         if kind == "need_delete":
             rows = _live(conn, "need")
             if not rows:
@@ -877,7 +958,11 @@ class Harness:
         self._op_sync(rng, midsync="hot")
 
     def _op_sync(self, rng: random.Random, *, midsync: str | None = None) -> None:
-        device = rng.choice(self.devices)
+        self._sync_device(rng.choice(self.devices), rng, midsync=midsync)
+
+    def _sync_device(
+        self, device: Device, rng: random.Random, *, midsync: str | None = None
+    ) -> None:
         if midsync is None and rng.random() < self.config.p_midsync_edit:
             midsync = rng.choice(["pull", "pull", "pull", "push", "bootstrap"])
         if rng.random() < self.config.p_kill:
@@ -919,6 +1004,33 @@ class Harness:
             device.client.crash = None
             device.midsync = None
 
+    def _op_note_race(self, rng: random.Random) -> None:
+        """Two devices of one RM add a note to the same visit before either pulls the
+        other's (the visit's report is often still empty), then both sync."""
+        pair = [d for d in self.devices if d.username == "alice"][:2]
+        if len(pair) < 2:
+            return
+        with pair[0].cache.engine.connect() as first, pair[1].cache.engine.connect() as second:
+            both = sorted(set(_live(first, "visit")) & set(_live(second, "visit")))
+        if not both:
+            return
+        visits = Base.metadata.tables["visit"]
+        visit = rng.choice(both)
+        for device in pair:
+            with device.cache.engine.begin() as conn:
+                before = _unsent(conn)
+                current = conn.execute(select(visits.c.report).where(visits.c.id == visit)).scalar()
+                update_row(conn, "visit", visit, {"report": self._note(current, rng)})
+                after = _unsent(conn)
+            for key in before.keys() - after.keys():
+                device.entries.pop(key, None)
+            for key, content in after.items():
+                device.entries[key] = SentMutation(device_id=device.device_id, **content)
+            self.result.local_edits["visit.report(race)"] += 1
+        self.note(f"note race on visit {visit[:8]}")
+        for device in pair:
+            self._sync_device(device, rng)
+
     def _op_restart(self, rng: random.Random) -> None:
         self.result.restarts += 1
         device = rng.choice(self.devices)
@@ -940,7 +1052,7 @@ class Harness:
         row = rng.choice(rows)._mapping
         current = encode_value(table, name, row[name])
         if name == "report":
-            new = f"{current or ''}\n{self._token()}"
+            new = self._note(current, rng)
             base = current
         else:
             new = encode_value(table, name, rng.choice(POOLS[(table, name)]))
@@ -996,15 +1108,58 @@ class Harness:
         self.result.gcs += 1
 
     def _op_resolve(self, rng: random.Random) -> None:
-        """The RM picks a side for a conflict or two, through the faulty connection."""
+        """The RM picks a side for a conflict or two in the dialog (the service the
+        dialog calls, on the conflicts this device holds), through the faulty
+        connection: "keep mine" is based on the value the dialog showed."""
         device = rng.choice(self.devices)
+        service = ConflictService(device.cache, None)  # type: ignore[arg-type]
         try:
-            listed = device.client.conflicts().conflicts
-            for conflict in listed[: rng.randint(1, 2)]:
-                device.client.resolve(conflict.conflict_id, rng.choice(["mine", "theirs"]))
+            for conflict in service.list()[: rng.randint(1, 2)]:
+                choice = rng.choice(["mine", "theirs"])
+                done = service.resolve(conflict.conflict_id, choice, client=device.client)
+                self.note(
+                    f"d{device.index} resolve {conflict.table}.{conflict.field} {choice}: "
+                    f"{done.resolution}"
+                )
                 self.result.resolutions += 1
+                self.result.resolutions_moved += done.resolution == "moved"
         except WorkbenchError as exc:
             self.result.syncs_failed[f"resolve:{type(exc).__name__}"] += 1
+
+    def _op_settle_rejected(self, rng: random.Random) -> None:
+        """The RM works through the rejected-edits list: sends one again (as it was:
+        the harness does not correct) or discards it."""
+        device = rng.choice(self.devices)
+        service = RejectedEditService(device.cache)
+        entries = service.list()
+        if not entries:
+            return
+        entry = rng.choice(entries)
+        with device.cache.engine.connect() as conn:
+            mutation_id = conn.execute(
+                select(REJECTED.c.mutation_id).where(REJECTED.c.id == entry.id)
+            ).scalar_one()
+        if entry.can_resend and rng.random() < 0.5:
+            with device.cache.engine.connect() as conn:
+                before = _unsent(conn)
+            try:
+                service.resend(entry.id)
+            except WorkbenchError as exc:  # e.g. the row is gone since
+                self.note(f"d{device.index} resend refused: {exc!r}")
+                return
+            with device.cache.engine.connect() as conn:
+                after = _unsent(conn)
+            for key in before.keys() - after.keys():
+                device.entries.pop(key, None)
+            for key, content in after.items():
+                device.entries[key] = SentMutation(device_id=device.device_id, **content)
+            how = "resent"
+        else:
+            service.discard(entry.id)
+            how = "discarded"
+        self.oracle.refused.pop((device.device_id, mutation_id), None)
+        self.result.rejected_settled[how] += 1
+        self.note(f"d{device.index} rejected {entry.table}.{entry.op} {how}")
 
     # --- the end of a round: converge, then check --------------------------------------
 
@@ -1060,6 +1215,8 @@ class Harness:
         problems += self.oracle.advance(self.engine, self.result)
         problems += self._check_server_values()
         problems += self._check_conflicts()
+        problems += self._check_rejected()
+        self.result.edits_traced = self.oracle.traced
         self.result.bootstraps = sum(d.bootstraps for d in self.devices)
         self.result.evictions = self.evictions + sum(d.client.evictions for d in self.devices)
         if problems:
@@ -1168,11 +1325,12 @@ class Harness:
                     for name in names:
                         value = rows[row_id][name]
                         if name in append:
-                            lost = oracle.tokens.get(row_id, set()) - set(
-                                TOKEN.findall(value or "")
-                            )
-                            if lost:
-                                problems.append(f"{table} {row_id}.{name} lost lines {lost}")
+                            for where, added in oracle.notes.get(row_id, []):
+                                if added not in (value or ""):
+                                    problems.append(
+                                        f"{table} {row_id}.{name}: the note {added!r} of "
+                                        f"{where} is not whole in {value!r}"
+                                    )
                         elif value != expected[name]:
                             problems.append(
                                 f"{table} {row_id}.{name} = {value!r}, expected "
@@ -1204,34 +1362,101 @@ class Harness:
         return problems
 
     def _check_conflicts(self) -> list[str]:
+        """Each device holds exactly its RM's customers' unresolved conflicts, with who
+        made each side; every conflict an acknowledged edit met ended resolved by an
+        RM, or is still open and so held by the current owner's devices."""
         problems: list[str] = []
         customers = SYNCED["customer"]
         with self.engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(sync_conflict)).scalar_one()
             self.result.conflicts = int(total)
-            open_conflicts = conn.execute(
-                select(sync_conflict, customers.c.owner_rm_id)
-                .join(customers, customers.c.id == sync_conflict.c.customer_id)
-                .where(sync_conflict.c.resolved_at.is_(None))
-            ).all()
+            every = {
+                c.id: c
+                for c in conn.execute(
+                    select(sync_conflict, customers.c.owner_rm_id, customers.c.deleted).outerjoin(
+                        customers, customers.c.id == sync_conflict.c.customer_id
+                    )
+                )
+            }
+        open_conflicts = [c for c in every.values() if c.resolved_at is None]
+        held: dict[str, set[str]] = {}
         for device in self.devices:
             listed = {c.conflict_id for c in device.client.conflicts().conflicts}
-            expected = {c.id for c in open_conflicts if c.owner_rm_id == device.rm_id}
+            expected = {
+                c.id for c in open_conflicts if c.owner_rm_id == device.rm_id and not c.deleted
+            }
             if listed != expected:
                 problems.append(
                     f"device {device.index} ({device.username}) is shown conflicts "
                     f"{sorted(listed)}, its RM's customers have {sorted(expected)}"
                 )
             with device.cache.engine.connect() as local:
-                stored = set(local.execute(select(LOCAL_CONFLICTS.c.conflict_id)).scalars())
-            for c in open_conflicts:
-                if c.device_id != device.device_id or c.owner_rm_id != device.rm_id:
-                    continue
-                since = max(device.wiped_at, device.evicted_at.get(c.customer_id, EPOCH))
-                if _as_dt(c.created_at) > since and c.id not in stored:
+                stored = {
+                    r.conflict_id: r
+                    for r in local.execute(
+                        select(
+                            LOCAL_CONFLICTS.c.conflict_id,
+                            LOCAL_CONFLICTS.c.yours_by,
+                            LOCAL_CONFLICTS.c.theirs_by,
+                        )
+                    )
+                }
+            held[device.device_id] = set(stored)
+            if set(stored) != expected:
+                problems.append(
+                    f"device {device.index} ({device.username}) holds conflicts "
+                    f"{sorted(stored)}, its RM's customers have {sorted(expected)}"
+                )
+            nameless = [i for i, r in stored.items() if not r.yours_by]
+            if nameless:
+                problems.append(f"device {device.index}: conflicts without authors {nameless}")
+        for conflict_id, where in self.oracle.conflicted.items():
+            end = every.get(conflict_id)
+            seen: set[str] = set()
+            while end is not None and end.resolution == "moved" and end.id not in seen:
+                seen.add(end.id)
+                end = every.get(end.replaced_by)
+            if end is None:
+                problems.append(f"the conflict of {where} is gone from the server")
+            elif end.resolved_at is None and end.customer_id is not None and not end.deleted:
+                owners = [d for d in self.devices if d.rm_id == end.owner_rm_id]
+                missing = [d.index for d in owners if end.id not in held[d.device_id]]
+                if missing:
                     problems.append(
-                        f"device {device.index}: conflict {c.id} on {c.table_name}.{c.field} "
-                        "caused by its push is not stored locally (answer lost?)"
+                        f"the open conflict {end.id} of {where} is not shown on the current "
+                        f"owner's devices {missing}"
+                    )
+        return problems
+
+    def _check_rejected(self) -> list[str]:
+        """Every refused edit is in its device's rejected-edits list, with the RM's
+        values, until the RM settled it."""
+        problems: list[str] = []
+        by_device = {d.device_id: d for d in self.devices}
+        kept: dict[str, dict[int, dict[str, Any]]] = {}
+        for device in self.devices:
+            with device.cache.engine.connect() as local:
+                kept[device.device_id] = {
+                    int(r.mutation_id): json.loads(r.fields)
+                    for r in local.execute(select(REJECTED.c.mutation_id, REJECTED.c.fields))
+                }
+        self.result.rejected_edits = max(
+            self.result.rejected_edits, sum(len(k) for k in kept.values())
+        )
+        for (sender, mutation_id), sent in self.oracle.refused.items():
+            device = by_device.get(sender)
+            if device is None:
+                continue
+            fields = kept[sender].get(mutation_id)
+            where = f"{sent.table} {sent.op} {sent.row_id} (device {device.index}#{mutation_id})"
+            if fields is None:
+                problems.append(f"the refused edit {where} is not in the rejected-edits list")
+                continue
+            for name, change in fields.items():
+                if sent.fields.get(name, {}).get("new") != change.get("new"):
+                    problems.append(
+                        f"the rejected-edits list holds {name}={change.get('new')!r} for "
+                        f"{where}, the RM sent {sent.fields.get(name)}"
                     )
         return problems
 
