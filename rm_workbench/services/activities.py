@@ -4,7 +4,9 @@ Every write goes through the outbox (:mod:`rm_workbench.sync.outbox`) in the sam
 transaction as the row, and returns a :class:`~rm_workbench.services.changes.Change`.
 Input is checked before the transaction opens, so a refused edit writes nothing.
 Contacts are append-only (the sync never lets a contact change), so there is no edit
-or delete for them here.
+or delete for them here. A need or an opportunity recorded by mistake may be deleted
+(the central CRM keeps a tombstone), under the central CRM's rules (``Pusher._delete``
+in ``central_crm.sync``): not a need an opportunity is linked to.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from rm_workbench.domain.formatting import format_datetime, format_wan
 from rm_workbench.domain.reminders import local_today
 from rm_workbench.errors import ValidationError
 from rm_workbench.models import (
+    BundleProposal,
     ContactLog,
     Customer,
     Need,
@@ -42,7 +45,7 @@ from rm_workbench.models.enums import (
 )
 from rm_workbench.services.changes import Change, write_transaction
 from rm_workbench.services.sync import USERNAME
-from rm_workbench.sync.outbox import insert_row, update_row
+from rm_workbench.sync.outbox import delete_row, insert_row, update_row
 
 NEED_CATEGORY_LABELS: Final[dict[str, str]] = {
     NeedCategory.EDUCATION: "子女教育",
@@ -440,8 +443,14 @@ class ActivityService:
         sub_status: str | _Unset | None = UNSET,
         severity: Priority | str | _Unset = UNSET,
         urgency: Priority | str | _Unset = UNSET,
+        seen: Mapping[str, Any] | None = None,
     ) -> Change:
-        """Change fields of a need; arguments left out stay as they are."""
+        """Change fields of a need; arguments left out stay as they are.
+
+        ``seen``: the need's values the RM saw when the form opened (model types, per
+        field), the base of each edit (:func:`~rm_workbench.sync.outbox.update_row`):
+        a change a sync brought meanwhile then conflicts instead of being overwritten.
+        """
         changes: dict[str, Any] = {}
         if not isinstance(category, _Unset):
             changes["category"] = check.choice(NeedCategory, category, "需求类别")
@@ -469,7 +478,7 @@ class ActivityService:
                 "需求开始日期",
                 "需求截止日期",
             )
-            update_row(conn, "need", need_id, changes)
+            update_row(conn, "need", need_id, changes, seen)
         return Change("need_edited", current.customer_id, (need_id,), frozenset({"need"}))
 
     def close_need(
@@ -479,10 +488,11 @@ class ActivityService:
         met: bool = True,
         note: str | None = None,
         now: datetime | None = None,
+        seen: Mapping[str, Any] | None = None,
     ) -> Change:
         """Close a need: met (已满足) or dropped (已关闭), with a short note (≤32 字).
 
-        A need without an end date gets today's.
+        A need without an end date gets today's. ``seen``: as for :meth:`edit_need`.
         """
         status = NeedStatus.MET if met else NeedStatus.CLOSED
         changes: dict[str, Any] = {"status": status}
@@ -499,7 +509,7 @@ class ActivityService:
                 )
             if current.ends_on is None:
                 changes["ends_on"] = max(today, current.started_on)
-            update_row(conn, "need", need_id, changes)
+            update_row(conn, "need", need_id, changes, seen)
         return Change("need_closed", current.customer_id, (need_id,), frozenset({"need"}))
 
     # --- opportunities ------------------------------------------------------------
@@ -572,12 +582,13 @@ class ActivityService:
         expected_value: Decimal | int | str | _Unset | None = UNSET,
         need_id: str | _Unset | None = UNSET,
         product_id: str | _Unset | None = UNSET,
+        seen: Mapping[str, Any] | None = None,
     ) -> Change:
         """Change an opportunity: stage, probability, expected value, links, dates.
 
         Arguments left out stay as they are. Moving to 已成交 sets the probability to
         100 and to 已丢单 sets it to 0, unless a probability is given (which must then
-        agree with the stage).
+        agree with the stage). ``seen``: as for :meth:`edit_need`.
         """
         changes: dict[str, Any] = {}
         if not isinstance(summary, _Unset):
@@ -622,9 +633,54 @@ class ActivityService:
                 changes.get("need_id"),
                 changes.get("product_id"),
             )
-            update_row(conn, "opportunity", opportunity_id, changes)
+            update_row(conn, "opportunity", opportunity_id, changes, seen)
         return Change(
             "opportunity_edited",
+            current.customer_id,
+            (opportunity_id,),
+            frozenset({"opportunity"}),
+        )
+
+    # --- deleting what was recorded by mistake --------------------------------------
+
+    def delete_need(self, need_id: str) -> Change:
+        """Delete a need recorded by mistake. A need an opportunity is linked to is
+        refused (the central CRM refuses it too): unlink it, or close the need."""
+        with write_transaction(self._cache) as conn:
+            current = self._owned(conn, Need, need_id, "客户需求")
+            linked = conn.execute(
+                select(Opportunity.opportunity_no, Opportunity.summary)
+                .where(Opportunity.need_id == need_id, Opportunity.deleted.is_(False))
+                .limit(1)
+            ).first()
+            if linked is not None:
+                raise ValidationError(
+                    f"该需求已关联商机 {linked.opportunity_no}（{linked.summary}），不能删除；"
+                    "请先在商机中取消关联，或把需求关闭。",
+                    f"need {need_id} linked to opportunity {linked.opportunity_no}",
+                )
+            delete_row(conn, "need", need_id)
+        return Change("need_deleted", current.customer_id, (need_id,), frozenset({"need"}))
+
+    def delete_opportunity(self, opportunity_id: str) -> Change:
+        """Delete an opportunity recorded by mistake. One opened by accepting a bundle
+        proposal is refused (the proposal points at it): mark it lost instead."""
+        with write_transaction(self._cache) as conn:
+            current = self._owned(conn, Opportunity, opportunity_id, "商机")
+            proposal = conn.execute(
+                select(BundleProposal.proposal_no)
+                .where(BundleProposal.opportunity_id == opportunity_id)
+                .limit(1)
+            ).scalar()
+            if proposal is not None:
+                raise ValidationError(
+                    f"该商机由客户接受的方案 {proposal} 生成，不能删除；"
+                    "如客户改变主意，请把商机标记为“已丢单”。",
+                    f"opportunity {opportunity_id} referenced by proposal {proposal}",
+                )
+            delete_row(conn, "opportunity", opportunity_id)
+        return Change(
+            "opportunity_deleted",
             current.customer_id,
             (opportunity_id,),
             frozenset({"opportunity"}),

@@ -4,11 +4,15 @@ The profile comes masked (ID number, phones); showing a clear value is a separat
 deliberate call, :meth:`Customer360Service.reveal`, which writes an audit row (PIPL)
 through the outbox in the same transaction that reads the value, so the central CRM
 learns who looked at what.
+
+The RM may change the customer's contact details (phones, e-mail, address,
+occupation, notes: :data:`CONTACT_FIELDS`; the rest of the profile is the core
+system's, ``SERVER_OWNED_FIELDS``) with :meth:`Customer360Service.edit_contact_details`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -58,11 +62,13 @@ from rm_workbench.services.activities import (
     OPEN_NEED_STATUSES,
     OPEN_SALES_STAGES,
     SALES_STAGE_LABELS,
+    UNSET,
+    _Unset,
     in_book,
     now_or,
 )
 from rm_workbench.services.changes import Change, write_transaction
-from rm_workbench.sync.outbox import insert_row
+from rm_workbench.sync.outbox import insert_row, update_row
 
 PRODUCT_TYPE_LABELS: Final[dict[str, str]] = {
     ProductType.DEMAND_DEPOSIT: "活期存款",
@@ -318,6 +324,32 @@ class Customer360:
     open_opportunities: int
 
 
+# The customer fields an RM may change (the others are the core system's).
+CONTACT_FIELDS: Final = ("mobile_phone", "other_phone", "email", "address", "occupation", "notes")
+NOTES_MAX_LENGTH: Final = 2000
+
+
+@dataclass(frozen=True)
+class ContactDetails:
+    """The customer's contact details as the edit dialog opens with them.
+
+    Phones come masked, as everywhere (showing one in clear is an audited reveal);
+    ``seen`` holds the stored values of :data:`CONTACT_FIELDS` the form was built
+    from (phones in clear, for the edit's base, never for display): the dialog hands
+    them back to :meth:`Customer360Service.edit_contact_details` as ``seen``.
+    """
+
+    customer_id: str
+    name: str
+    masked_mobile_phone: str
+    masked_other_phone: str
+    email: str | None
+    address: str | None
+    occupation: str | None
+    notes: str | None
+    seen: Mapping[str, Any]
+
+
 @dataclass(frozen=True)
 class Revealed:
     """A clear identifier the RM asked to see, and the audit row it cost."""
@@ -419,6 +451,66 @@ class Customer360Service:
             change=Change(
                 "identifier_revealed", customer_id, (audit_id,), frozenset({"audit_log"})
             ),
+        )
+
+    # --- contact details -----------------------------------------------------------
+
+    def contact_details(self, customer_id: str) -> ContactDetails:
+        """The contact details to edit (phones masked; see :class:`ContactDetails`)."""
+        with self._cache.engine.connect() as conn:
+            row = self._customer(conn, customer_id)
+        return ContactDetails(
+            customer_id=row.id,
+            name=row.name,
+            masked_mobile_phone=mask("phone", row.mobile_phone),
+            masked_other_phone=mask("phone", row.other_phone),
+            email=row.email,
+            address=row.address,
+            occupation=row.occupation,
+            notes=row.notes,
+            seen={field: getattr(row, field) for field in CONTACT_FIELDS},
+        )
+
+    def edit_contact_details(
+        self,
+        customer_id: str,
+        *,
+        mobile_phone: str | _Unset | None = UNSET,
+        other_phone: str | _Unset | None = UNSET,
+        email: str | _Unset | None = UNSET,
+        address: str | _Unset | None = UNSET,
+        occupation: str | _Unset | None = UNSET,
+        notes: str | _Unset | None = UNSET,
+        seen: Mapping[str, Any] | None = None,
+    ) -> Change:
+        """Change the customer's contact details; arguments left out stay as they are,
+        None (or blank text) removes a value.
+
+        Phones are checked with ``phonenumbers`` (the mobile must be a mobile number)
+        and stored the bank's way (:func:`rm_workbench.domain.validation.phone`); the
+        e-mail must look like one. ``seen``: the values the RM saw when the form opened
+        (model types, per field; :attr:`ContactDetails.seen`), the base of each edit,
+        so that a change a sync brought meanwhile conflicts on the server instead of
+        being overwritten (:func:`~rm_workbench.sync.outbox.update_row`).
+        """
+        changes: dict[str, Any] = {}
+        if not isinstance(mobile_phone, _Unset):
+            changes["mobile_phone"] = check.phone(mobile_phone, "手机号码", mobile=True)
+        if not isinstance(other_phone, _Unset):
+            changes["other_phone"] = check.phone(other_phone, "其他电话")
+        if not isinstance(email, _Unset):
+            changes["email"] = check.email(email)
+        if not isinstance(address, _Unset):
+            changes["address"] = check.optional_text(address, "联系地址", 200)
+        if not isinstance(occupation, _Unset):
+            changes["occupation"] = check.optional_text(occupation, "职业", 64)
+        if not isinstance(notes, _Unset):
+            changes["notes"] = check.optional_text(notes, "备注", NOTES_MAX_LENGTH)
+        with write_transaction(self._cache) as conn:
+            self._customer(conn, customer_id)
+            update_row(conn, "customer", customer_id, changes, seen)
+        return Change(
+            "contact_details_edited", customer_id, (customer_id,), frozenset({"customer"})
         )
 
     # --- parts ------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Visits: the week calendar and agenda, and planning, running, moving and cancelling.
+"""Visits: the week calendar and agenda, and planning, running, moving, cancelling and
+deleting (a planned visit nothing was written about).
 
 A visit's ``report`` (the visit notes) is append-only in sync terms: the central CRM
 keeps both texts when two devices write to it (``APPEND_FIELDS`` in the wire
@@ -11,7 +12,7 @@ Dates of the calendar are days in Beijing time; stored times are UTC.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -37,7 +38,7 @@ from rm_workbench.services.activities import (
 )
 from rm_workbench.services.changes import Change, write_transaction
 from rm_workbench.services.customer360 import PRODUCT_TYPE_LABELS
-from rm_workbench.sync.outbox import insert_row, update_row
+from rm_workbench.sync.outbox import delete_row, insert_row, update_row
 
 VISIT_CATEGORY_LABELS: Final[dict[str, str]] = {
     VisitCategory.HOME: "上门拜访",
@@ -355,6 +356,7 @@ class VisitService:
         follow_up_due: date | None = None,
         cost: Decimal | int | str | None = None,
         now: datetime | None = None,
+        seen: Mapping[str, Any] | None = None,
     ) -> Change:
         """Record how a planned visit went.
 
@@ -363,7 +365,11 @@ class VisitService:
         ids or codes from the catalog) are written into the report as a line
         "洽谈产品：…"; ``follow_up_due`` must not be in the past. Actual times default
         to the planned ones (to now, for a visit written up before its planned time);
-        an actual start in the future is refused.
+        an actual start in the future is refused. ``seen``: the visit's values the RM
+        saw when the form opened (model types, per field), the base of each edit
+        (:func:`~rm_workbench.sync.outbox.update_row`), so that a change a sync brought
+        meanwhile conflicts instead of being overwritten; the report is added to
+        whatever it holds now, whatever was seen.
         """
         moment = now_or(now)
         today = local_today(moment)
@@ -409,7 +415,7 @@ class VisitService:
                 actual_end=end,
                 report=append_report(current.report, notes),
             )
-            update_row(conn, "visit", visit_id, values)
+            update_row(conn, "visit", visit_id, values, _without_report(seen))
             need_ids = tuple(insert_need(conn, current.customer_id, d) for d in drafts)
         tables = {"visit", "need"} if need_ids else {"visit"}
         return Change(
@@ -424,8 +430,16 @@ class VisitService:
             update_row(conn, "visit", visit_id, {"report": append_report(current.report, addition)})
         return Change("visit_noted", current.customer_id, (visit_id,), frozenset({"visit"}))
 
-    def reschedule(self, visit_id: str, *, start: datetime, end: datetime | None = None) -> Change:
-        """Move a planned visit; without ``end`` it keeps its length."""
+    def reschedule(
+        self,
+        visit_id: str,
+        *,
+        start: datetime,
+        end: datetime | None = None,
+        seen: Mapping[str, Any] | None = None,
+    ) -> Change:
+        """Move a planned visit; without ``end`` it keeps its length. ``seen``: as for
+        :meth:`complete`."""
         check.aware(start, "start")
         if end is not None:
             check.aware(end, "end")
@@ -435,11 +449,14 @@ class VisitService:
             self._require_planned(current, "改期")
             if end is None and current.planned_end is not None:
                 end = start + (current.planned_end - current.planned_start)
-            update_row(conn, "visit", visit_id, {"planned_start": start, "planned_end": end})
+            update_row(conn, "visit", visit_id, {"planned_start": start, "planned_end": end}, seen)
         return Change("visit_rescheduled", current.customer_id, (visit_id,), frozenset({"visit"}))
 
-    def cancel(self, visit_id: str, *, reason: str) -> Change:
-        """Cancel a planned visit; the reason is added to its report."""
+    def cancel(
+        self, visit_id: str, *, reason: str, seen: Mapping[str, Any] | None = None
+    ) -> Change:
+        """Cancel a planned visit; the reason is added to its report. ``seen``: as for
+        :meth:`complete`."""
         why = check.required_text(reason, "取消原因", 200)
         with write_transaction(self._cache) as conn:
             current = self._visit(conn, visit_id)
@@ -452,8 +469,24 @@ class VisitService:
                     "status": VisitStatus.CANCELLED,
                     "report": append_report(current.report, f"取消原因：{why}"),
                 },
+                _without_report(seen),
             )
         return Change("visit_cancelled", current.customer_id, (visit_id,), frozenset({"visit"}))
+
+    def delete(self, visit_id: str) -> Change:
+        """Delete a visit planned by mistake. Only a planned visit with nothing
+        written in its report may go: a visit that took place, or was cancelled, is a
+        record of service (cancel a planned one instead, its reason is kept)."""
+        with write_transaction(self._cache) as conn:
+            current = self._visit(conn, visit_id)
+            self._require_planned(current, "删除")
+            if current.report and current.report.strip():
+                raise ValidationError(
+                    "该拜访已有拜访记录，不能删除；不再进行的拜访请取消，记录会保留。",
+                    f"visit {visit_id} has a report",
+                )
+            delete_row(conn, "visit", visit_id)
+        return Change("visit_deleted", current.customer_id, (visit_id,), frozenset({"visit"}))
 
     # --- checks -------------------------------------------------------------------
 
@@ -506,6 +539,14 @@ class VisitService:
             if label not in names:
                 names.append(label)
         return names
+
+
+def _without_report(seen: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """``seen`` less the report: an addition is made to the report as it is now (the
+    server appends it to whatever it holds), so its base is the cache's."""
+    if seen is None:
+        return None
+    return {name: value for name, value in seen.items() if name != "report"}
 
 
 def _missing(visit_id: str) -> ValidationError:

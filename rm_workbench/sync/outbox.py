@@ -167,8 +167,21 @@ def insert_row(conn: Connection, table: str, values: Mapping[str, Any]) -> str:
     return str(row["id"])
 
 
-def update_row(conn: Connection, table: str, row_id: str, changes: Mapping[str, Any]) -> bool:
+def update_row(
+    conn: Connection,
+    table: str,
+    row_id: str,
+    changes: Mapping[str, Any],
+    seen: Mapping[str, Any] | None = None,
+) -> bool:
     """Change fields of a row locally and queue the change with each field's base.
+
+    ``seen``: per field, the value (in model types) the RM saw when the form opened.
+    A field's base is what the RM saw, not what the cache holds at save time: a pull
+    while the form was open may have changed the field, and the server must see the
+    edit as one made on the older value (a conflict), never overwrite the newer one.
+    A field whose new value is what the RM saw is not an edit, and keeps whatever
+    the cache holds now. Fields not in ``seen`` take their base from the cache.
 
     Returns False when nothing actually changed. Raises ValidationError for fields the
     RM may not change, LookupError for a row that is not in the cache.
@@ -182,9 +195,10 @@ def update_row(conn: Connection, table: str, row_id: str, changes: Mapping[str, 
     for name, value in changes.items():
         if name not in target.c:
             raise ValueError(f"{table}: no such column {name}")
-        base = encode_value(table, name, current[name])
         new = encode_value(table, name, value)
-        if base != new:
+        held = encode_value(table, name, current[name])
+        base = held if seen is None or name not in seen else encode_value(table, name, seen[name])
+        if new != base and new != held:
             fields[name] = {"base": base, "new": new}
     if not fields:
         return False

@@ -3,6 +3,8 @@
 
 Every dialog works the same way: Save sends one call of
 :class:`~rm_workbench.services.activities.ActivityService` to the writer lane
+(an edit with ``seen``, the values the dialog opened with, so that a change a sync
+brought while it was open conflicts instead of being overwritten)
 (``run_in_background(write=True)``). When the service refuses the input, its message
 (Chinese, says what is wrong) is shown inside the dialog, which stays open with
 everything typed; when it succeeds the dialog announces the
@@ -450,7 +452,7 @@ class NeedDialog(ActivityDialog):
         edits = _changes(current, wanted)
         if not edits:
             return None
-        return lambda: service.edit_need(need.id, **edits)
+        return lambda: service.edit_need(need.id, seen=current, **edits)
 
 
 class CloseNeedDialog(ActivityDialog):
@@ -481,10 +483,11 @@ class CloseNeedDialog(ActivityDialog):
         self.form.addRow(self.tr("Note (up to 32 characters)"), self.note_edit)
 
     def build_call(self) -> Call:
-        service, need_id = self.service, self.need.id
+        service, need = self.service, self.need
         met = self.met_radio.isChecked()
         note = self.note_edit.text()
-        return lambda: service.close_need(need_id, met=met, note=note)
+        seen = {"status": need.status, "sub_status": need.sub_status, "ends_on": need.ends_on}
+        return lambda: service.close_need(need.id, met=met, note=note, seen=seen)
 
 
 # --- opportunities -----------------------------------------------------------------------
@@ -653,7 +656,8 @@ class OpportunityDialog(ActivityDialog):
         edits = _changes(current, wanted)
         if not edits:
             return None
-        return lambda: service.edit_opportunity(item.id, **edits)
+        seen = {**current, "expected_value": item.expected_value}  # the amount, not its text
+        return lambda: service.edit_opportunity(item.id, seen=seen, **edits)
 
 
 class CloseOpportunityDialog(ActivityDialog):
@@ -682,6 +686,7 @@ class CloseOpportunityDialog(ActivityDialog):
         self.form.addRow("", self.lost_radio)
 
     def build_call(self) -> Call:
-        service, opportunity_id = self.service, self.opportunity.id
+        service, item = self.service, self.opportunity
         stage = SalesStage.WON if self.won_radio.isChecked() else SalesStage.LOST
-        return lambda: service.edit_opportunity(opportunity_id, sales_stage=stage)
+        seen = {"sales_stage": item.sales_stage, "probability": item.probability}
+        return lambda: service.edit_opportunity(item.id, sales_stage=stage, seen=seen)

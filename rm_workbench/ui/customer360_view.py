@@ -6,7 +6,8 @@ with their reasons, holdings by product type with totals in 万元 and a donut o
 portfolio, household and group members (Enter or a double click opens one), and the
 timeline of visits, contacts, needs and opportunities, newest first. The RM logs a
 contact (Ctrl+L), records a need (Ctrl+Shift+N) or an opportunity (Ctrl+Shift+O),
-edits or closes the selected need or opportunity, prints the one-page brief (Ctrl+P),
+edits or closes the selected need or opportunity, changes the customer's contact
+details (phones, e-mail, address, occupation, notes), prints the one-page brief (Ctrl+P),
 puts a bundle proposal together (Ctrl+Shift+P), and accepts, declines or prints a
 recorded proposal.
 
@@ -50,7 +51,7 @@ from rm_workbench.errors import WorkbenchError
 from rm_workbench.models import utcnow
 from rm_workbench.services.activities import NeedItem, OpportunityItem, ProductChoice
 from rm_workbench.services.changes import Change
-from rm_workbench.services.customer360 import Customer360, Profile, Revealed
+from rm_workbench.services.customer360 import ContactDetails, Customer360, Profile, Revealed
 from rm_workbench.services.proposals import ProposalSummary
 from rm_workbench.ui.activity_dialogs import (
     ActivityDialog,
@@ -61,6 +62,7 @@ from rm_workbench.ui.activity_dialogs import (
     OpportunityDialog,
 )
 from rm_workbench.ui.background import Task, run_in_background
+from rm_workbench.ui.contact_dialog import ContactDetailsDialog
 from rm_workbench.ui.customer360_model import (
     HoldingColumn,
     HoldingsModel,
@@ -339,6 +341,10 @@ class Customer360View(QWidget):
             field.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.profile_form.addRow(title, field)
             self.profile_labels[key] = field
+        self.edit_contact_button = QPushButton(self.tr("Edit contact details…"))
+        self.edit_contact_button.setObjectName("edit_contact_button")
+        self.edit_contact_button.clicked.connect(self.edit_contact_details)
+        self.profile_form.addRow(self.edit_contact_button)
         return box
 
     def _identifier_row(self, field: str, title: QLabel) -> QLabel:
@@ -899,6 +905,23 @@ class Customer360View(QWidget):
                 clock=self.clock,
             )
         )
+
+    def edit_contact_details(self) -> None:
+        """Open the contact details dialog, with the values read now (in the background)."""
+        if self.data is None:
+            return
+        service, customer_id, view = self.workbench.customer360, self.customer_id, self
+
+        def opened(details: ContactDetails) -> None:
+            if shiboken6.isValid(view):
+                view._open(ContactDetailsDialog(service, details, view, clock=view.clock))
+
+        def failed(exc: BaseException) -> None:
+            if shiboken6.isValid(view):
+                show_error(view, exc)
+
+        task = run_in_background(lambda: service.contact_details(customer_id), opened, failed)
+        self._tasks.append(task)
 
     def selected_need(self) -> NeedItem | None:
         index = self.needs_table.currentIndex()

@@ -187,6 +187,12 @@ def _save_shortcuts(dialog: QDialog, slot: Callable[[], None]) -> None:
         QShortcut(QKeySequence(keys), dialog, slot)
 
 
+def _seen(visit: VisitSummary, *fields: str) -> dict[str, Any]:
+    """The values of ``fields`` the dialog opened with: the base of the edit it saves,
+    so that a change a sync brought meanwhile conflicts instead of being overwritten."""
+    return {name: getattr(visit, name) for name in fields}
+
+
 def _visit_header(visit: VisitSummary) -> QLabel:
     tier = f"，{visit.tier}" if visit.tier else ""
     label = QLabel(
@@ -729,6 +735,9 @@ class RunVisitDialog(QDialog):
             else None,
             "cost": self.cost_edit.text().strip() or None,
             "now": self._clock(),
+            "seen": _seen(
+                self.visit, "status", "outcome", "follow_up_due", "actual_start", "actual_end"
+            ),
         }
         service = self.workbench.visits
         visit_id = self.visit.id
@@ -810,8 +819,10 @@ class RescheduleDialog(QDialog):
         end = from_local(self.date_edit.date(), self.end_edit.time())
         service = self.workbench.visits
         visit_id = self.visit.id
+        seen = _seen(self.visit, "planned_start", "planned_end")
         self._saving.start(
-            lambda: service.reschedule(visit_id, start=start, end=end), lambda _c: self.accept()
+            lambda: service.reschedule(visit_id, start=start, end=end, seen=seen),
+            lambda _c: self.accept(),
         )
 
     @property
@@ -867,8 +878,9 @@ class CancelVisitDialog(QDialog):
         reason = self.reason_combo.currentText()
         service = self.workbench.visits
         visit_id = self.visit.id
+        seen = _seen(self.visit, "status")
         self._saving.start(
-            lambda: service.cancel(visit_id, reason=reason), lambda _c: self.accept()
+            lambda: service.cancel(visit_id, reason=reason, seen=seen), lambda _c: self.accept()
         )
 
     @property

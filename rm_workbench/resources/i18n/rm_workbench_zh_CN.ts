@@ -4,32 +4,32 @@
 <context>
     <name>ActivityDialog</name>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="106"/>
+        <location filename="../../ui/activity_dialogs.py" line="108"/>
         <source>Save</source>
         <translation>保存</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="108"/>
+        <location filename="../../ui/activity_dialogs.py" line="110"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="238"/>
+        <location filename="../../ui/activity_dialogs.py" line="240"/>
         <source>Low</source>
         <translation>低</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="239"/>
+        <location filename="../../ui/activity_dialogs.py" line="241"/>
         <source>Normal</source>
         <translation>普通</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="240"/>
+        <location filename="../../ui/activity_dialogs.py" line="242"/>
         <source>High</source>
         <translation>高</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="241"/>
+        <location filename="../../ui/activity_dialogs.py" line="243"/>
         <source>Urgent</source>
         <translation>紧急</translation>
     </message>
@@ -126,47 +126,47 @@
 <context>
     <name>CancelVisitDialog</name>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="839"/>
+        <location filename="../../ui/visit_dialogs.py" line="850"/>
         <source>Cancel the visit — {name}</source>
         <translation>取消拜访 — {name}</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="844"/>
+        <location filename="../../ui/visit_dialogs.py" line="855"/>
         <source>The customer asked to meet another time</source>
         <translation>客户临时有事，另约时间</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="845"/>
+        <location filename="../../ui/visit_dialogs.py" line="856"/>
         <source>Could not reach the customer</source>
         <translation>联系不上客户</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="846"/>
+        <location filename="../../ui/visit_dialogs.py" line="857"/>
         <source>Weather or traffic</source>
         <translation>天气或交通原因</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="847"/>
+        <location filename="../../ui/visit_dialogs.py" line="858"/>
         <source>Planned by mistake</source>
         <translation>计划有误</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="849"/>
+        <location filename="../../ui/visit_dialogs.py" line="860"/>
         <source>Why the visit is cancelled</source>
         <translation>请填写取消原因</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="852"/>
+        <location filename="../../ui/visit_dialogs.py" line="863"/>
         <source>Cancel the visit</source>
         <translation>取消拜访</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="852"/>
+        <location filename="../../ui/visit_dialogs.py" line="863"/>
         <source>Keep the visit</source>
         <translation>不取消</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="857"/>
+        <location filename="../../ui/visit_dialogs.py" line="868"/>
         <source>Reason</source>
         <translation>取消原因</translation>
     </message>
@@ -174,32 +174,32 @@
 <context>
     <name>CloseNeedDialog</name>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="470"/>
+        <location filename="../../ui/activity_dialogs.py" line="472"/>
         <source>Close need: {summary}</source>
         <translation>关闭需求：{summary}</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="471"/>
+        <location filename="../../ui/activity_dialogs.py" line="473"/>
         <source>Met: the customer&apos;s need was served</source>
         <translation>已满足：客户的需求已得到满足</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="474"/>
+        <location filename="../../ui/activity_dialogs.py" line="476"/>
         <source>Closed: no longer pursued</source>
         <translation>已关闭：不再跟进</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="478"/>
+        <location filename="../../ui/activity_dialogs.py" line="480"/>
         <source>e.g. Bought the education savings plan</source>
         <translation>例如：已购买教育金储蓄计划</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="479"/>
+        <location filename="../../ui/activity_dialogs.py" line="481"/>
         <source>Outcome</source>
         <translation>结果</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="481"/>
+        <location filename="../../ui/activity_dialogs.py" line="483"/>
         <source>Note (up to 32 characters)</source>
         <translation>说明（最多32字）</translation>
     </message>
@@ -207,22 +207,22 @@
 <context>
     <name>CloseOpportunityDialog</name>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="674"/>
+        <location filename="../../ui/activity_dialogs.py" line="678"/>
         <source>Close opportunity: {summary}</source>
         <translation>结束商机：{summary}</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="676"/>
+        <location filename="../../ui/activity_dialogs.py" line="680"/>
         <source>Won: the customer bought</source>
         <translation>已成交：客户已购买</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="679"/>
+        <location filename="../../ui/activity_dialogs.py" line="683"/>
         <source>Lost: the customer declined</source>
         <translation>已丢单：客户已拒绝</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="681"/>
+        <location filename="../../ui/activity_dialogs.py" line="685"/>
         <source>Outcome</source>
         <translation>结果</translation>
     </message>
@@ -230,145 +230,194 @@
 <context>
     <name>ConflictDialog</name>
     <message>
-        <location filename="../../ui/conflict_dialog.py" line="32"/>
+        <location filename="../../ui/conflict_dialog.py" line="31"/>
         <source>Sync conflicts</source>
         <translation>同步冲突</translation>
     </message>
     <message>
-        <location filename="../../ui/conflict_dialog.py" line="50"/>
+        <location filename="../../ui/conflict_dialog.py" line="53"/>
         <source>Before both edits</source>
         <translation>修改前</translation>
     </message>
     <message>
-        <location filename="../../ui/conflict_dialog.py" line="51"/>
+        <location filename="../../ui/conflict_dialog.py" line="54"/>
         <source>Theirs (now in the central CRM)</source>
         <translation>他人的值（总行当前值）</translation>
     </message>
     <message>
-        <location filename="../../ui/conflict_dialog.py" line="52"/>
+        <location filename="../../ui/conflict_dialog.py" line="56"/>
         <source>Yours</source>
         <translation>您的值</translation>
     </message>
     <message>
-        <location filename="../../ui/conflict_dialog.py" line="53"/>
+        <location filename="../../ui/conflict_dialog.py" line="58"/>
         <source>Keep mine</source>
         <translation>保留我的</translation>
     </message>
     <message>
-        <location filename="../../ui/conflict_dialog.py" line="55"/>
+        <location filename="../../ui/conflict_dialog.py" line="60"/>
         <source>Take theirs</source>
         <translation>采用他人的</translation>
     </message>
     <message>
-        <location filename="../../ui/conflict_dialog.py" line="94"/>
+        <location filename="../../ui/conflict_dialog.py" line="99"/>
         <source>No conflicts are waiting.</source>
         <translation>没有待处理的冲突。</translation>
     </message>
     <message>
-        <location filename="../../ui/conflict_dialog.py" line="100"/>
+        <location filename="../../ui/conflict_dialog.py" line="105"/>
         <source>{customer}: {table}, field “{field}” was changed by someone else too.</source>
         <translation>{customer}：{table}的“{field}”也被他人修改了。</translation>
     </message>
     <message>
-        <location filename="../../ui/conflict_dialog.py" line="120"/>
+        <location filename="../../ui/conflict_dialog.py" line="128"/>
         <source>Sending your choice…</source>
         <translation>正在提交您的选择…</translation>
     </message>
     <message>
-        <location filename="../../ui/conflict_dialog.py" line="129"/>
-        <source>Done. The value you chose comes with the next sync.</source>
-        <translation>已处理。您选择的值将在下次同步时更新到本机。</translation>
-    </message>
-    <message>
-        <location filename="../../ui/conflict_dialog.py" line="135"/>
+        <location filename="../../ui/conflict_dialog.py" line="144"/>
         <source>Not settled: {reason}</source>
         <translation>未能处理：{reason}</translation>
     </message>
 </context>
 <context>
+    <name>ContactDetailsDialog</name>
+    <message>
+        <location filename="../../ui/contact_dialog.py" line="38"/>
+        <source>Contact details of {name}</source>
+        <translation>{name}的联系方式</translation>
+    </message>
+    <message>
+        <location filename="../../ui/contact_dialog.py" line="48"/>
+        <location filename="../../ui/contact_dialog.py" line="54"/>
+        <source>Notes</source>
+        <translation>备注</translation>
+    </message>
+    <message>
+        <location filename="../../ui/contact_dialog.py" line="49"/>
+        <source>Mobile</source>
+        <translation>手机</translation>
+    </message>
+    <message>
+        <location filename="../../ui/contact_dialog.py" line="50"/>
+        <source>Other phone</source>
+        <translation>其他电话</translation>
+    </message>
+    <message>
+        <location filename="../../ui/contact_dialog.py" line="51"/>
+        <source>Email</source>
+        <translation>电子邮箱</translation>
+    </message>
+    <message>
+        <location filename="../../ui/contact_dialog.py" line="52"/>
+        <source>Address</source>
+        <translation>联系地址</translation>
+    </message>
+    <message>
+        <location filename="../../ui/contact_dialog.py" line="53"/>
+        <source>Occupation</source>
+        <translation>职业</translation>
+    </message>
+    <message>
+        <location filename="../../ui/contact_dialog.py" line="68"/>
+        <source>{number} (type a new number to replace it)</source>
+        <translation>{number}（输入新号码即可替换）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/contact_dialog.py" line="70"/>
+        <source>not recorded</source>
+        <translation>未登记</translation>
+    </message>
+    <message>
+        <location filename="../../ui/contact_dialog.py" line="72"/>
+        <source>Remove</source>
+        <translation>删除</translation>
+    </message>
+</context>
+<context>
     <name>ContactDialog</name>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="268"/>
+        <location filename="../../ui/activity_dialogs.py" line="270"/>
         <source>Log a contact with {name}</source>
         <translation>记录与{name}的联系</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="272"/>
+        <location filename="../../ui/activity_dialogs.py" line="274"/>
         <source>Phone</source>
         <translation>电话</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="273"/>
+        <location filename="../../ui/activity_dialogs.py" line="275"/>
         <source>WeChat</source>
         <translation>微信</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="274"/>
+        <location filename="../../ui/activity_dialogs.py" line="276"/>
         <source>Text message</source>
         <translation>短信</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="275"/>
+        <location filename="../../ui/activity_dialogs.py" line="277"/>
         <source>Email</source>
         <translation>邮件</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="276"/>
+        <location filename="../../ui/activity_dialogs.py" line="278"/>
         <source>At the branch</source>
         <translation>网点面谈</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="277"/>
+        <location filename="../../ui/activity_dialogs.py" line="279"/>
         <source>Visit</source>
         <translation>拜访</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="291"/>
+        <location filename="../../ui/activity_dialogs.py" line="293"/>
         <source> min</source>
         <translation> 分钟</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="292"/>
+        <location filename="../../ui/activity_dialogs.py" line="294"/>
         <source>not recorded</source>
         <translation>未记录</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="293"/>
+        <location filename="../../ui/activity_dialogs.py" line="295"/>
         <source>A call was made</source>
         <translation>已拨打电话</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="303"/>
+        <location filename="../../ui/activity_dialogs.py" line="305"/>
         <source>e.g. Called about the maturing deposit</source>
         <translation>例如：电话沟通定期存款到期续作</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="305"/>
+        <location filename="../../ui/activity_dialogs.py" line="307"/>
         <source>What was said, what the customer wants, what is next</source>
         <translation>沟通内容、客户诉求、下一步安排</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="307"/>
+        <location filename="../../ui/activity_dialogs.py" line="309"/>
         <source>Channel</source>
         <translation>联系方式</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="308"/>
+        <location filename="../../ui/activity_dialogs.py" line="310"/>
         <source>When (Beijing time)</source>
         <translation>联系时间（北京时间）</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="309"/>
+        <location filename="../../ui/activity_dialogs.py" line="311"/>
         <source>Duration</source>
         <translation>时长</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="311"/>
+        <location filename="../../ui/activity_dialogs.py" line="313"/>
         <source>Summary</source>
         <translation>联系概要</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="312"/>
+        <location filename="../../ui/activity_dialogs.py" line="314"/>
         <source>Content</source>
         <translation>联系内容</translation>
     </message>
@@ -376,405 +425,410 @@
 <context>
     <name>Customer360View</name>
     <message>
-        <location filename="../../ui/customer360_view.py" line="201"/>
+        <location filename="../../ui/customer360_view.py" line="203"/>
         <source>Log contact</source>
         <translation>记录联系</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="204"/>
+        <location filename="../../ui/customer360_view.py" line="206"/>
         <source>New need</source>
         <translation>新增需求</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="208"/>
+        <location filename="../../ui/customer360_view.py" line="210"/>
         <source>New opportunity</source>
         <translation>新增商机</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="213"/>
+        <location filename="../../ui/customer360_view.py" line="215"/>
         <source>Brief…</source>
         <translation>客户简报…</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="216"/>
+        <location filename="../../ui/customer360_view.py" line="218"/>
         <source>Proposal…</source>
         <translation>产品方案…</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="230"/>
+        <location filename="../../ui/customer360_view.py" line="232"/>
         <source>Try again</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="299"/>
+        <location filename="../../ui/customer360_view.py" line="301"/>
         <source>Profile</source>
         <translation>客户资料</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="304"/>
-        <location filename="../../ui/customer360_view.py" line="704"/>
+        <location filename="../../ui/customer360_view.py" line="306"/>
+        <location filename="../../ui/customer360_view.py" line="710"/>
         <source>ID number</source>
         <translation>证件号码</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="308"/>
+        <location filename="../../ui/customer360_view.py" line="310"/>
         <source>Mobile</source>
         <translation>手机号码</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="309"/>
+        <location filename="../../ui/customer360_view.py" line="311"/>
         <source>Other phone</source>
         <translation>其他电话</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="314"/>
+        <location filename="../../ui/customer360_view.py" line="316"/>
         <source>Gender, age</source>
         <translation>性别、年龄</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="315"/>
+        <location filename="../../ui/customer360_view.py" line="317"/>
         <source>Birth date</source>
         <translation>出生日期</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="316"/>
+        <location filename="../../ui/customer360_view.py" line="318"/>
         <source>Life stage</source>
         <translation>生命阶段</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="317"/>
+        <location filename="../../ui/customer360_view.py" line="319"/>
         <source>Marital status</source>
         <translation>婚姻状况</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="318"/>
+        <location filename="../../ui/customer360_view.py" line="320"/>
         <source>Children</source>
         <translation>子女数</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="319"/>
+        <location filename="../../ui/customer360_view.py" line="321"/>
         <source>Education</source>
         <translation>学历</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="320"/>
+        <location filename="../../ui/customer360_view.py" line="322"/>
         <source>Occupation</source>
         <translation>职业</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="321"/>
+        <location filename="../../ui/customer360_view.py" line="323"/>
         <source>Employer</source>
         <translation>工作单位</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="322"/>
+        <location filename="../../ui/customer360_view.py" line="324"/>
         <source>Income</source>
         <translation>收入</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="323"/>
+        <location filename="../../ui/customer360_view.py" line="325"/>
         <source>Risk tolerance</source>
         <translation>风险承受能力</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="324"/>
+        <location filename="../../ui/customer360_view.py" line="326"/>
         <source>Address</source>
         <translation>联系地址</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="325"/>
+        <location filename="../../ui/customer360_view.py" line="327"/>
         <source>Email</source>
         <translation>电子邮箱</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="326"/>
+        <location filename="../../ui/customer360_view.py" line="328"/>
         <source>AUM</source>
         <translation>资产管理规模</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="327"/>
+        <location filename="../../ui/customer360_view.py" line="329"/>
         <source>Contribution</source>
         <translation>综合贡献</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="328"/>
+        <location filename="../../ui/customer360_view.py" line="330"/>
         <source>Customer since</source>
         <translation>建立关系日期</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="329"/>
+        <location filename="../../ui/customer360_view.py" line="331"/>
         <source>Last transaction</source>
         <translation>最近交易日期</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="330"/>
+        <location filename="../../ui/customer360_view.py" line="332"/>
         <source>Relationship manager</source>
         <translation>客户经理</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="331"/>
+        <location filename="../../ui/customer360_view.py" line="333"/>
         <source>Branch</source>
         <translation>所属网点</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="332"/>
+        <location filename="../../ui/customer360_view.py" line="334"/>
         <source>Notes</source>
         <translation>备注</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="365"/>
-        <location filename="../../ui/customer360_view.py" line="716"/>
+        <location filename="../../ui/customer360_view.py" line="344"/>
+        <source>Edit contact details…</source>
+        <translation>修改联系方式…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/customer360_view.py" line="371"/>
+        <location filename="../../ui/customer360_view.py" line="722"/>
         <source>Show</source>
         <translation>显示</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="367"/>
+        <location filename="../../ui/customer360_view.py" line="373"/>
         <source>Show the full value (recorded in the audit log)</source>
         <translation>显示完整内容（将记入审计日志）</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="374"/>
+        <location filename="../../ui/customer360_view.py" line="380"/>
         <source>Data quality</source>
         <translation>数据质量提示</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="380"/>
+        <location filename="../../ui/customer360_view.py" line="386"/>
         <source>Household and group members</source>
         <translation>家庭与集团成员</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="384"/>
+        <location filename="../../ui/customer360_view.py" line="390"/>
         <source>Not in any household or group.</source>
         <translation>未加入任何家庭或集团。</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="393"/>
+        <location filename="../../ui/customer360_view.py" line="399"/>
         <source>Holdings</source>
         <translation>持仓</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="424"/>
+        <location filename="../../ui/customer360_view.py" line="430"/>
         <source>No visit, contact, need or opportunity recorded yet.</source>
         <translation>还没有拜访、联系、需求或商机记录。</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="426"/>
+        <location filename="../../ui/customer360_view.py" line="432"/>
         <source>Timeline</source>
         <translation>时间线</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="432"/>
+        <location filename="../../ui/customer360_view.py" line="438"/>
         <source>Edit need…</source>
         <translation>编辑需求…</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="435"/>
+        <location filename="../../ui/customer360_view.py" line="441"/>
         <source>Close need…</source>
         <translation>关闭需求…</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="438"/>
+        <location filename="../../ui/customer360_view.py" line="444"/>
         <source>New need…</source>
         <translation>新增需求…</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="440"/>
+        <location filename="../../ui/customer360_view.py" line="446"/>
         <source>No need recorded yet.</source>
         <translation>还没有记录客户需求。</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="445"/>
+        <location filename="../../ui/customer360_view.py" line="451"/>
         <source>Needs</source>
         <translation>客户需求</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="451"/>
+        <location filename="../../ui/customer360_view.py" line="457"/>
         <source>Edit opportunity…</source>
         <translation>编辑商机…</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="454"/>
+        <location filename="../../ui/customer360_view.py" line="460"/>
         <source>Won / lost…</source>
         <translation>成交 / 丢单…</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="457"/>
+        <location filename="../../ui/customer360_view.py" line="463"/>
         <source>New opportunity…</source>
         <translation>新增商机…</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="459"/>
+        <location filename="../../ui/customer360_view.py" line="465"/>
         <source>No opportunity recorded yet.</source>
         <translation>还没有记录商机。</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="467"/>
+        <location filename="../../ui/customer360_view.py" line="473"/>
         <source>Opportunities</source>
         <translation>商机</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="471"/>
+        <location filename="../../ui/customer360_view.py" line="477"/>
         <source>Accepted</source>
         <translation>客户接受</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="474"/>
+        <location filename="../../ui/customer360_view.py" line="480"/>
         <source>The customer accepted: record it and open an opportunity</source>
         <translation>客户已接受：记录下来并建立销售机会</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="477"/>
+        <location filename="../../ui/customer360_view.py" line="483"/>
         <source>Declined</source>
         <translation>客户谢绝</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="480"/>
+        <location filename="../../ui/customer360_view.py" line="486"/>
         <source>Print…</source>
         <translation>打印…</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="483"/>
+        <location filename="../../ui/customer360_view.py" line="489"/>
         <source>New proposal…</source>
         <translation>新建方案…</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="485"/>
+        <location filename="../../ui/customer360_view.py" line="491"/>
         <source>No proposal recorded yet.</source>
         <translation>还没有记录过产品方案。</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="494"/>
+        <location filename="../../ui/customer360_view.py" line="500"/>
         <source>Proposals</source>
         <translation>产品方案</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="567"/>
+        <location filename="../../ui/customer360_view.py" line="573"/>
         <source>Customer</source>
         <translation>客户</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="581"/>
+        <location filename="../../ui/customer360_view.py" line="587"/>
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="622"/>
+        <location filename="../../ui/customer360_view.py" line="628"/>
         <source>Assets {assets} · Liabilities {liabilities}</source>
         <translation>资产合计 {assets} · 负债合计 {liabilities}</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="630"/>
+        <location filename="../../ui/customer360_view.py" line="636"/>
         <source>Timeline ({n})</source>
         <translation>时间线（{n}）</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="631"/>
+        <location filename="../../ui/customer360_view.py" line="637"/>
         <source>Needs ({open} open)</source>
         <translation>客户需求（{open}项未结）</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="633"/>
+        <location filename="../../ui/customer360_view.py" line="639"/>
         <source>Opportunities ({open} open)</source>
         <translation>商机（{open}项进行中）</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="635"/>
+        <location filename="../../ui/customer360_view.py" line="641"/>
         <source>Proposals ({n})</source>
         <translation>产品方案（{n}）</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="671"/>
+        <location filename="../../ui/customer360_view.py" line="677"/>
         <source>This customer could not be read.</source>
         <translation>无法读取该客户的资料。</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="712"/>
+        <location filename="../../ui/customer360_view.py" line="718"/>
         <source>not recorded</source>
         <translation>未登记</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="716"/>
-        <location filename="../../ui/customer360_view.py" line="851"/>
+        <location filename="../../ui/customer360_view.py" line="722"/>
+        <location filename="../../ui/customer360_view.py" line="857"/>
         <source>Shown</source>
         <translation>已显示</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="722"/>
+        <location filename="../../ui/customer360_view.py" line="728"/>
         <source>{level} (expired {date})</source>
         <translation>{level}（已于{date}过期）</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="724"/>
+        <location filename="../../ui/customer360_view.py" line="730"/>
         <source>{level} (valid until {date})</source>
         <translation>{level}（有效期至{date}）</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="726"/>
+        <location filename="../../ui/customer360_view.py" line="732"/>
         <source>{age} years</source>
         <translation>{age}岁</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="766"/>
+        <location filename="../../ui/customer360_view.py" line="772"/>
         <source>—</source>
         <translation>—</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="782"/>
+        <location filename="../../ui/customer360_view.py" line="788"/>
         <source>No problem found in this record.</source>
         <translation>未发现资料问题。</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="806"/>
+        <location filename="../../ui/customer360_view.py" line="812"/>
         <source>the full ID number</source>
         <translation>完整证件号码</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="807"/>
+        <location filename="../../ui/customer360_view.py" line="813"/>
         <source>the full credit code</source>
         <translation>完整统一社会信用代码</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="808"/>
+        <location filename="../../ui/customer360_view.py" line="814"/>
         <source>the full mobile number</source>
         <translation>完整手机号码</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="809"/>
+        <location filename="../../ui/customer360_view.py" line="815"/>
         <source>the full phone number</source>
         <translation>完整电话号码</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="813"/>
+        <location filename="../../ui/customer360_view.py" line="819"/>
         <source>Show a customer&apos;s identifier</source>
         <translation>显示客户敏感信息</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="815"/>
+        <location filename="../../ui/customer360_view.py" line="821"/>
         <source>Show {what} of {name}? Your login, the time and the customer are recorded in the audit log and sent to the central CRM.</source>
         <translation>确定要显示{name}的{what}吗？您的登录名、查看时间和客户将记入审计日志，并上报中心CRM。</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="977"/>
+        <location filename="../../ui/customer360_view.py" line="1000"/>
         <source>Client brief: {name}</source>
         <translation>客户简报：{name}</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="1005"/>
+        <location filename="../../ui/customer360_view.py" line="1028"/>
         <source>Proposal: {title}</source>
         <translation>产品方案：{title}</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="1020"/>
+        <location filename="../../ui/customer360_view.py" line="1043"/>
         <source>Record that the customer accepted “{title}”? An opportunity is opened.</source>
         <translation>记录客户已接受“{title}”？将同时建立一个销售机会。</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="1022"/>
+        <location filename="../../ui/customer360_view.py" line="1045"/>
         <source>Record that the customer declined “{title}”?</source>
         <translation>记录客户谢绝了“{title}”？</translation>
     </message>
     <message>
-        <location filename="../../ui/customer360_view.py" line="1024"/>
+        <location filename="../../ui/customer360_view.py" line="1047"/>
         <source>Proposal</source>
         <translation>产品方案</translation>
     </message>
@@ -782,47 +836,47 @@
 <context>
     <name>CustomerListView</name>
     <message>
-        <location filename="../../ui/customer_list.py" line="80"/>
+        <location filename="../../ui/customer_list.py" line="84"/>
         <source>Search: name, pinyin, initials (zsf), phone or ID tail, customer no.</source>
         <translation>搜索：姓名、拼音、拼音首字母（zsf）、手机或证件尾号、客户号</translation>
     </message>
     <message>
-        <location filename="../../ui/customer_list.py" line="82"/>
+        <location filename="../../ui/customer_list.py" line="86"/>
         <source>All tiers</source>
         <translation>全部等级</translation>
     </message>
     <message>
-        <location filename="../../ui/customer_list.py" line="83"/>
+        <location filename="../../ui/customer_list.py" line="87"/>
         <source>All statuses</source>
         <translation>全部状态</translation>
     </message>
     <message>
-        <location filename="../../ui/customer_list.py" line="84"/>
+        <location filename="../../ui/customer_list.py" line="88"/>
         <source>All life stages</source>
         <translation>全部人生阶段</translation>
     </message>
     <message>
-        <location filename="../../ui/customer_list.py" line="85"/>
+        <location filename="../../ui/customer_list.py" line="89"/>
         <source>All branches</source>
         <translation>全部网点</translation>
     </message>
     <message>
-        <location filename="../../ui/customer_list.py" line="264"/>
+        <location filename="../../ui/customer_list.py" line="274"/>
         <source>Counting…</source>
         <translation>正在统计…</translation>
     </message>
     <message>
-        <location filename="../../ui/customer_list.py" line="266"/>
+        <location filename="../../ui/customer_list.py" line="276"/>
         <source>{n} matches</source>
         <translation>找到 {n} 位客户</translation>
     </message>
     <message>
-        <location filename="../../ui/customer_list.py" line="268"/>
+        <location filename="../../ui/customer_list.py" line="278"/>
         <source>{n} customers match the filters</source>
         <translation>符合筛选条件的客户 {n} 位</translation>
     </message>
     <message>
-        <location filename="../../ui/customer_list.py" line="270"/>
+        <location filename="../../ui/customer_list.py" line="280"/>
         <source>{n} customers in my book</source>
         <translation>我的客户共 {n} 位</translation>
     </message>
@@ -1018,175 +1072,175 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="53"/>
+        <location filename="../../ui/main_window.py" line="54"/>
         <source>RM Workbench — {bank}</source>
         <translation>客户经理工作台 — {bank}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="63"/>
-        <location filename="../../ui/main_window.py" line="142"/>
+        <location filename="../../ui/main_window.py" line="64"/>
+        <location filename="../../ui/main_window.py" line="144"/>
         <source>Today</source>
         <translation>今日</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="64"/>
-        <location filename="../../ui/main_window.py" line="144"/>
+        <location filename="../../ui/main_window.py" line="65"/>
+        <location filename="../../ui/main_window.py" line="146"/>
         <source>Customers</source>
         <translation>客户</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="65"/>
-        <location filename="../../ui/main_window.py" line="147"/>
+        <location filename="../../ui/main_window.py" line="66"/>
+        <location filename="../../ui/main_window.py" line="149"/>
         <source>Visits</source>
         <translation>拜访日程</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="141"/>
+        <location filename="../../ui/main_window.py" line="143"/>
         <source>&amp;Go</source>
         <translation>转到(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="151"/>
+        <location filename="../../ui/main_window.py" line="153"/>
         <source>Find a customer</source>
         <translation>查找客户</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="158"/>
+        <location filename="../../ui/main_window.py" line="160"/>
         <source>Close customer tab</source>
         <translation>关闭客户页</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="160"/>
+        <location filename="../../ui/main_window.py" line="162"/>
         <source>&amp;Work</source>
         <translation>工作(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="162"/>
+        <location filename="../../ui/main_window.py" line="164"/>
         <source>Plan a visit…</source>
         <translation>安排拜访…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="165"/>
+        <location filename="../../ui/main_window.py" line="167"/>
         <source>Log a contact…</source>
         <translation>记录联系…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="167"/>
+        <location filename="../../ui/main_window.py" line="169"/>
         <source>&amp;Documents</source>
         <translation>文档(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="169"/>
+        <location filename="../../ui/main_window.py" line="171"/>
         <source>Print…</source>
         <translation>打印…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="170"/>
+        <location filename="../../ui/main_window.py" line="172"/>
         <source>Tomorrow&apos;s briefs…</source>
         <translation>明日拜访简报…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="172"/>
+        <location filename="../../ui/main_window.py" line="174"/>
         <source>Export visit schedule (iCalendar)…</source>
         <translation>导出拜访日程（iCalendar）…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="173"/>
+        <location filename="../../ui/main_window.py" line="175"/>
         <source>Export customer list (Excel)…</source>
         <translation>导出客户名单（Excel）…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="179"/>
+        <location filename="../../ui/main_window.py" line="181"/>
         <source>&amp;Sync</source>
         <translation>同步(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="180"/>
+        <location filename="../../ui/main_window.py" line="182"/>
         <source>Sync now</source>
         <translation>立即同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="182"/>
+        <location filename="../../ui/main_window.py" line="184"/>
         <source>Conflicts…</source>
         <translation>同步冲突…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="184"/>
+        <location filename="../../ui/main_window.py" line="191"/>
         <source>Log in…</source>
         <translation>登录…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="206"/>
+        <location filename="../../ui/main_window.py" line="213"/>
         <source>Log a contact</source>
         <translation>记录联系</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="207"/>
+        <location filename="../../ui/main_window.py" line="214"/>
         <source>Open a customer first (Ctrl+2, then Enter on a customer).</source>
         <translation>请先打开一位客户（Ctrl+2，选中客户后按回车）。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="223"/>
+        <location filename="../../ui/main_window.py" line="230"/>
         <source>Print</source>
         <translation>打印</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="225"/>
+        <location filename="../../ui/main_window.py" line="232"/>
         <source>Open a customer to print a brief, or select a visit in Visits to print its brief or report.</source>
         <translation>请先打开一位客户以打印客户简报，或在“拜访”中选中一次拜访，打印简报或拜访报告。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="240"/>
+        <location filename="../../ui/main_window.py" line="247"/>
         <source>Export visit schedule</source>
         <translation>导出拜访日程</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="242"/>
+        <location filename="../../ui/main_window.py" line="249"/>
         <source>iCalendar (*.ics)</source>
         <translation>iCalendar 日历文件 (*.ics)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="259"/>
+        <location filename="../../ui/main_window.py" line="266"/>
         <source>Export customer list</source>
         <translation>导出客户名单</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="261"/>
+        <location filename="../../ui/main_window.py" line="268"/>
         <source>Excel workbook (*.xlsx)</source>
         <translation>Excel 工作簿 (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="277"/>
+        <location filename="../../ui/main_window.py" line="284"/>
         <source>Exported {count} record(s) to {path}</source>
         <translation>已导出 {count} 条记录到 {path}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="360"/>
+        <location filename="../../ui/main_window.py" line="372"/>
         <source>Reassigned: {what}</source>
         <translation>已移交：{what}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="361"/>
+        <location filename="../../ui/main_window.py" line="373"/>
         <source>Handed over: {what}</source>
         <translation>已转交：{what}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="362"/>
+        <location filename="../../ui/main_window.py" line="374"/>
         <source>Not accepted: {what}</source>
         <translation>未被接受：{what}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="367"/>
+        <location filename="../../ui/main_window.py" line="387"/>
         <source>Customers reassigned to another RM were removed from this computer; your edits to them were sent to the central CRM and handed to the new RM, none was lost.</source>
         <translation>已移交给其他客户经理的客户已从本机移除；您对这些客户的修改已上传总行并转交新的客户经理，没有丢失。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="372"/>
+        <location filename="../../ui/main_window.py" line="392"/>
         <source>Sync</source>
         <translation>同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="375"/>
+        <location filename="../../ui/main_window.py" line="395"/>
         <source>{n} conflicts need your choice</source>
         <translation>有 {n} 处冲突需要您选择</translation>
     </message>
@@ -1232,142 +1286,142 @@
 <context>
     <name>NeedDialog</name>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="357"/>
+        <location filename="../../ui/activity_dialogs.py" line="359"/>
         <source>New need of {name}</source>
         <translation>新增{name}的客户需求</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="359"/>
+        <location filename="../../ui/activity_dialogs.py" line="361"/>
         <source>Edit need {number}</source>
         <translation>编辑客户需求 {number}</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="363"/>
+        <location filename="../../ui/activity_dialogs.py" line="365"/>
         <source>Children&apos;s education</source>
         <translation>子女教育</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="364"/>
+        <location filename="../../ui/activity_dialogs.py" line="366"/>
         <source>Housing</source>
         <translation>住房</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="365"/>
+        <location filename="../../ui/activity_dialogs.py" line="367"/>
         <source>Car</source>
         <translation>购车</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="366"/>
+        <location filename="../../ui/activity_dialogs.py" line="368"/>
         <source>Retirement planning</source>
         <translation>养老规划</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="367"/>
+        <location filename="../../ui/activity_dialogs.py" line="369"/>
         <source>Insurance cover</source>
         <translation>保险保障</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="368"/>
+        <location filename="../../ui/activity_dialogs.py" line="370"/>
         <source>Investment</source>
         <translation>投资理财</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="369"/>
+        <location filename="../../ui/activity_dialogs.py" line="371"/>
         <source>Wealth transfer</source>
         <translation>财富传承</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="370"/>
+        <location filename="../../ui/activity_dialogs.py" line="372"/>
         <source>Financing</source>
         <translation>融资</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="371"/>
+        <location filename="../../ui/activity_dialogs.py" line="373"/>
         <source>Settlement</source>
         <translation>结算</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="372"/>
+        <location filename="../../ui/activity_dialogs.py" line="374"/>
         <source>Other</source>
         <translation>其他</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="378"/>
+        <location filename="../../ui/activity_dialogs.py" line="380"/>
         <source>e.g. Funds for a child&apos;s study abroad</source>
         <translation>例如：子女出国留学资金</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="380"/>
+        <location filename="../../ui/activity_dialogs.py" line="382"/>
         <source>Details</source>
         <translation>需求详情</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="386"/>
+        <location filename="../../ui/activity_dialogs.py" line="388"/>
         <source>Resolve by</source>
         <translation>计划解决日期</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="394"/>
+        <location filename="../../ui/activity_dialogs.py" line="396"/>
         <source>Category</source>
         <translation>需求类别</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="395"/>
+        <location filename="../../ui/activity_dialogs.py" line="397"/>
         <source>Summary</source>
         <translation>需求概要</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="396"/>
+        <location filename="../../ui/activity_dialogs.py" line="398"/>
         <source>Content</source>
         <translation>需求内容</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="397"/>
+        <location filename="../../ui/activity_dialogs.py" line="399"/>
         <source>Since</source>
         <translation>开始日期</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="398"/>
+        <location filename="../../ui/activity_dialogs.py" line="400"/>
         <source>Due date</source>
         <translation>截止日期</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="399"/>
+        <location filename="../../ui/activity_dialogs.py" line="401"/>
         <source>Severity</source>
         <translation>严重程度</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="400"/>
+        <location filename="../../ui/activity_dialogs.py" line="402"/>
         <source>Urgency</source>
         <translation>紧急程度</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="407"/>
+        <location filename="../../ui/activity_dialogs.py" line="409"/>
         <source>To follow up</source>
         <translation>待跟进</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="408"/>
+        <location filename="../../ui/activity_dialogs.py" line="410"/>
         <source>In progress</source>
         <translation>跟进中</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="409"/>
+        <location filename="../../ui/activity_dialogs.py" line="411"/>
         <source>Met</source>
         <translation>已满足</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="410"/>
+        <location filename="../../ui/activity_dialogs.py" line="412"/>
         <source>Closed</source>
         <translation>已关闭</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="416"/>
+        <location filename="../../ui/activity_dialogs.py" line="418"/>
         <source>Status</source>
         <translation>需求状态</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="417"/>
+        <location filename="../../ui/activity_dialogs.py" line="419"/>
         <source>Status note</source>
         <translation>状态说明</translation>
     </message>
@@ -1441,123 +1495,123 @@
 <context>
     <name>OpportunityDialog</name>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="515"/>
+        <location filename="../../ui/activity_dialogs.py" line="518"/>
         <source>New opportunity with {name}</source>
         <translation>新增{name}的商机</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="518"/>
+        <location filename="../../ui/activity_dialogs.py" line="521"/>
         <source>Edit opportunity {number}</source>
         <translation>编辑商机 {number}</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="522"/>
+        <location filename="../../ui/activity_dialogs.py" line="525"/>
         <source>e.g. Re-invest the maturing deposit</source>
         <translation>例如：到期资金再配置</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="524"/>
+        <location filename="../../ui/activity_dialogs.py" line="527"/>
         <source>Details</source>
         <translation>商机详情</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="529"/>
+        <location filename="../../ui/activity_dialogs.py" line="532"/>
         <source>Lead</source>
         <translation>线索</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="530"/>
+        <location filename="../../ui/activity_dialogs.py" line="533"/>
         <source>Qualified</source>
         <translation>已确认</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="531"/>
+        <location filename="../../ui/activity_dialogs.py" line="534"/>
         <source>Proposal</source>
         <translation>方案</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="532"/>
+        <location filename="../../ui/activity_dialogs.py" line="535"/>
         <source>Negotiation</source>
         <translation>商谈</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="533"/>
+        <location filename="../../ui/activity_dialogs.py" line="536"/>
         <source>Won</source>
         <translation>已成交</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="534"/>
+        <location filename="../../ui/activity_dialogs.py" line="537"/>
         <source>Lost</source>
         <translation>已丢单</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="547"/>
+        <location filename="../../ui/activity_dialogs.py" line="550"/>
         <source>in yuan, e.g. 500000</source>
         <translation>单位：元，例如 500000</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="559"/>
+        <location filename="../../ui/activity_dialogs.py" line="562"/>
         <source>e.g. cross-selling, renewal at maturity</source>
         <translation>例如：交叉销售、到期续作</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="564"/>
+        <location filename="../../ui/activity_dialogs.py" line="567"/>
         <source>Expected by</source>
         <translation>预计日期</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="569"/>
-        <location filename="../../ui/activity_dialogs.py" line="580"/>
+        <location filename="../../ui/activity_dialogs.py" line="572"/>
+        <location filename="../../ui/activity_dialogs.py" line="583"/>
         <source>(none)</source>
         <translation>（无）</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="588"/>
+        <location filename="../../ui/activity_dialogs.py" line="591"/>
         <source>Summary</source>
         <translation>商机概要</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="589"/>
+        <location filename="../../ui/activity_dialogs.py" line="592"/>
         <source>Content</source>
         <translation>商机内容</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="590"/>
+        <location filename="../../ui/activity_dialogs.py" line="593"/>
         <source>Stage</source>
         <translation>销售阶段</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="591"/>
+        <location filename="../../ui/activity_dialogs.py" line="594"/>
         <source>Probability</source>
         <translation>成功概率</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="592"/>
+        <location filename="../../ui/activity_dialogs.py" line="595"/>
         <source>Expected value (yuan)</source>
         <translation>预期金额（元）</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="593"/>
+        <location filename="../../ui/activity_dialogs.py" line="596"/>
         <source>Sales method</source>
         <translation>销售方式</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="594"/>
+        <location filename="../../ui/activity_dialogs.py" line="597"/>
         <source>Since</source>
         <translation>开始日期</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="595"/>
+        <location filename="../../ui/activity_dialogs.py" line="598"/>
         <source>Expected close</source>
         <translation>预计结束日期</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="596"/>
+        <location filename="../../ui/activity_dialogs.py" line="599"/>
         <source>Linked need</source>
         <translation>关联需求</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialogs.py" line="597"/>
+        <location filename="../../ui/activity_dialogs.py" line="600"/>
         <source>Linked product</source>
         <translation>关联产品</translation>
     </message>
@@ -1565,117 +1619,117 @@
 <context>
     <name>PlanVisitDialog</name>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="224"/>
+        <location filename="../../ui/visit_dialogs.py" line="230"/>
         <source>Plan a visit</source>
         <translation>计划拜访</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="231"/>
+        <location filename="../../ui/visit_dialogs.py" line="237"/>
         <source>Name, pinyin initials (zsf), phone tail or customer no.</source>
         <translation>姓名、拼音首字母（zsf）、手机尾号或客户号</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="236"/>
+        <location filename="../../ui/visit_dialogs.py" line="242"/>
         <source>No customer chosen yet</source>
         <translation>尚未选择客户</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="252"/>
+        <location filename="../../ui/visit_dialogs.py" line="258"/>
         <source>{minutes} minutes</source>
         <translation>{minutes} 分钟</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="260"/>
+        <location filename="../../ui/visit_dialogs.py" line="266"/>
         <source>Portfolio review</source>
         <translation>资产配置回顾</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="261"/>
+        <location filename="../../ui/visit_dialogs.py" line="267"/>
         <source>Maturing funds: what next</source>
         <translation>到期资金续作沟通</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="262"/>
+        <location filename="../../ui/visit_dialogs.py" line="268"/>
         <source>Introduce a new product</source>
         <translation>新产品推介</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="263"/>
+        <location filename="../../ui/visit_dialogs.py" line="269"/>
         <source>Service follow-up</source>
         <translation>售后回访</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="264"/>
+        <location filename="../../ui/visit_dialogs.py" line="270"/>
         <source>Birthday greetings</source>
         <translation>生日问候</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="265"/>
+        <location filename="../../ui/visit_dialogs.py" line="271"/>
         <source>Financing needs</source>
         <translation>融资需求了解</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="267"/>
+        <location filename="../../ui/visit_dialogs.py" line="273"/>
         <source>What the visit is for</source>
         <translation>拜访的目的</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="278"/>
+        <location filename="../../ui/visit_dialogs.py" line="284"/>
         <source>Branch, customer&apos;s home or office…</source>
         <translation>网点、客户家中或单位…</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="286"/>
+        <location filename="../../ui/visit_dialogs.py" line="292"/>
         <source>Save the plan</source>
         <translation>保存计划</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="286"/>
+        <location filename="../../ui/visit_dialogs.py" line="292"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="299"/>
+        <location filename="../../ui/visit_dialogs.py" line="305"/>
         <source>Customer</source>
         <translation>客户</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="302"/>
+        <location filename="../../ui/visit_dialogs.py" line="308"/>
         <source>When</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="303"/>
+        <location filename="../../ui/visit_dialogs.py" line="309"/>
         <source>Purpose</source>
         <translation>拜访目的</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="304"/>
+        <location filename="../../ui/visit_dialogs.py" line="310"/>
         <source>Type</source>
         <translation>拜访方式</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="305"/>
+        <location filename="../../ui/visit_dialogs.py" line="311"/>
         <source>Place</source>
         <translation>地点</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="306"/>
+        <location filename="../../ui/visit_dialogs.py" line="312"/>
         <source>Priority</source>
         <translation>优先级</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="371"/>
+        <location filename="../../ui/visit_dialogs.py" line="377"/>
         <source>No customer in your book matches</source>
         <translation>您的客户名单中没有匹配的客户</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="387"/>
+        <location filename="../../ui/visit_dialogs.py" line="393"/>
         <source>Visit for: {name}  {details}</source>
         <translation>拜访客户：{name}  {details}</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="452"/>
+        <location filename="../../ui/visit_dialogs.py" line="458"/>
         <source>Choose the customer first: type a name, pinyin initials or phone tail.</source>
         <translation>请先选择客户：输入姓名、拼音首字母或手机尾号。</translation>
     </message>
@@ -1848,27 +1902,27 @@
 <context>
     <name>RescheduleDialog</name>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="761"/>
+        <location filename="../../ui/visit_dialogs.py" line="770"/>
         <source>Reschedule the visit — {name}</source>
         <translation>拜访改期 — {name}</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="778"/>
+        <location filename="../../ui/visit_dialogs.py" line="787"/>
         <source>Move the visit</source>
         <translation>确认改期</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="778"/>
+        <location filename="../../ui/visit_dialogs.py" line="787"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="790"/>
+        <location filename="../../ui/visit_dialogs.py" line="799"/>
         <source>Now planned</source>
         <translation>原定时间</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="791"/>
+        <location filename="../../ui/visit_dialogs.py" line="800"/>
         <source>Move to</source>
         <translation>改到</translation>
     </message>
@@ -1876,127 +1930,127 @@
 <context>
     <name>RunVisitDialog</name>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="505"/>
+        <location filename="../../ui/visit_dialogs.py" line="511"/>
         <source>Record the visit — {name}</source>
         <translation>记录拜访 — {name}</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="523"/>
+        <location filename="../../ui/visit_dialogs.py" line="529"/>
         <source>Who took part (customer&apos;s side and ours)</source>
         <translation>参加人员（客户方和我行）</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="527"/>
+        <location filename="../../ui/visit_dialogs.py" line="533"/>
         <source>What was discussed, what the customer said, what was agreed…</source>
         <translation>谈了什么、客户的反馈、约定的事项…</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="533"/>
+        <location filename="../../ui/visit_dialogs.py" line="539"/>
         <source>Customer interested</source>
         <translation>客户有意向</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="534"/>
+        <location filename="../../ui/visit_dialogs.py" line="540"/>
         <source>Deal closed</source>
         <translation>已成交</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="535"/>
+        <location filename="../../ui/visit_dialogs.py" line="541"/>
         <source>Needs another visit</source>
         <translation>需再次拜访</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="536"/>
+        <location filename="../../ui/visit_dialogs.py" line="542"/>
         <source>No need at present</source>
         <translation>客户暂无需求</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="539"/>
+        <location filename="../../ui/visit_dialogs.py" line="545"/>
         <source>Set a date</source>
         <translation>约定日期</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="550"/>
+        <location filename="../../ui/visit_dialogs.py" line="556"/>
         <source>Yuan, e.g. 128.00 (optional)</source>
         <translation>单位：元，例如 128.00（可不填）</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="555"/>
+        <location filename="../../ui/visit_dialogs.py" line="561"/>
         <source>Category</source>
         <translation>需求类别</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="555"/>
+        <location filename="../../ui/visit_dialogs.py" line="561"/>
         <source>What the customer needs</source>
         <translation>需求概要</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="561"/>
+        <location filename="../../ui/visit_dialogs.py" line="567"/>
         <source>Add a need</source>
         <translation>添加需求</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="563"/>
+        <location filename="../../ui/visit_dialogs.py" line="569"/>
         <source>Remove</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="571"/>
+        <location filename="../../ui/visit_dialogs.py" line="577"/>
         <source>Filter products</source>
         <translation>筛选产品</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="578"/>
+        <location filename="../../ui/visit_dialogs.py" line="584"/>
         <source>Save the record</source>
         <translation>保存记录</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="578"/>
+        <location filename="../../ui/visit_dialogs.py" line="584"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="594"/>
+        <location filename="../../ui/visit_dialogs.py" line="600"/>
         <source>Actual time</source>
         <translation>实际时间</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="595"/>
+        <location filename="../../ui/visit_dialogs.py" line="601"/>
         <source>Attendees</source>
         <translation>参加人员</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="596"/>
+        <location filename="../../ui/visit_dialogs.py" line="602"/>
         <source>Notes</source>
         <translation>拜访记录</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="597"/>
+        <location filename="../../ui/visit_dialogs.py" line="603"/>
         <source>Outcome</source>
         <translation>拜访结果</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="598"/>
+        <location filename="../../ui/visit_dialogs.py" line="604"/>
         <source>Next follow-up</source>
         <translation>下次跟进</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="599"/>
+        <location filename="../../ui/visit_dialogs.py" line="605"/>
         <source>Cost</source>
         <translation>拜访费用</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="604"/>
+        <location filename="../../ui/visit_dialogs.py" line="610"/>
         <source>Needs discovered</source>
         <translation>发现的需求</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="612"/>
+        <location filename="../../ui/visit_dialogs.py" line="618"/>
         <source>Products discussed</source>
         <translation>洽谈的产品</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="645"/>
+        <location filename="../../ui/visit_dialogs.py" line="651"/>
         <source>e.g. study-abroad funds for the daughter</source>
         <translation>例如：女儿出国留学资金</translation>
     </message>
@@ -2004,73 +2058,73 @@
 <context>
     <name>SyncStatusBar</name>
     <message>
-        <location filename="../../ui/status_bar.py" line="39"/>
+        <location filename="../../ui/status_bar.py" line="48"/>
         <source>Sync now</source>
         <translation>立即同步</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="41"/>
+        <location filename="../../ui/status_bar.py" line="50"/>
         <source>Sync with the central CRM (F5)</source>
         <translation>与总行系统同步（F5）</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="67"/>
+        <location filename="../../ui/status_bar.py" line="77"/>
         <source>Online</source>
         <translation>在线</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="70"/>
+        <location filename="../../ui/status_bar.py" line="80"/>
         <source>Offline</source>
         <translation>离线</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="76"/>
-        <location filename="../../ui/status_bar.py" line="84"/>
+        <location filename="../../ui/status_bar.py" line="86"/>
+        <location filename="../../ui/status_bar.py" line="95"/>
         <source>Last sync: never</source>
         <translation>上次同步：从未</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="82"/>
+        <location filename="../../ui/status_bar.py" line="93"/>
         <source>Last sync: {when}</source>
         <translation>上次同步：{when}</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="87"/>
+        <location filename="../../ui/status_bar.py" line="98"/>
         <source>{n} edits waiting to go out</source>
         <translation>{n} 条修改待上传</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="89"/>
+        <location filename="../../ui/status_bar.py" line="100"/>
         <source>{n} conflicts waiting</source>
         <translation>{n} 处冲突待处理</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="97"/>
+        <location filename="../../ui/status_bar.py" line="111"/>
         <source>Syncing…</source>
         <translation>正在同步…</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="109"/>
+        <location filename="../../ui/status_bar.py" line="123"/>
         <source>Sending edits</source>
         <translation>正在上传修改</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="111"/>
+        <location filename="../../ui/status_bar.py" line="125"/>
         <source>Downloading the book</source>
         <translation>正在下载客户数据</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="113"/>
+        <location filename="../../ui/status_bar.py" line="127"/>
         <source>Receiving changes</source>
         <translation>正在接收变更</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="115"/>
+        <location filename="../../ui/status_bar.py" line="129"/>
         <source>Checking</source>
         <translation>正在校验</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="124"/>
+        <location filename="../../ui/status_bar.py" line="138"/>
         <source>Sync failed: see the message</source>
         <translation>同步未成功，请查看提示</translation>
     </message>
@@ -2286,67 +2340,67 @@
 <context>
     <name>VisitDetailDialog</name>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="899"/>
+        <location filename="../../ui/visit_dialogs.py" line="911"/>
         <source>Visit — {name}</source>
         <translation>拜访详情 — {name}</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="907"/>
+        <location filename="../../ui/visit_dialogs.py" line="919"/>
         <source>Add to the notes (what was written stays)</source>
         <translation>追加拜访记录（已写的内容保留不变）</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="911"/>
+        <location filename="../../ui/visit_dialogs.py" line="923"/>
         <source>Add to the notes</source>
         <translation>追加记录</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="911"/>
+        <location filename="../../ui/visit_dialogs.py" line="923"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="918"/>
+        <location filename="../../ui/visit_dialogs.py" line="930"/>
         <source>Notes</source>
         <translation>拜访记录</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="947"/>
+        <location filename="../../ui/visit_dialogs.py" line="959"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="948"/>
+        <location filename="../../ui/visit_dialogs.py" line="960"/>
         <source>Visit no.</source>
         <translation>拜访编号</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="949"/>
+        <location filename="../../ui/visit_dialogs.py" line="961"/>
         <source>Actual time</source>
         <translation>实际时间</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="950"/>
+        <location filename="../../ui/visit_dialogs.py" line="962"/>
         <source>Place</source>
         <translation>地点</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="951"/>
+        <location filename="../../ui/visit_dialogs.py" line="963"/>
         <source>Attendees</source>
         <translation>参加人员</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="952"/>
+        <location filename="../../ui/visit_dialogs.py" line="964"/>
         <source>Outcome</source>
         <translation>拜访结果</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="954"/>
+        <location filename="../../ui/visit_dialogs.py" line="966"/>
         <source>Next follow-up</source>
         <translation>下次跟进</translation>
     </message>
     <message>
-        <location filename="../../ui/visit_dialogs.py" line="957"/>
+        <location filename="../../ui/visit_dialogs.py" line="969"/>
         <source>Cost</source>
         <translation>拜访费用</translation>
     </message>
