@@ -37,6 +37,7 @@ and ``decode_row`` convert using the cache table's column types, so both sides a
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -518,6 +519,73 @@ def rate_fits(raw: Any) -> bool:
     return len(format(value.normalize(), "f")) <= _RATE_TEXT
 
 
+def _is_time(raw: Any) -> bool:
+    try:
+        if isinstance(raw, str) and len(raw) == 32 and raw.endswith("+00:00"):
+            # The form the service sends (and the cache stores): already in UTC.
+            return isinstance(datetime.fromisoformat(raw), datetime)
+        # As stored: in UTC (year 1 at +08:00 is no time the cache can keep).
+        return isinstance(raw, str) and isinstance(utc_iso(parse_utc(raw)), str)
+    except (ValueError, ArithmeticError):
+        return False
+
+
+# The wire's money as the service sends it: at most 16 digits, exactly two places.
+_PLAIN_MONEY = re.compile(r"-?[0-9]{1,16}\.[0-9]{2}")
+
+
+def _is_money(raw: Any) -> bool:
+    if isinstance(raw, str) and _PLAIN_MONEY.fullmatch(raw):
+        return True
+    return money_fits(raw)
+
+
+def _is_date(raw: Any) -> bool:
+    try:
+        return isinstance(raw, str) and len(raw) == 10 and isinstance(date.fromisoformat(raw), date)
+    except ValueError:
+        return False
+
+
+def _is_text(length: int | None) -> Any:
+    if length is None:
+        return lambda raw: isinstance(raw, str)
+    return lambda raw: isinstance(raw, str) and len(raw) <= length
+
+
+def _rule(table: Table, column: str) -> Any:
+    """Whether a (non-None) wire value fits ``table.column``: a predicate made once
+    per column (a pulled page asks for every value of every row)."""
+    kind = table.c[column].type
+    if isinstance(kind, Money):
+        return _is_money
+    if isinstance(kind, Rate):
+        return rate_fits
+    if isinstance(kind, UTCDateTime):
+        return _is_time
+    if isinstance(kind, Date):
+        return _is_date
+    if isinstance(kind, Boolean):
+        return lambda raw: isinstance(raw, bool)
+    if isinstance(kind, Integer):
+        low, high = (0, MAX_SEQ) if column == "version" else (INT64_MIN, INT64_MAX)
+        return lambda raw: type(raw) is int and low <= raw <= high
+    if isinstance(kind, SAEnum):
+        allowed = frozenset(kind.enums)
+        return lambda raw: isinstance(raw, str) and raw in allowed
+    if isinstance(kind, JSONList):
+        return lambda raw: isinstance(raw, list) and all(isinstance(x, str) for x in raw)
+    if isinstance(kind, String):
+        return _is_text(kind.length)
+    return lambda raw: True  # pragma: no cover - every cache column type is handled above
+
+
+_RULES: dict[str, dict[str, Any]] = {
+    table.name: {column.name: _rule(table, column.name) for column in table.columns}
+    for table in Base.metadata.sorted_tables
+}
+
+
 def value_problem(table: str, column: str, raw: Any) -> str | None:
     """Why the wire value ``raw`` does not fit ``table.column`` (None when it does),
     in the words the RM is shown (Chinese, then English for the bank's IT).
@@ -529,46 +597,14 @@ def value_problem(table: str, column: str, raw: Any) -> str | None:
     dates are ``YYYY-MM-DD`` (or another 10-character ISO form), times ISO-8601 text;
     enums one of their values; strings within their length; JSON lists lists of
     strings. None is accepted here (NOT NULL is the database's rule)."""
-    if raw is None:
+    if raw is None or _RULES[table][column](raw):
         return None
     kind = table_of(table).c[column].type
-    ok: bool
-    if isinstance(kind, Money):
-        ok = money_fits(raw)
-    elif isinstance(kind, Rate):
-        ok = rate_fits(raw)
-    elif isinstance(kind, UTCDateTime):
-        try:  # as stored: in UTC (year 1 at +08:00 is no time the cache can keep)
-            ok = isinstance(raw, str) and isinstance(utc_iso(parse_utc(raw)), str)
-        except (ValueError, ArithmeticError):
-            ok = False
-    elif isinstance(kind, Date):
-        try:
-            ok = (
-                isinstance(raw, str)
-                and len(raw) == 10
-                and isinstance(date.fromisoformat(raw), date)
-            )
-        except ValueError:
-            ok = False
-    elif isinstance(kind, Boolean):
-        ok = isinstance(raw, bool)
-    elif isinstance(kind, Integer):
-        low, high = (0, MAX_SEQ) if column == "version" else (INT64_MIN, INT64_MAX)
-        ok = type(raw) is int and low <= raw <= high
-        if ok is False and type(raw) is int:
-            return f"{column}: 值 {raw!r:.40} 超出范围 / out of range"
-    elif isinstance(kind, SAEnum):
-        ok = isinstance(raw, str) and raw in kind.enums
-    elif isinstance(kind, JSONList):
-        ok = isinstance(raw, list) and all(isinstance(x, str) for x in raw)
-    elif isinstance(kind, String):
-        ok = isinstance(raw, str) and (kind.length is None or len(raw) <= kind.length)
-        if isinstance(raw, str) and not ok:
-            return f"{column}: 超过 {kind.length} 个字 / longer than {kind.length} characters"
-    else:  # pragma: no cover - every cache column type is handled above
-        ok = True
-    return None if ok else f"{column}: 值 {raw!r:.40} 格式不对 / invalid value"
+    if type(raw) is int and isinstance(kind, Integer):
+        return f"{column}: 值 {raw!r:.40} 超出范围 / out of range"
+    if isinstance(raw, str) and isinstance(kind, String) and not isinstance(kind, SAEnum):
+        return f"{column}: 超过 {kind.length} 个字 / longer than {kind.length} characters"
+    return f"{column}: 值 {raw!r:.40} 格式不对 / invalid value"
 
 
 def row_problem(table: str, row: Mapping[str, Any]) -> str | None:
@@ -578,12 +614,11 @@ def row_problem(table: str, row: Mapping[str, Any]) -> str | None:
     row_id = row.get("id")
     if not isinstance(row_id, str) or not row_id:
         return f"id: 值 {row_id!r:.40} 格式不对 / invalid id"
-    columns = table_of(table).c
+    rules = _RULES[table]
     for name, raw in row.items():
-        if name in columns:
-            problem = value_problem(table, name, raw)
-            if problem is not None:
-                return problem
+        rule = rules.get(name)
+        if rule is not None and raw is not None and not rule(raw):
+            return value_problem(table, name, raw)
     return None
 
 
