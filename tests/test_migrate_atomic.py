@@ -22,6 +22,7 @@ left half-done are repaired when opened, unless what was left holds rows.
 from __future__ import annotations
 
 import gc
+import importlib.util
 import os
 import re
 import shutil
@@ -29,10 +30,12 @@ import signal
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from types import CodeType, ModuleType
 from typing import Any
 
 import pytest
 from alembic.script import ScriptDirectory
+from alembic.util import pyfiles
 from sqlalchemy import Connection, Engine, event
 
 from rm_workbench.db.cache import open_cache
@@ -229,9 +232,27 @@ def schemas(tmp_path_factory: pytest.TempPathFactory) -> dict[str | None, Schema
     return found
 
 
+def _compiled_once(module_id: str, path: str | os.PathLike[str]) -> ModuleType:
+    """Alembic's ``load_module_py`` (a fresh module, the file's code run in it), with
+    each file compiled once per run, as its ``.pyc`` would be: the tests run without
+    bytecode files, and every kill's child loads every migration script again."""
+    code = _CODE.get(str(path))
+    if code is None:
+        code = _CODE[str(path)] = compile(Path(path).read_bytes(), str(path), "exec")
+    spec = importlib.util.spec_from_file_location(module_id, path)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    exec(code, module.__dict__)
+    return module
+
+
+_CODE: dict[str, CodeType] = {}
+
+
 def test_a_kill_at_any_statement_leaves_the_previous_revision(
-    tmp_path: Path, schemas: dict[str | None, Schema]
+    tmp_path: Path, schemas: dict[str | None, Schema], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(pyfiles, "load_module_py", _compiled_once)
     # The longest chains first, so that the last ones to finish are short.
     starts = [(None, None), (KEY, None)] + [(None, r) for r in STARTS[1:]]
     jobs: list[Callable[[], None]] = [
