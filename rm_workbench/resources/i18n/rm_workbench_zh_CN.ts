@@ -245,6 +245,12 @@
         <translation>他人的值（总行当前值）</translation>
     </message>
     <message>
+        <location filename="../../ui/conflict_dialog.py" line="55"/>
+        <location filename="../../ui/conflict_dialog.py" line="57"/>
+        <source>Changed by</source>
+        <translation>修改人</translation>
+    </message>
+    <message>
         <location filename="../../ui/conflict_dialog.py" line="56"/>
         <source>Yours</source>
         <translation>您的值</translation>
@@ -268,6 +274,11 @@
         <location filename="../../ui/conflict_dialog.py" line="105"/>
         <source>{customer}: {table}, field “{field}” was changed by someone else too.</source>
         <translation>{customer}：{table}的“{field}”也被他人修改了。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/conflict_dialog.py" line="114"/>
+        <source>(known after the next sync)</source>
+        <translation>（下次同步后显示）</translation>
     </message>
     <message>
         <location filename="../../ui/conflict_dialog.py" line="128"/>
@@ -1165,6 +1176,11 @@
         <translation>同步冲突…</translation>
     </message>
     <message>
+        <location filename="../../ui/main_window.py" line="188"/>
+        <source>Edits not accepted…</source>
+        <translation>未被接受的修改…</translation>
+    </message>
+    <message>
         <location filename="../../ui/main_window.py" line="191"/>
         <source>Log in…</source>
         <translation>登录…</translation>
@@ -1228,6 +1244,11 @@
         <location filename="../../ui/main_window.py" line="374"/>
         <source>Not accepted: {what}</source>
         <translation>未被接受：{what}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="379"/>
+        <source>Edits not accepted are kept with your values in Sync → Edits not accepted (Ctrl+Shift+J): correct and send them again, or discard them.</source>
+        <translation>未被接受的修改连同您填写的内容保存在“同步 → 未被接受的修改”（Ctrl+Shift+J）中：可修改后重新提交，或放弃。</translation>
     </message>
     <message>
         <location filename="../../ui/main_window.py" line="387"/>
@@ -1900,6 +1921,54 @@
     </message>
 </context>
 <context>
+    <name>RejectedDialog</name>
+    <message>
+        <location filename="../../ui/rejected_dialog.py" line="35"/>
+        <source>Edits not accepted</source>
+        <translation>未被接受的修改</translation>
+    </message>
+    <message>
+        <location filename="../../ui/rejected_dialog.py" line="50"/>
+        <source>Correct and send again</source>
+        <translation>修改后重新提交</translation>
+    </message>
+    <message>
+        <location filename="../../ui/rejected_dialog.py" line="52"/>
+        <source>Discard</source>
+        <translation>放弃</translation>
+    </message>
+    <message>
+        <location filename="../../ui/rejected_dialog.py" line="101"/>
+        <source>No edits are waiting here.</source>
+        <translation>没有未被接受的修改。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/rejected_dialog.py" line="106"/>
+        <source>{customer}: {op} {table}, refused by the central CRM on {when}.</source>
+        <translation>{customer}：{op}{table}，总行系统于 {when} 未接受。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/rejected_dialog.py" line="113"/>
+        <source>Reason: {reason}</source>
+        <translation>原因：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/rejected_dialog.py" line="130"/>
+        <source>Sent again</source>
+        <translation>已重新提交，下次同步时上传。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/rejected_dialog.py" line="136"/>
+        <source>Discarded</source>
+        <translation>已放弃该修改。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/rejected_dialog.py" line="151"/>
+        <source>Not done: {reason}</source>
+        <translation>未能完成：{reason}</translation>
+    </message>
+</context>
+<context>
     <name>RescheduleDialog</name>
     <message>
         <location filename="../../ui/visit_dialogs.py" line="770"/>
@@ -2058,6 +2127,11 @@
 <context>
     <name>SyncStatusBar</name>
     <message>
+        <location filename="../../ui/status_bar.py" line="38"/>
+        <source>Edits the central CRM did not accept (Ctrl+Shift+J)</source>
+        <translation>总行系统未接受的修改（Ctrl+Shift+J）</translation>
+    </message>
+    <message>
         <location filename="../../ui/status_bar.py" line="48"/>
         <source>Sync now</source>
         <translation>立即同步</translation>
@@ -2097,6 +2171,11 @@
         <location filename="../../ui/status_bar.py" line="100"/>
         <source>{n} conflicts waiting</source>
         <translation>{n} 处冲突待处理</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="103"/>
+        <source>{n} edits not accepted</source>
+        <translation>{n} 条修改未被接受</translation>
     </message>
     <message>
         <location filename="../../ui/status_bar.py" line="111"/>
