@@ -516,6 +516,7 @@ def test_a_rebootstrap_that_fails_midway_keeps_the_data_and_a_healthy_one_swaps_
 ) -> None:
     rule, says = FAILURES[failure]
     pages = 0
+    broken: list[str] = []
 
     def snapshot(exchange: Exchange) -> None:
         nonlocal pages
@@ -523,6 +524,7 @@ def test_a_rebootstrap_that_fails_midway_keeps_the_data_and_a_healthy_one_swaps_
         if pages <= 4:  # branch, managers, products … then the download breaks
             exchange.relay()
         else:
+            broken.append(exchange.path)
             rule(exchange)
 
     world.proxy.rules[f"{API}/sync/hello"] = _must_bootstrap()
@@ -546,9 +548,17 @@ def test_a_rebootstrap_that_fails_midway_keeps_the_data_and_a_healthy_one_swaps_
             (world.book.customers["a1"],),
         )
         conn.exec_driver_sql("UPDATE sync_counter SET value = value + 1000")
-    world.proxy.rules.pop(f"{API}/sync/snapshot")  # the hello still asks for a bootstrap
+    # The hello still asks for a bootstrap; the download goes on where it stopped.
+    resumed: list[str] = []
+
+    def healthy(exchange: Exchange) -> None:
+        resumed.append(exchange.path)
+        exchange.relay()
+
+    world.proxy.rules[f"{API}/sync/snapshot"] = healthy
     report = world.engine(world.client()).run(verify=True)
     assert report.bootstrapped and report.converged is True, report.mismatched_tables
+    assert resumed[0] == broken[0], "not resumed at the page that failed"
     assert counts(world.cache)["customer"] == 2
     with world.cache.engine.connect() as conn:
         occupation = conn.exec_driver_sql(
@@ -588,10 +598,17 @@ def test_edits_made_during_a_rebootstrap_survive_the_swap(world: World) -> None:
             )
             delete_row(conn, "visit", book.rows["a2"]["visit"])
 
+    with world.cache.engine.begin() as conn:  # a print recorded (and pushed) before
+        conn.exec_driver_sql(
+            "INSERT INTO audit_log (id, at, user_name, action, version, deleted, created_at,"
+            " updated_at) VALUES ('audit-local-1', ?, 'alice', 'print', 3, 0, ?, ?)",
+            ("2026-11-22T01:00:00.000000+00:00",) * 3,
+        )
     world.proxy.rules[f"{API}/sync/hello"] = _must_bootstrap()
     client = world.client()
     report: SyncReport = world.engine(client, progress=edit).run()
     assert report.bootstrapped and made
+    assert not world.cache.path.with_name(world.cache.path.name + ".staging").exists()
     with world.cache.engine.connect() as conn:
         row = conn.exec_driver_sql("SELECT occupation FROM customer WHERE id = ?", (a1,)).scalar()
         assert row == "医生"
@@ -606,6 +623,9 @@ def test_edits_made_during_a_rebootstrap_survive_the_swap(world: World) -> None:
             == 0
         )
         assert conn.exec_driver_sql("SELECT count(*) FROM outbox").scalar() == 3
+        assert conn.exec_driver_sql(
+            "SELECT count(*) FROM audit_log WHERE id = 'audit-local-1'"
+        ).scalar()
         assert conn.exec_driver_sql("SELECT count(*) FROM customer WHERE id = ?", (a2,)).scalar()
     world.proxy.heal()
     after = world.service.sync(verify=True)
@@ -721,3 +741,57 @@ def test_a_snapshot_customer_of_no_rm_or_another_rm_is_refused(world: World, own
     world.proxy.rules[f"{API}/sync/snapshot"] = _tampered_snapshot(spoil)
     outcome = attempt(lambda: world.service.sync())
     assert_refused(world, outcome, seconds=10, says=("不在您的客户名单中",))
+
+
+def test_a_damaged_stored_cursor_heals_with_a_bootstrap(world: World) -> None:
+    """A cursor an earlier build stored from a hostile server (10**30): the next sync
+    asks for a bootstrap instead of failing for ever."""
+    with world.cache.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE sync_state SET value = ? WHERE key = 'cursor'", (str(10**30),))
+    report = world.service.sync(verify=True)
+    assert report.bootstrapped and report.converged is True
+    assert digest(world.cache) == world.before
+    assert 0 < world.cursor() < 10**6
+
+
+def test_the_staging_copy_of_an_encrypted_cache_is_encrypted(
+    central: Service, tmp_path: Path, memory_keyring: Any
+) -> None:
+    """SQLCipher: the staging copy of a re-bootstrap is ATTACHed with the cache's key,
+    so what lies on disk while a download is unfinished is encrypted too."""
+    reset(central.engine)
+    seed(central.engine)
+    proxy = HostileProxy(central.root)
+    path = tmp_path / "encrypted.db"
+    cache = open_cache(path, "ab" * 32)
+    try:
+        service = SyncService(cache, "hostile-encrypted")
+        service.login(proxy.url, "alice", PASSWORD)
+        assert service.sync(verify=True).converged is True
+        before = digest(cache)
+        pages = 0
+
+        def snapshot(exchange: Exchange) -> None:
+            nonlocal pages
+            pages += 1
+            if pages <= 6:
+                exchange.relay()
+            else:
+                _html(exchange)
+
+        proxy.rules[f"{API}/sync/hello"] = _must_bootstrap()
+        proxy.rules[f"{API}/sync/snapshot"] = snapshot
+        with pytest.raises(WorkbenchError):
+            service.sync()
+        staging = Path(f"{path}.staging")
+        assert staging.exists() and staging.stat().st_size > 0
+        with staging.open("rb") as handle:
+            assert handle.read(16) != b"SQLite format 3\x00"
+        assert digest(cache) == before
+        proxy.heal()
+        report = service.sync(verify=True)
+        assert report.bootstrapped and report.converged is True
+        assert not staging.exists()
+    finally:
+        proxy.close()
+        cache.dispose()
