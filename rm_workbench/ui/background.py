@@ -71,10 +71,12 @@ def _below_the_gui_thread() -> None:
         log.debug("background thread priority not lowered: %s", exc)
 
 
-class Task(QObject):
-    """One background call. Lives on the GUI thread; the runnable posts back to it."""
-
-    _finished = Signal(bool, object)  # ok, result or exception
+class Task:
+    """One background call, seen from the GUI thread: its answer comes back through the
+    one :class:`_Deliverer`. Not a QObject: views keep their tasks and the tasks keep the
+    views' callbacks, a cycle the collector frees on whatever thread it runs on (a pool
+    thread allocating), and a QObject destroyed there corrupts Qt's heap (found by
+    bench/bench_working_day.py; tests/ui/test_background_threads.py)."""
 
     def __init__(
         self,
@@ -82,19 +84,16 @@ class Task(QObject):
         on_done: Callable[[Any], None] | None,
         on_error: Callable[[BaseException], None] | None,
     ) -> None:
-        super().__init__()
         self.fn = fn
         self.on_done = on_done
         self.on_error = on_error
         self.cancelled = False
         self.running = True
-        self._finished.connect(self._deliver)
 
     def cancel(self) -> None:
         """Drop the result when it comes (the call itself runs to its end)."""
         self.cancelled = True
 
-    @Slot(bool, object)
     def _deliver(self, ok: bool, value: Any) -> None:
         self.running = False
         _pending.discard(self)
@@ -109,19 +108,37 @@ class Task(QObject):
             log.error("background task failed", exc_info=value)
 
 
+class _Deliverer(QObject):
+    """Posts every task's answer to the GUI thread; one for the program, made there."""
+
+    finished = Signal(object, bool, object)  # task, ok, result or exception
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.finished.connect(self._deliver)
+
+    @Slot(object, bool, object)
+    def _deliver(self, task: Task, ok: bool, value: Any) -> None:
+        task._deliver(ok, value)
+
+
+_deliverer: _Deliverer | None = None
+
+
 class _Runnable(QRunnable):
-    def __init__(self, task: Task) -> None:
+    def __init__(self, task: Task, deliverer: _Deliverer) -> None:
         super().__init__()
         self.task = task
+        self.deliverer = deliverer
 
     def run(self) -> None:
         _below_the_gui_thread()
         try:
             result = self.task.fn()
         except BaseException as exc:  # handed to on_error on the GUI thread
-            self.task._finished.emit(False, exc)
+            self.deliverer.finished.emit(self.task, False, exc)
         else:
-            self.task._finished.emit(True, result)
+            self.deliverer.finished.emit(self.task, True, result)
 
 
 _pending: set[Task] = set()  # keeps tasks alive until their answer is delivered
@@ -135,10 +152,13 @@ def run_in_background(
     write: bool = False,
 ) -> Task:
     """Run ``fn`` off the GUI thread (on the writer lane when ``write``)."""
+    global _deliverer
+    if _deliverer is None:
+        _deliverer = _Deliverer()  # on the GUI thread: the answers are delivered there
     task = Task(fn, on_done, on_error)
     _pending.add(task)
     pool = writer_pool() if write else reader_pool()
-    pool.start(_Runnable(task))
+    pool.start(_Runnable(task, _deliverer))
     return task
 
 
