@@ -8,11 +8,14 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -22,6 +25,9 @@ from rm_workbench.services.conflicts import ConflictService, ConflictView, Resol
 from rm_workbench.ui.background import run_in_background
 from rm_workbench.ui.events import changed
 
+# The size the dialog opens at, when the screen has room for it.
+WIDTH, HEIGHT = 900, 460
+
 
 class ConflictDialog(QDialog):
     def __init__(self, service: ConflictService, parent: QWidget | None = None) -> None:
@@ -29,12 +35,16 @@ class ConflictDialog(QDialog):
         self.service = service
         self.conflicts: list[ConflictView] = []
         self.setWindowTitle(self.tr("Sync conflicts"))
-        self.resize(760, 420)
         self.list = QListWidget()
         self.list.setObjectName("conflict_list")
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # A long line is cut with "…" (the whole of it is the tooltip), never scrolled.
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setMinimumWidth(180)
         self.list.currentRowChanged.connect(self._show)
         self.what = QLabel()
+        self.what.setObjectName("conflict_what")
         self.what.setWordWrap(True)
         self.base = QLabel()
         self.base.setObjectName("conflict_base")
@@ -42,25 +52,43 @@ class ConflictDialog(QDialog):
         self.theirs.setObjectName("conflict_theirs")
         self.yours = QLabel()
         self.yours.setObjectName("conflict_yours")
-        for label in (self.base, self.theirs, self.yours):
-            label.setWordWrap(True)
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.theirs_by = QLabel()
         self.theirs_by.setObjectName("conflict_theirs_by")
         self.yours_by = QLabel()
         self.yours_by.setObjectName("conflict_yours_by")
+        for label in (self.base, self.theirs, self.yours, self.theirs_by, self.yours_by):
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Who made a side reads as a note on the value above it.
+        for label in (self.theirs_by, self.yours_by):
+            label.setStyleSheet("color: #57534e;")
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow(self.tr("Before both edits"), self.base)
         form.addRow(self.tr("Theirs (now in the central CRM)"), self.theirs)
         form.addRow(self.tr("Changed by"), self.theirs_by)
         form.addRow(self.tr("Yours"), self.yours)
         form.addRow(self.tr("Changed by"), self.yours_by)
+        values = QWidget()
+        values.setLayout(form)
+        # A long value (notes) scrolls; the buttons stay on screen.
+        self.values_area = QScrollArea()
+        self.values_area.setObjectName("conflict_values")
+        self.values_area.setWidgetResizable(True)
+        self.values_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.values_area.setWidget(values)
         self.mine_button = QPushButton(self.tr("Keep mine"))
         self.mine_button.setObjectName("keep_mine")
         self.theirs_button = QPushButton(self.tr("Take theirs"))
         self.theirs_button.setObjectName("take_theirs")
+        self.close_button = QPushButton(self.tr("Close"))
+        self.close_button.setObjectName("close_button")
+        # Enter never settles a conflict: the RM clicks the side chosen.
+        for button in (self.mine_button, self.theirs_button, self.close_button):
+            button.setAutoDefault(False)
         self.mine_button.clicked.connect(lambda: self.resolve("mine"))
         self.theirs_button.clicked.connect(lambda: self.resolve("theirs"))
+        self.close_button.clicked.connect(self.reject)
         self.message = QLabel()
         self.message.setObjectName("conflict_message")
         self.message.setWordWrap(True)
@@ -68,14 +96,24 @@ class ConflictDialog(QDialog):
         buttons.addWidget(self.message, 1)
         buttons.addWidget(self.theirs_button)
         buttons.addWidget(self.mine_button)
-        detail = QVBoxLayout()
-        detail.addWidget(self.what)
-        detail.addLayout(form)
-        detail.addStretch(1)
-        detail.addLayout(buttons)
-        layout = QHBoxLayout(self)
-        layout.addWidget(self.list, 2)
-        layout.addLayout(detail, 3)
+        buttons.addWidget(self.close_button)
+        detail = QWidget()
+        column = QVBoxLayout(detail)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.what)
+        column.addWidget(self.values_area, 1)
+        self.splitter = QSplitter()
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.list)
+        self.splitter.addWidget(detail)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.splitter, 1)
+        layout.addLayout(buttons)
+        screen = (parent or self).screen().availableGeometry()
+        self.resize(min(WIDTH, screen.width() * 9 // 10), min(HEIGHT, screen.height() * 9 // 10))
+        self.splitter.setSizes([self.width() // 3, self.width() * 2 // 3])
         self.reload()
 
     def reload(self) -> None:
@@ -85,6 +123,7 @@ class ConflictDialog(QDialog):
             item = QListWidgetItem(
                 f"{conflict.customer_name or conflict.table_label} · {conflict.field_label}"
             )
+            item.setToolTip(item.text())
             self.list.addItem(item)
         if self.conflicts:
             self.list.setCurrentRow(0)

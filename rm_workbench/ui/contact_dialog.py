@@ -20,6 +20,8 @@ from rm_workbench.models import utcnow
 from rm_workbench.services.customer360 import ContactDetails, Customer360Service
 from rm_workbench.ui.activity_dialogs import ActivityDialog, Call, Clock
 
+MINIMUM_WIDTH = 720
+
 
 class ContactDetailsDialog(ActivityDialog):
     """Change the contact details of one customer."""
@@ -52,6 +54,8 @@ class ContactDetailsDialog(ActivityDialog):
         self.form.addRow(self.tr("Address"), self.address_edit)
         self.form.addRow(self.tr("Occupation"), self.occupation_edit)
         self.form.addRow(self.tr("Notes"), self.notes_edit)
+        # Room for a whole address as the bank writes it (province to room number).
+        self.setMinimumWidth(MINIMUM_WIDTH)
         self.mobile_edit.setFocus()
 
     def _line(self, name: str, text: str | None, placeholder: str = "") -> QLineEdit:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from rm_workbench.domain.formatting import format_datetime
@@ -30,6 +30,9 @@ class SyncStatusBar(QWidget):
         self.conflicts_button = QPushButton()
         self.conflicts_button.setObjectName("conflicts_button")
         self.conflicts_button.setFlat(True)
+        self.conflicts_button.setToolTip(
+            self.tr("Sync conflicts waiting for your choice (Ctrl+Shift+K)")
+        )
         self.conflicts_button.clicked.connect(self.conflicts_clicked)
         self.rejected_button = QPushButton()
         self.rejected_button.setObjectName("rejected_button")
@@ -38,6 +41,9 @@ class SyncStatusBar(QWidget):
             self.tr("Edits the central CRM did not accept (Ctrl+Shift+J)")
         )
         self.rejected_button.clicked.connect(self.rejected_clicked)
+        # Flat red text: the hand says it opens something.
+        for button in (self.conflicts_button, self.rejected_button):
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.progress = QProgressBar()
         self.progress.setObjectName("sync_progress")
         self.progress.setMaximumWidth(160)
@@ -52,6 +58,8 @@ class SyncStatusBar(QWidget):
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        # Apart enough that "00:17" and "1 edits waiting" do not read as one figure.
+        layout.setSpacing(16)
         for widget in (
             self.online_label,
             self.last_sync_label,

@@ -5,7 +5,9 @@ shows it."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+from sqlalchemy import select, update
 
 from rm_workbench.models import Customer
 from rm_workbench.services.workbench import Workbench
@@ -55,3 +57,49 @@ def test_contact_details_are_edited_from_the_profile(qtbot, workbench: Workbench
     assert (entry.table, entry.op, entry.row_id) == ("customer", "update", customer_id)
     assert entry.fields["mobile_phone"] == {"base": mobile, "new": "13912345678"}
     assert set(entry.fields) == {"mobile_phone", "email"}
+
+
+def _visible(widget: QWidget | None) -> bool:
+    return widget is not None and widget.isVisible()
+
+
+def test_a_whole_address_fits_and_tab_goes_down_the_form(qtbot, workbench: Workbench) -> None:
+    customer_id = household_customer(workbench)
+    address = (
+        "新疆维吾尔自治区乌鲁木齐市沙依巴克区友好南路街道友好南路668号幸福家园小区12号楼3单元1802室"
+    )
+    with workbench.cache.engine.begin() as conn:
+        conn.execute(update(Customer).where(Customer.id == customer_id).values(address=address))
+    dialog = ContactDetailsDialog(
+        workbench.customer360, workbench.customer360.contact_details(customer_id)
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+
+    edit = dialog.address_edit
+    assert edit.text() == address
+    assert edit.fontMetrics().horizontalAdvance(address) < edit.contentsRect().width()
+    assert dialog.width() <= min(1280, dialog.screen().availableGeometry().width())
+    order = [
+        "mobile_remove",
+        "other_phone_edit",
+        "other_phone_remove",
+        "email_edit",
+        "address_edit",
+        "occupation_edit",
+        "notes_edit",
+        "save_button",
+    ]
+    # "Remove" shows only where a number is recorded.
+    order = [name for name in order if _visible(dialog.findChild(QWidget, name))]
+    chain: list[str] = []
+    widget: QWidget = dialog.mobile_edit
+    while len(chain) < len(order):
+        following = widget.nextInFocusChain()
+        assert following is not None
+        widget = following
+        if widget.isVisible() and widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
+            chain.append(widget.objectName())
+    assert chain == order
+    assert dialog.save_button.isDefault()

@@ -230,63 +230,68 @@
 <context>
     <name>ConflictDialog</name>
     <message>
-        <location filename="../../ui/conflict_dialog.py" line="31"/>
+        <location filename="../../ui/conflict_dialog.py" line="37"/>
         <source>Sync conflicts</source>
         <translation>同步冲突</translation>
     </message>
     <message>
-        <location filename="../../ui/conflict_dialog.py" line="53"/>
+        <location filename="../../ui/conflict_dialog.py" line="67"/>
         <source>Before both edits</source>
         <translation>修改前</translation>
     </message>
     <message>
-        <location filename="../../ui/conflict_dialog.py" line="54"/>
+        <location filename="../../ui/conflict_dialog.py" line="68"/>
         <source>Theirs (now in the central CRM)</source>
         <translation>他人的值（总行当前值）</translation>
     </message>
     <message>
-        <location filename="../../ui/conflict_dialog.py" line="55"/>
-        <location filename="../../ui/conflict_dialog.py" line="57"/>
+        <location filename="../../ui/conflict_dialog.py" line="69"/>
+        <location filename="../../ui/conflict_dialog.py" line="71"/>
         <source>Changed by</source>
         <translation>修改人</translation>
     </message>
     <message>
-        <location filename="../../ui/conflict_dialog.py" line="56"/>
+        <location filename="../../ui/conflict_dialog.py" line="70"/>
         <source>Yours</source>
         <translation>您的值</translation>
     </message>
     <message>
-        <location filename="../../ui/conflict_dialog.py" line="58"/>
+        <location filename="../../ui/conflict_dialog.py" line="80"/>
         <source>Keep mine</source>
         <translation>保留我的</translation>
     </message>
     <message>
-        <location filename="../../ui/conflict_dialog.py" line="60"/>
+        <location filename="../../ui/conflict_dialog.py" line="82"/>
         <source>Take theirs</source>
         <translation>采用他人的</translation>
     </message>
     <message>
-        <location filename="../../ui/conflict_dialog.py" line="99"/>
+        <location filename="../../ui/conflict_dialog.py" line="84"/>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../../ui/conflict_dialog.py" line="138"/>
         <source>No conflicts are waiting.</source>
         <translation>没有待处理的冲突。</translation>
     </message>
     <message>
-        <location filename="../../ui/conflict_dialog.py" line="105"/>
+        <location filename="../../ui/conflict_dialog.py" line="144"/>
         <source>{customer}: {table}, field “{field}” was changed by someone else too.</source>
         <translation>{customer}：{table}的“{field}”也被他人修改了。</translation>
     </message>
     <message>
-        <location filename="../../ui/conflict_dialog.py" line="114"/>
+        <location filename="../../ui/conflict_dialog.py" line="153"/>
         <source>(known after the next sync)</source>
         <translation>（下次同步后显示）</translation>
     </message>
     <message>
-        <location filename="../../ui/conflict_dialog.py" line="128"/>
+        <location filename="../../ui/conflict_dialog.py" line="167"/>
         <source>Sending your choice…</source>
         <translation>正在提交您的选择…</translation>
     </message>
     <message>
-        <location filename="../../ui/conflict_dialog.py" line="144"/>
+        <location filename="../../ui/conflict_dialog.py" line="183"/>
         <source>Not settled: {reason}</source>
         <translation>未能处理：{reason}</translation>
     </message>
@@ -294,53 +299,53 @@
 <context>
     <name>ContactDetailsDialog</name>
     <message>
-        <location filename="../../ui/contact_dialog.py" line="38"/>
+        <location filename="../../ui/contact_dialog.py" line="40"/>
         <source>Contact details of {name}</source>
         <translation>{name}的联系方式</translation>
     </message>
     <message>
-        <location filename="../../ui/contact_dialog.py" line="48"/>
-        <location filename="../../ui/contact_dialog.py" line="54"/>
+        <location filename="../../ui/contact_dialog.py" line="50"/>
+        <location filename="../../ui/contact_dialog.py" line="56"/>
         <source>Notes</source>
         <translation>备注</translation>
     </message>
     <message>
-        <location filename="../../ui/contact_dialog.py" line="49"/>
+        <location filename="../../ui/contact_dialog.py" line="51"/>
         <source>Mobile</source>
         <translation>手机</translation>
     </message>
     <message>
-        <location filename="../../ui/contact_dialog.py" line="50"/>
+        <location filename="../../ui/contact_dialog.py" line="52"/>
         <source>Other phone</source>
         <translation>其他电话</translation>
     </message>
     <message>
-        <location filename="../../ui/contact_dialog.py" line="51"/>
+        <location filename="../../ui/contact_dialog.py" line="53"/>
         <source>Email</source>
         <translation>电子邮箱</translation>
     </message>
     <message>
-        <location filename="../../ui/contact_dialog.py" line="52"/>
+        <location filename="../../ui/contact_dialog.py" line="54"/>
         <source>Address</source>
         <translation>联系地址</translation>
     </message>
     <message>
-        <location filename="../../ui/contact_dialog.py" line="53"/>
+        <location filename="../../ui/contact_dialog.py" line="55"/>
         <source>Occupation</source>
         <translation>职业</translation>
     </message>
     <message>
-        <location filename="../../ui/contact_dialog.py" line="68"/>
+        <location filename="../../ui/contact_dialog.py" line="72"/>
         <source>{number} (type a new number to replace it)</source>
         <translation>{number}（输入新号码即可替换）</translation>
     </message>
     <message>
-        <location filename="../../ui/contact_dialog.py" line="70"/>
+        <location filename="../../ui/contact_dialog.py" line="74"/>
         <source>not recorded</source>
         <translation>未登记</translation>
     </message>
     <message>
-        <location filename="../../ui/contact_dialog.py" line="72"/>
+        <location filename="../../ui/contact_dialog.py" line="76"/>
         <source>Remove</source>
         <translation>删除</translation>
     </message>
@@ -1923,47 +1928,67 @@
 <context>
     <name>RejectedDialog</name>
     <message>
-        <location filename="../../ui/rejected_dialog.py" line="35"/>
+        <location filename="../../ui/rejected_dialog.py" line="59"/>
         <source>Edits not accepted</source>
         <translation>未被接受的修改</translation>
     </message>
     <message>
-        <location filename="../../ui/rejected_dialog.py" line="50"/>
+        <location filename="../../ui/rejected_dialog.py" line="90"/>
         <source>Correct and send again</source>
         <translation>修改后重新提交</translation>
     </message>
     <message>
-        <location filename="../../ui/rejected_dialog.py" line="52"/>
+        <location filename="../../ui/rejected_dialog.py" line="94"/>
         <source>Discard</source>
         <translation>放弃</translation>
     </message>
     <message>
-        <location filename="../../ui/rejected_dialog.py" line="101"/>
+        <location filename="../../ui/rejected_dialog.py" line="97"/>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../../ui/rejected_dialog.py" line="155"/>
         <source>No edits are waiting here.</source>
         <translation>没有未被接受的修改。</translation>
     </message>
     <message>
-        <location filename="../../ui/rejected_dialog.py" line="106"/>
+        <location filename="../../ui/rejected_dialog.py" line="162"/>
         <source>{customer}: {op} {table}, refused by the central CRM on {when}.</source>
         <translation>{customer}：{op}{table}，总行系统于 {when} 未接受。</translation>
     </message>
     <message>
-        <location filename="../../ui/rejected_dialog.py" line="113"/>
+        <location filename="../../ui/rejected_dialog.py" line="169"/>
         <source>Reason: {reason}</source>
         <translation>原因：{reason}</translation>
     </message>
     <message>
-        <location filename="../../ui/rejected_dialog.py" line="130"/>
+        <location filename="../../ui/rejected_dialog.py" line="175"/>
+        <source>This record is no longer on this computer (it was deleted in the central CRM, or its customer was handed over): it cannot be sent again, only discarded.</source>
+        <translation>这条记录已不在本机（已在总行系统中删除，或客户已移交），无法重新提交，只能放弃。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/rejected_dialog.py" line="206"/>
         <source>Sent again</source>
         <translation>已重新提交，下次同步时上传。</translation>
     </message>
     <message>
-        <location filename="../../ui/rejected_dialog.py" line="136"/>
+        <location filename="../../ui/rejected_dialog.py" line="212"/>
         <source>Discarded</source>
         <translation>已放弃该修改。</translation>
     </message>
     <message>
-        <location filename="../../ui/rejected_dialog.py" line="151"/>
+        <location filename="../../ui/rejected_dialog.py" line="218"/>
+        <source>Discard this edit?</source>
+        <translation>放弃这条修改？</translation>
+    </message>
+    <message>
+        <location filename="../../ui/rejected_dialog.py" line="220"/>
+        <source>What you wrote in this edit will be lost; the record stays as the central CRM holds it.</source>
+        <translation>您在这条修改中填写的内容将不再保留，记录以总行系统中的为准。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/rejected_dialog.py" line="241"/>
         <source>Not done: {reason}</source>
         <translation>未能完成：{reason}</translation>
     </message>
@@ -2127,83 +2152,88 @@
 <context>
     <name>SyncStatusBar</name>
     <message>
-        <location filename="../../ui/status_bar.py" line="38"/>
+        <location filename="../../ui/status_bar.py" line="34"/>
+        <source>Sync conflicts waiting for your choice (Ctrl+Shift+K)</source>
+        <translation>等待您选择的同步冲突（Ctrl+Shift+K）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="41"/>
         <source>Edits the central CRM did not accept (Ctrl+Shift+J)</source>
         <translation>总行系统未接受的修改（Ctrl+Shift+J）</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="48"/>
+        <location filename="../../ui/status_bar.py" line="54"/>
         <source>Sync now</source>
         <translation>立即同步</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="50"/>
+        <location filename="../../ui/status_bar.py" line="56"/>
         <source>Sync with the central CRM (F5)</source>
         <translation>与总行系统同步（F5）</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="77"/>
+        <location filename="../../ui/status_bar.py" line="85"/>
         <source>Online</source>
         <translation>在线</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="80"/>
+        <location filename="../../ui/status_bar.py" line="88"/>
         <source>Offline</source>
         <translation>离线</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="86"/>
-        <location filename="../../ui/status_bar.py" line="95"/>
+        <location filename="../../ui/status_bar.py" line="94"/>
+        <location filename="../../ui/status_bar.py" line="103"/>
         <source>Last sync: never</source>
         <translation>上次同步：从未</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="93"/>
+        <location filename="../../ui/status_bar.py" line="101"/>
         <source>Last sync: {when}</source>
         <translation>上次同步：{when}</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="98"/>
+        <location filename="../../ui/status_bar.py" line="106"/>
         <source>{n} edits waiting to go out</source>
         <translation>{n} 条修改待上传</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="100"/>
+        <location filename="../../ui/status_bar.py" line="108"/>
         <source>{n} conflicts waiting</source>
         <translation>{n} 处冲突待处理</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="103"/>
+        <location filename="../../ui/status_bar.py" line="111"/>
         <source>{n} edits not accepted</source>
         <translation>{n} 条修改未被接受</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="111"/>
+        <location filename="../../ui/status_bar.py" line="119"/>
         <source>Syncing…</source>
         <translation>正在同步…</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="123"/>
+        <location filename="../../ui/status_bar.py" line="131"/>
         <source>Sending edits</source>
         <translation>正在上传修改</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="125"/>
+        <location filename="../../ui/status_bar.py" line="133"/>
         <source>Downloading the book</source>
         <translation>正在下载客户数据</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="127"/>
+        <location filename="../../ui/status_bar.py" line="135"/>
         <source>Receiving changes</source>
         <translation>正在接收变更</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="129"/>
+        <location filename="../../ui/status_bar.py" line="137"/>
         <source>Checking</source>
         <translation>正在校验</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="138"/>
+        <location filename="../../ui/status_bar.py" line="146"/>
         <source>Sync failed: see the message</source>
         <translation>同步未成功，请查看提示</translation>
     </message>
