@@ -132,13 +132,12 @@ def start_early(profile: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Quiet unless asked: the window and the sync's own summary say what the RM needs
+    # (a migration's steps, the demo service's start are INFO, shown with --verbose).
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    if not args.verbose:
-        # Migrations report every step at INFO; the RM needs none of it.
-        logging.getLogger("alembic").setLevel(logging.WARNING)
     profile = args.profile or ("demo" if args.demo else "default")
     if args.command == "sync":
         try:

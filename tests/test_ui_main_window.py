@@ -185,3 +185,16 @@ def test_duplicate_flags_come_after_the_first_today_reading(
     win.show()
     qtbot.waitUntil(lambda: bool(workbench.customers._duplicates), timeout=20_000)
     assert workbench.duplicates_pending is False
+
+
+def test_the_first_window_fits_the_screen_with_its_status_bar(window: MainWindow) -> None:
+    """Found at 1280×720: the first start opened 1280×800 and the status bar (sync,
+    edits waiting, conflicts) was below the screen's edge."""
+    screen = window.screen()
+    assert screen is not None
+    free = screen.availableGeometry()
+    frame = window.frameGeometry()
+    assert frame.height() <= free.height()
+    bar = window.statusBar()
+    bottom = bar.mapToGlobal(bar.rect().bottomLeft()).y()
+    assert bottom <= free.bottom(), (bottom, free)

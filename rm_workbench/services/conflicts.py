@@ -179,7 +179,7 @@ class ConflictService:
 def _yours_by(person: str | None, device: str | None) -> str:
     if not person:
         return ""
-    return f"{person}，{device}" if device else person
+    return f"{person}，设备 {device}" if device else person
 
 
 def _write_server_value(conn: Connection, result: ResolveResult) -> None:

@@ -10,18 +10,29 @@ edit, based on what the cache shows now) or discards it.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Boolean, Connection, Integer, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from rm_workbench.db.engine import Cache
+from rm_workbench.domain.formatting import SHANGHAI
 from rm_workbench.errors import ValidationError
 from rm_workbench.models import Base, Customer, RejectedEdit
 from rm_workbench.models.labels import field_label, table_label
+from rm_workbench.models.types import UTCDateTime, parse_utc
+from rm_workbench.services.activities import (
+    CHANNEL_LABELS,
+    NEED_CATEGORY_LABELS,
+    NEED_STATUS_LABELS,
+    PRIORITY_LABELS,
+    SALES_STAGE_LABELS,
+)
 from rm_workbench.services.changes import Change, write_transaction
+from rm_workbench.services.visits import VISIT_CATEGORY_LABELS, VISIT_STATUS_LABELS
 from rm_workbench.sync.outbox import delete_row, requeue_insert, update_row
 from rm_workbench.sync.wire import decode_value
 
@@ -55,14 +66,69 @@ class RejectedView:
     can_resend: bool
 
 
-def _text(value: Any) -> str:
-    if value is None:
+# Enum fields as a person reads them (the list shows these, and reads them back).
+_CHOICES: dict[tuple[str, str], Mapping[str, str]] = {
+    ("visit", "status"): VISIT_STATUS_LABELS,
+    ("visit", "category"): VISIT_CATEGORY_LABELS,
+    ("visit", "priority"): PRIORITY_LABELS,
+    ("need", "category"): NEED_CATEGORY_LABELS,
+    ("need", "status"): NEED_STATUS_LABELS,
+    ("need", "severity"): PRIORITY_LABELS,
+    ("need", "urgency"): PRIORITY_LABELS,
+    ("opportunity", "sales_stage"): SALES_STAGE_LABELS,
+    ("contact_log", "channel"): CHANNEL_LABELS,
+}
+_TIME_FORMAT = "%Y-%m-%d %H:%M"
+
+
+def _text(table: str, name: str, raw: Any) -> str:
+    """A wire value as the RM reads and corrects it: labels for choices, Beijing time
+    for times, 是/否, lists joined with 、."""
+    if raw is None:
         return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, list):
-        return "、".join(str(v) for v in value)
-    return str(value)
+    choices = _CHOICES.get((table, name))
+    if choices is not None and isinstance(raw, str):
+        return choices.get(raw, raw)
+    if isinstance(raw, bool):
+        return "是" if raw else "否"
+    if isinstance(raw, list):
+        return "、".join(str(v) for v in raw)
+    target = Base.metadata.tables.get(table)
+    timed = target is not None and name in target.c and isinstance(target.c[name].type, UTCDateTime)
+    if timed and isinstance(raw, str):
+        try:
+            return parse_utc(raw).astimezone(SHANGHAI).strftime(_TIME_FORMAT)
+        except ValueError:
+            return raw
+    return str(raw)
+
+
+def _raw(table: str, name: str, text: str, was: Any) -> Any:
+    """The wire value of what the RM typed in the list (the reverse of ``_text``)."""
+    text = text.strip()
+    if not text:
+        return None
+    choices = _CHOICES.get((table, name))
+    if choices is not None:
+        by_label = {label: value for value, label in choices.items()}
+        return str(by_label.get(text, text))
+    if isinstance(was, bool):
+        return text in ("是", "true", "True", "1")
+    if isinstance(was, list):
+        return [part.strip() for part in text.split("、") if part.strip()]
+    kind = Base.metadata.tables[table].c[name].type
+    if isinstance(kind, UTCDateTime):
+        try:
+            local = datetime.strptime(text, _TIME_FORMAT).replace(tzinfo=SHANGHAI)
+        except ValueError:
+            return text  # ISO text, or refused with the field's name by decode_value
+        return local.astimezone(UTC).isoformat()
+    if isinstance(kind, Integer) and not isinstance(kind, Boolean):
+        try:
+            return int(text)
+        except ValueError:
+            return text
+    return text
 
 
 class RejectedEditService:
@@ -99,8 +165,8 @@ class RejectedEditService:
                 RejectedField(
                     name=name,
                     label=field_label(name),
-                    value=_text(change.get("new")),
-                    shown=_text(change.get("new")) or "（空）",
+                    value=_text(row.table_name, name, change.get("new")),
+                    shown=_text(row.table_name, name, change.get("new")) or "（空）",
                 )
                 for name, change in fields.items()
                 if name != "id"
@@ -161,9 +227,7 @@ class RejectedEditService:
                     continue
                 raw: Any = change.get("new")
                 if values is not None and name in values:
-                    raw = values[name].strip() or None
-                    if isinstance(change.get("new"), list) and raw is not None:
-                        raw = [part.strip() for part in raw.split("、") if part.strip()]
+                    raw = _raw(row.table_name, name, values[name], change.get("new"))
                 try:
                     changes[name] = decode_value(row.table_name, name, raw)
                 except (ValueError, TypeError, ArithmeticError) as exc:

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from rm_workbench.domain.reminders import week_of
@@ -52,7 +52,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or Settings()
         self.controller = controller
         self.setWindowTitle(self.tr("RM Workbench — {bank}").format(bank=workbench.bank_name))
-        self.resize(1280, 800)
+        self._first_size()
 
         self.today = TodayView(workbench, self)
         self.customers = CustomerListView(workbench, self)
@@ -402,6 +402,21 @@ class MainWindow(QMainWindow):
         show_error(self, exc)
 
     # --- layout ---------------------------------------------------------------------
+
+    def _first_size(self) -> None:
+        """1280×800, or the screen's free area when it is smaller (a 1280×720 laptop
+        screen, a taskbar): the status bar must be on screen on the first start."""
+        width, height = 1280, 800
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is not None:
+            free = screen.availableGeometry()
+            # The frame (title bar, borders) is not in the client size.
+            width = min(width, free.width() - 16)
+            height = min(height, free.height() - 48)
+            self.resize(max(width, 640), max(height, 480))
+            self.move(free.x() + (free.width() - self.width()) // 2, free.y())
+            return
+        self.resize(width, height)
 
     def _restore_layout(self) -> None:
         geometry = self.settings.layout("main_window/geometry")

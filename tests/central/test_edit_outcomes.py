@@ -249,12 +249,24 @@ def test_a_refused_delete_brings_the_row_back_and_a_refused_insert_can_be_correc
     (entry,) = rejected.list()
     assert entry.can_resend
     values = {f.name: f.value for f in entry.fields}
-    assert values["purpose"] == "送年金方案"
+    # As the RM reads them: Beijing time, the choice's Chinese name.
+    assert (values["purpose"], values["planned_start"], values["category"]) == (
+        "送年金方案",
+        "2026-12-09 10:00",
+        "上门拜访",
+    )
+    assert {f.name: f.label for f in entry.fields}["visit_no"] == "拜访编号"
     values["visit_no"] = f"V{new_id()[:12]}"
     rejected.resend(entry.id, values)
     assert rejected.count() == 0
     report = alice.sync()
     assert not report.rejected
-    assert fetch(svc.engine, "visit", visit)["purpose"] == "送年金方案"  # type: ignore[index]
+    stored = fetch(svc.engine, "visit", visit)
+    assert stored is not None and stored["purpose"] == "送年金方案"
+    # Read back as typed: the same time and choice went out.
+    assert (stored["planned_start"], stored["category"]) == (
+        datetime(2026, 12, 9, 2, tzinfo=UTC),
+        "home",
+    )
     with alice.cache.engine.connect() as conn:
         assert conn.execute(select(RejectedEdit.id)).first() is None

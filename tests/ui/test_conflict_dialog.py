@@ -97,7 +97,7 @@ def test_each_side_says_who_made_it_and_nothing_settles_on_enter(qtbot, workbenc
     assert dialog.list.item(0).toolTip() == dialog.list.item(0).text()
     assert dialog.theirs.text() == "杭州市滨江区江南大道588号1幢"
     assert dialog.theirs_by.text() == "赵敏（T02117）"
-    assert dialog.yours_by.text() == "许丹妮（E880001），BJCY-RM-NB0231"
+    assert dialog.yours_by.text() == "许丹妮（E880001），设备 BJCY-RM-NB0231"
     dialog.list.setCurrentRow(1)
     assert dialog.theirs_by.text() == "总行系统"  # the bank's own systems
     # Enter in the list must not take a side: no choice is a default button.
