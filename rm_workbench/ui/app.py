@@ -7,6 +7,7 @@ import logging
 import sys
 from importlib import resources
 
+import shiboken6
 from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -142,4 +143,8 @@ def run_window(app: QApplication, workbench: Workbench, settings: Settings, *, d
         wait_for_background()
         if launcher is not None:
             launcher.stop()
+        # Deleted now, while Qt and Python both run: its own connections would keep it
+        # to PySide's clean-up at exit, which deleted the widgets Python owns under it
+        # (dialogs run with exec()) twice and crashed (bench/bench_working_day.py).
+        shiboken6.delete(window)
         workbench.close()
