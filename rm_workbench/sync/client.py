@@ -507,24 +507,21 @@ class _Watch:
     session's own connection classes (:func:`_watched_adapter`) from the thread making
     the request, as soon as they exist: the connection lets go of its socket once the
     response is under way (http.client hands it to the response), the watch keeps it.
-    A socket registered after the deadline is shut down at once."""
+    A socket registered after the deadline is shut down at once. One watchdog thread
+    serves every watch of the process (:class:`_Watchdog`)."""
 
     def __init__(self, until: float) -> None:
         self.until = until
         self.expired = False
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
-        self._timer: threading.Timer | None = None
 
     def __enter__(self) -> _Watch:
-        self._timer = threading.Timer(max(0.0, self.until - time.monotonic()), self._expire)
-        self._timer.daemon = True
-        self._timer.start()
+        _WATCHDOG.add(self)
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
+        _WATCHDOG.remove(self)
 
     def track(self, sock: socket.socket) -> None:
         with self._lock:
@@ -534,12 +531,54 @@ class _Watch:
         if expired:
             _shut(sock)
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
         with self._lock:
             self.expired = True
             sockets = list(self._sockets)
         for sock in sockets:
             _shut(sock)
+
+
+class _Watchdog:
+    """The one thread that expires watches whose deadline passed (a thread per request
+    cost more than the rest of a small request's client side)."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._watches: set[_Watch] = set()
+        self._thread: threading.Thread | None = None
+        # When the thread wakes up next (inf: only when told); a watch due later needs
+        # no wake-up (deadlines mostly come in increasing order).
+        self._next = float("inf")
+
+    def add(self, watch: _Watch) -> None:
+        with self._changed:
+            self._watches.add(watch)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="sync-watchdog", daemon=True)
+                self._thread.start()
+            if watch.until < self._next:
+                self._changed.notify()
+
+    def remove(self, watch: _Watch) -> None:
+        with self._changed:
+            self._watches.discard(watch)
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                now = time.monotonic()
+                due = [w for w in self._watches if w.until <= now]
+                self._watches.difference_update(due)
+                if not due:
+                    self._next = min((w.until for w in self._watches), default=float("inf"))
+                    self._changed.wait(None if self._next == float("inf") else self._next - now)
+                    self._next = float("-inf")  # awake: every new watch is looked at
+            for watch in due:
+                watch.expire()
+
+
+_WATCHDOG = _Watchdog()
 
 
 def _shut(sock: socket.socket) -> None:
