@@ -165,20 +165,42 @@ def run_in_background(
 # After start-up the collector's full passes run on a timer, not on allocation counts:
 # a full pass walks every container object alive (the 50,000 rows of a scrolled list,
 # a sync's pages) with the interpreter lock held, a 50-100 ms stall of the window each
-# time, several a minute while scrolling or syncing. Young generations are still
-# collected automatically (they are small), and cycles that live long enough to reach
-# the old generation wait at most this long. Anki schedules its collections too.
+# time, several a minute while scrolling or syncing. Young generations are collected
+# as the counts the collector keeps say (they are small), looked at every 100 ms, and
+# cycles that live long enough to reach the old generation wait at most two minutes.
+# Anki schedules its collections too. All of it on the GUI thread: an automatic
+# collection runs on whichever thread allocates past the threshold, a pool thread
+# parsing a sync's pages, and there it walks and frees Qt's wrappers while the GUI
+# thread changes them (segfaults found by bench/bench_working_day.py;
+# tests/ui/test_background_threads.py).
 FULL_COLLECTION_EVERY_MS = 120_000
-_NEVER = 1_000_000_000  # young collections before an automatic full one
+YOUNG_CHECK_EVERY_MS = 100
+_NEVER = 1_000_000_000  # allocations before an automatic collection
 
 
 class _FullCollections(QObject):
-    def __init__(self) -> None:
+    """The collector's passes, all on the GUI thread: the young generations' when the
+    collector's counts reach its thresholds of before (looked at every 100 ms), the
+    full one every two minutes."""
+
+    def __init__(self, young: int, middle: int) -> None:
         super().__init__()
+        self.young, self.middle = young, middle
         self.timer = QTimer(self)
         self.timer.setInterval(FULL_COLLECTION_EVERY_MS)
         self.timer.timeout.connect(self.collect)
         self.timer.start()
+        self.young_timer = QTimer(self)
+        self.young_timer.setInterval(YOUNG_CHECK_EVERY_MS)
+        self.young_timer.timeout.connect(self.collect_young)
+        self.young_timer.start()
+
+    def collect_young(self) -> None:
+        allocated, collected_young = gc.get_count()[:2]
+        if collected_young >= self.middle:
+            gc.collect(1)
+        elif allocated >= self.young:
+            gc.collect(0)
 
     def collect(self) -> int:
         started = time.perf_counter()
@@ -194,8 +216,9 @@ _full_collections: _FullCollections | None = None
 
 def freeze_startup_objects() -> _FullCollections:
     """Put every object alive now out of the cyclic garbage collector's reach, and from
-    now on run its full passes on a timer; call it once when start-up is done (the main
-    window shown). Returns the timer's owner (tests run a pass by hand).
+    now on run its passes on timers of the GUI thread, never on allocation counts; call
+    it once when start-up is done (the main window shown), on the GUI thread. Returns
+    the timers' owner (tests run a pass by hand).
 
     Imported modules, pypinyin's dictionaries and Qt's wrappers are millions of
     objects that live as long as the program. Left in the collector's oldest
@@ -212,10 +235,10 @@ def freeze_startup_objects() -> _FullCollections:
     global _full_collections
     gc.freeze()
     young, middle, _old = gc.get_threshold()
-    gc.set_threshold(young, middle, _NEVER)
-    gc.enable()
     if _full_collections is None:
-        _full_collections = _FullCollections()
+        _full_collections = _FullCollections(young, middle)
+    gc.set_threshold(_NEVER, middle, _NEVER)
+    gc.enable()
     return _full_collections
 
 

@@ -1,11 +1,13 @@
 """run_in_background and the garbage collector's thread (found by the working-day soak,
 bench/bench_working_day.py: the app crashed with a segmentation fault or glibc's
-"malloc_consolidate(): unaligned fastbin chunk" after a few hundred actions).
+"malloc_consolidate(): unaligned fastbin chunk" after a few hundred actions, while
+the collector ran on a pool thread allocating in SQLAlchemy).
 
 Views keep their readings' tasks (``self._tasks``) and each task keeps the view's
 callbacks: a reference cycle. When a task was a QObject owned by Python, the cyclic
-collector destroyed it, C++ object included, on whatever thread ran the collection:
-a pool thread allocating in SQLAlchemy, while the GUI thread used Qt.
+collector destroyed it, C++ object included, on whatever thread ran the collection.
+And once the app has started, the collector must not run on a pool thread at all: it
+walks and frees Qt's wrappers there while the GUI thread changes them.
 """
 
 from __future__ import annotations
@@ -16,7 +18,12 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt
 
-from rm_workbench.ui.background import run_in_background, wait_for_background
+from rm_workbench.ui.background import (
+    freeze_startup_objects,
+    run_in_background,
+    wait_for_background,
+)
+from tests.ui.test_background import collector_state  # noqa: F401 (a fixture)
 
 TASKS = 300
 
@@ -50,4 +57,37 @@ def test_a_collection_on_a_pool_thread_destroys_no_qt_object_of_a_task(qtbot: An
     off_the_gui_thread = [t for t in destroyed_on if t != gui]
     assert not off_the_gui_thread, (
         f"{len(off_the_gui_thread)} task QObjects destroyed on the collector's thread"
+    )
+
+
+def test_after_start_up_the_collector_runs_on_the_gui_thread_only(
+    qtbot: Any,
+    collector_state: None,  # noqa: F811
+) -> None:
+    freeze_startup_objects()
+    gui = threading.get_ident()
+    collected_on: list[int] = []
+
+    def record(phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            collected_on.append(threading.get_ident())
+
+    def churn() -> bool:
+        for _ in range(20_000):  # cyclic garbage, as a sync's pages make
+            node: dict[str, Any] = {}
+            node["me"] = node
+        return True
+
+    done: list[bool] = []
+    gc.callbacks.append(record)
+    try:
+        for _ in range(8):
+            run_in_background(churn, done.append)
+        qtbot.waitUntil(lambda: len(done) == 8, timeout=60_000)
+        qtbot.waitUntil(lambda: gui in collected_on, timeout=10_000)
+    finally:
+        gc.callbacks.remove(record)
+    assert set(collected_on) == {gui}, (
+        f"{sum(t != gui for t in collected_on)} of {len(collected_on)} collections ran on a"
+        " pool thread"
     )
