@@ -19,15 +19,15 @@ from sqlalchemy import Connection, delete, select, update
 
 from rm_workbench.db.engine import Cache
 from rm_workbench.db.search import index_customers
-from rm_workbench.errors import AuthRequired
+from rm_workbench.errors import AuthRequired, ServerAnswerError
 from rm_workbench.models import Base, Customer, LocalConflict
 from rm_workbench.models.labels import field_label, table_label
 from rm_workbench.services.changes import Change
 from rm_workbench.services.sync import SyncService
 from rm_workbench.sync.client import SyncClient
-from rm_workbench.sync.engine import store_conflict
+from rm_workbench.sync.engine import check_conflict, store_conflict
 from rm_workbench.sync.outbox import pending_fields
-from rm_workbench.sync.wire import SYNCED_TABLES, ResolveResult, decode_value
+from rm_workbench.sync.wire import SYNCED_TABLES, ResolveResult, decode_value, value_problem
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +146,7 @@ class ConflictService:
                 result = own.resolve(conflict_id, choice, seen)
             finally:
                 own.close()
+        _check_answer(result, conflict)
         with self.cache.engine.begin() as conn:
             conn.execute(delete(LocalConflict).where(LocalConflict.conflict_id == conflict_id))
             _write_server_value(conn, result)
@@ -173,6 +174,32 @@ class ConflictService:
                 ids=(conflict_id,),
                 tables=frozenset({"local_conflict", result.table}),
             ),
+        )
+
+
+def _check_answer(result: ResolveResult, asked: Any) -> None:
+    """The answer is about the conflict asked for, and its values fit the field (as
+    every value from the server must) before anything is written."""
+    problem = None
+    if (result.table, result.row_id, result.field) != (
+        asked.table_name,
+        asked.row_id,
+        asked.field,
+    ):
+        problem = f"{result.table}.{result.field} {result.row_id}: 不是所处理的冲突"
+    elif result.table in SYNCED_TABLES and result.field in Base.metadata.tables[result.table].c:
+        problem = value_problem(result.table, result.field, result.value)
+    else:
+        problem = f"{result.table}.{result.field}: 不是可同步的字段"
+    if problem is None and result.conflict is not None:
+        try:
+            check_conflict(result.conflict)
+        except ServerAnswerError as exc:
+            problem = exc.details
+    if problem is not None:
+        raise ServerAnswerError(
+            "总行系统对冲突处理的应答格式有误，本机未作改动；请稍后再试。",
+            f"resolve answer {result!r:.500}: {problem}",
         )
 
 

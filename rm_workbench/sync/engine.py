@@ -83,6 +83,7 @@ from rm_workbench.sync.wire import (
     CUSTOMER_CHILD_TABLES,
     MAX_SEQ,
     PROTOCOL_VERSION,
+    SYNC_COLUMNS,
     SYNCED_TABLES,
     ChangeItem,
     ColumnarSnapshotPage,
@@ -99,6 +100,7 @@ from rm_workbench.sync.wire import (
     TableChecksum,
     decode_value,
     row_problem,
+    value_problem,
     version_digest_of_sums,
     version_mix_sql,
 )
@@ -242,14 +244,37 @@ def _conflict_values(conflict: ConflictInfo, customer_id: str | None) -> dict[st
     }
 
 
+def check_conflict(conflict: ConflictInfo) -> None:
+    """A conflict the server answered with names a synced table's column, and its three
+    values fit that column (as every pulled value must), before anything is written."""
+    table, column = conflict.table, conflict.field
+    columns = Base.metadata.tables[table].c if table in SYNCED_TABLES else None
+    problem = None
+    if columns is None or column not in columns or column in SYNC_COLUMNS:
+        problem = f"{table}.{column}: 不是可同步的字段 / not a synced field"
+    else:
+        for raw in (conflict.base, conflict.theirs, conflict.yours):
+            problem = problem or value_problem(table, column, raw)
+    if problem is not None:
+        raise ServerAnswerError(
+            f"总行系统发来的冲突记录格式有误（{problem}），本次同步已停止，本机数据未受影响。",
+            f"conflict {conflict.conflict_id}: {problem}"[:2000],
+        )
+
+
+def _name(text: str | None) -> str | None:
+    """A person's or device's name as the server gives it, at most 100 characters."""
+    return None if text is None else text[:100]
+
+
 def store_conflict(conn: Connection, conflict: ConflictInfo, customer_id: str | None) -> None:
     """Keep a conflict the server answered with (once: a replayed answer repeats it)."""
     values = {**_conflict_values(conflict, customer_id), "received_at": datetime.now(UTC)}
     if isinstance(conflict, ConflictDetail):
         values.update(
-            yours_by=conflict.yours_by,
-            yours_device=conflict.yours_device,
-            theirs_by=conflict.theirs_by,
+            yours_by=_name(conflict.yours_by),
+            yours_device=_name(conflict.yours_device),
+            theirs_by=_name(conflict.theirs_by),
             created_at=conflict.created_at,
         )
     stmt = sqlite_insert(CONFLICTS).values(**values)
@@ -755,6 +780,7 @@ class SyncEngine:
         if status == "duplicate" and result.original_status is not None:
             status = result.original_status
         for conflict in result.conflicts:
+            check_conflict(conflict)
             report.conflicts.append(conflict)
             if status != "handed_over":
                 self._store_conflict(conn, conflict, entry.customer_id)
@@ -815,6 +841,8 @@ class SyncEngine:
         comes back brings its conflicts back; an edit handed over from its old RM's
         device and in conflict here shows up), with who made each side."""
         listed = self.client.conflicts().conflicts
+        for conflict in listed:
+            check_conflict(conflict)
         now = datetime.now(UTC)
         with self.cache.engine.begin() as conn:
             received: dict[str, datetime] = {
@@ -829,9 +857,9 @@ class SyncEngine:
                         {
                             **_conflict_values(conflict, conflict.customer_id),
                             "received_at": received.get(conflict.conflict_id, now),
-                            "yours_by": conflict.yours_by,
-                            "yours_device": conflict.yours_device,
-                            "theirs_by": conflict.theirs_by,
+                            "yours_by": _name(conflict.yours_by),
+                            "yours_device": _name(conflict.yours_device),
+                            "theirs_by": _name(conflict.theirs_by),
                             "created_at": conflict.created_at,
                         }
                         for conflict in listed

@@ -397,7 +397,9 @@ class Device:
         )
 
     def _engine(self) -> HarnessEngine:
-        engine = HarnessEngine(self.cache, self.client, self, progress=self._progress)
+        engine = HarnessEngine(
+            self.cache, self.client, self, progress=self._progress, rm_id=self.rm_id
+        )
         config = self.harness.config
         engine.PULL_LIMIT = config.pull_limit[self.index % len(config.pull_limit)]
         engine.SNAPSHOT_LIMIT = config.snapshot_limit[self.index % len(config.snapshot_limit)]

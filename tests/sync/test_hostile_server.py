@@ -52,7 +52,7 @@ from rm_workbench.sync.client import SyncClient
 from rm_workbench.sync.engine import SyncEngine, SyncReport
 from rm_workbench.sync.outbox import delete_row, insert_row, update_row
 from rm_workbench.sync.wire import SYNCED_TABLES, encode_row
-from tests.central.conftest import FAST_HASHER, PASSWORD, Book, Service, reset, seed
+from tests.central.conftest import FAST_HASHER, PASSWORD, Book, Service, fetch, reset, seed
 
 API = "/api/v1"
 # Small limits for the hostile syncs (the defaults are minutes and 64 MiB).
@@ -795,3 +795,67 @@ def test_the_staging_copy_of_an_encrypted_cache_is_encrypted(
     finally:
         proxy.close()
         cache.dispose()
+
+
+# --- conflicts: the list and the push's answers are checked like every pulled value ------
+
+
+def _spoiled_conflict(world: World, **values: Any) -> dict[str, Any]:
+    conflict = {
+        "conflict_id": "c0ffee00-0000-4000-8000-000000000001",
+        "table": "customer",
+        "row_id": world.book.customers["a1"],
+        "field": "occupation",
+        "base": "教师",
+        "theirs": "医生",
+        "yours": "律师",
+    }
+    conflict.update(values)
+    return conflict
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [{"field": "aum", "theirs": "1E+30"}, {"field": "no_such_field"}, {"table": "app_user"}],
+    ids=["absurd-amount", "unknown-field", "unknown-table"],
+)
+def test_a_conflict_list_that_does_not_fit_is_refused(world: World, spoil: dict[str, Any]) -> None:
+    conflict = _spoiled_conflict(world, **spoil)
+
+    def listing(exchange: Exchange) -> None:
+        exchange.answer_json({"conflicts": [conflict]})
+
+    world.proxy.rules[f"{API}/sync/conflicts"] = listing
+    outcome = attempt(lambda: world.service.sync())
+    with world.cache.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM local_conflict").scalar_one() == 0
+    assert_refused(world, outcome, seconds=10, says=("冲突记录格式有误",))
+
+
+def test_a_push_answered_with_a_conflict_that_does_not_fit_keeps_the_edit(world: World) -> None:
+    a1 = world.book.customers["a1"]
+    with world.cache.engine.begin() as conn:
+        update_row(conn, "customer", a1, {"occupation": "建筑师"})
+    world.before = digest(world.cache)
+    conflict = _spoiled_conflict(world, field="aum", theirs="1E+30")
+
+    def push(exchange: Exchange) -> None:
+        body = json.loads(
+            gzip.decompress(exchange.body) if exchange.body[:2] == b"\x1f\x8b" else exchange.body
+        )
+        results = [
+            {"mutation_id": m["mutation_id"], "status": "conflict", "conflicts": [conflict]}
+            for m in body["mutations"]
+        ]
+        exchange.answer_json({"results": results})
+
+    world.proxy.rules[f"{API}/sync/push"] = push
+    outcome = attempt(lambda: world.service.sync())
+    with world.cache.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM outbox").scalar_one() == 1
+        assert conn.exec_driver_sql("SELECT count(*) FROM local_conflict").scalar_one() == 0
+    assert_refused(world, outcome, seconds=10, says=("冲突记录格式有误",))
+    with world.cache.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM outbox").scalar_one() == 0
+    # The edit went through once the server was healthy.
+    assert fetch(world.central.engine, "customer", a1)["occupation"] == "建筑师"  # type: ignore[index]
