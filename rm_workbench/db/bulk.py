@@ -884,10 +884,12 @@ def defer_indexes(conn: Connection, tables: Iterable[str]) -> int:
     ).all()
     if not dropped:
         return 0
-    statements = _deferred(conn) + [sql for _, sql in dropped]
+    # Recorded first: the write begins the driver's transaction (pysqlite begins one
+    # only before a data change, and a DDL statement outside one commits on its own),
+    # so the drops that follow are part of it and a crash leaves both or neither.
+    _set_deferred(conn, _deferred(conn) + [sql for _, sql in dropped])
     for name, _ in dropped:
         conn.exec_driver_sql(f'DROP INDEX "{name}"')
-    _set_deferred(conn, statements)
     return len(dropped)
 
 
