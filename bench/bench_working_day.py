@@ -301,8 +301,8 @@ class Drive:
             )
 
     def report(self, final: bool = False) -> dict[str, Any]:
-        """What the run did so far (the stall percentiles only at the end: sorting
-        20,000 numbers every few seconds would show up as a stall)."""
+        """What the run did so far (the stall percentiles only every 500 actions and at
+        the end: sorting 20,000 numbers every few seconds would show up as a stall)."""
         stalls = sorted(self.stalls) if final and self.stalls else [0.0]
 
         def pct(p: float) -> float:
@@ -352,7 +352,7 @@ class Drive:
                 "none_refcount": none_refs(),
             }
         )
-        self.save_progress()
+        self.save_progress(final=True)
 
     # --- the run ------------------------------------------------------------------------
 
