@@ -70,7 +70,7 @@ from PySide6.QtGui import QKeySequence  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox  # noqa: E402
 
-from rm_workbench.ui import printing  # noqa: E402
+from rm_workbench.ui import background, printing  # noqa: E402
 from rm_workbench.ui.activity_dialogs import (  # noqa: E402
     ContactDialog,
     NeedDialog,
@@ -1022,13 +1022,28 @@ def listed(view: Any) -> bool:
 
 
 def list_state(window: MainWindow) -> str:
-    """What the customer list shows (said when a wait for it ran out)."""
+    """What the customer list shows, and what runs in the background (said when a wait
+    for the list ran out)."""
     view, model = window.customers, window.customers.model
     return (
         f"search box {view.search_box.text()!r} (focus {view.search_box.hasFocus()}),"
         f" query {view.query().text!r}, loading {model.is_loading()}, total {model.total()},"
         f" rows {model.rowCount()}, count label {view.count_label.text()!r}; cache"
-        f" connections: {window.workbench.cache.engine.pool.status()}"
+        f" connections: {window.workbench.cache.engine.pool.status()}; {background_state()}"
+    )
+
+
+def background_state() -> str:
+    """The background calls not answered yet (where their functions are) and the
+    pools' busy threads."""
+    pending: Counter[str] = Counter()
+    for task in list(background._pending):
+        code = getattr(task.fn, "__code__", None)
+        where = f"{Path(code.co_filename).name}:{code.co_firstlineno}" if code else repr(task.fn)
+        pending[f"{where}{' (cancelled)' if task.cancelled else ''}"] += 1
+    return (
+        f"reader threads busy {background.reader_pool().activeThreadCount()}, writer"
+        f" {background.writer_pool().activeThreadCount()}; unanswered: {dict(pending)}"
     )
 
 
