@@ -346,7 +346,9 @@ class MainWindow(QMainWindow):
     def show_conflicts(self) -> None:
         if self.workbench.conflicts is None:
             return
-        ConflictDialog(self.workbench.conflicts, self).exec()
+        dialog = ConflictDialog(self.workbench.conflicts, self)
+        dialog.exec()
+        dialog.deleteLater()  # its buttons' slots keep it alive: it would stay hidden
         if self.controller is not None:
             self.controller.refresh_status()
 

@@ -166,7 +166,10 @@ def ask_printer(printer: QPrinter, parent: QWidget | None) -> bool:
 
     dialog = QPrintDialog(printer, parent)
     dialog.setOption(QPrintDialog.PrintDialogOption.PrintToFile, True)
-    return dialog.exec() == QDialog.DialogCode.Accepted
+    try:
+        return dialog.exec() == QDialog.DialogCode.Accepted
+    finally:
+        dialog.deleteLater()  # else a hidden child of the screen, one more per print
 
 
 def ask_export_path(
@@ -190,9 +193,12 @@ def ask_save_path(parent: QWidget | None, title: str, suggested_name: str) -> Pa
 
 def ask_options(title: str, parent: QWidget | None) -> tuple[int, bool]:
     dialog = PrintOptionsDialog(title, parent)
-    if dialog.exec() != QDialog.DialogCode.Accepted:
-        return 0, False
-    return dialog.choice, dialog.reveal_box.isChecked()
+    try:
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return 0, False
+        return dialog.choice, dialog.reveal_box.isChecked()
+    finally:
+        dialog.deleteLater()  # its buttons' slots keep it alive: it would stay hidden
 
 
 class DocumentFlow:
