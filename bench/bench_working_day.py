@@ -51,6 +51,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections import Counter
@@ -1043,8 +1044,20 @@ def background_state() -> str:
         pending[f"{where}{' (cancelled)' if task.cancelled else ''}"] += 1
     return (
         f"reader threads busy {background.reader_pool().activeThreadCount()}, writer"
-        f" {background.writer_pool().activeThreadCount()}; unanswered: {dict(pending)}"
+        f" {background.writer_pool().activeThreadCount()}; unanswered: {dict(pending)};"
+        f" other threads: {thread_stacks()}"
     )
+
+
+def thread_stacks() -> str:
+    """Where every other thread's Python code is (its innermost frames)."""
+    me = threading.get_ident()
+    stacks = []
+    for ident, frame in sys._current_frames().items():
+        if ident != me:
+            lines = traceback.format_stack(frame)[-6:]
+            stacks.append(f"\n-- thread {ident}:\n" + "".join(lines))
+    return "".join(stacks)
 
 
 def week_shown(view: Any) -> bool:

@@ -518,7 +518,7 @@ def test_bulk_upsert_refuses_bad_input(cache: Cache) -> None:
         load_book(conn, {"customers": []})
     product = small.tables["product"][0]
     # A float for money is refused, naming the table and column (ColumnValueError).
-    with cache.engine.begin() as conn, pytest.raises(ValueError, match="min_amount.*float"):
+    with cache.engine.begin() as conn, pytest.raises(ValueError, match=r"min_amount.*float"):
         bulk_upsert(conn, TABLES["product"], [dict(product, min_amount=12.5)])
 
 
