@@ -27,6 +27,7 @@ import os
 import re
 import shutil
 import signal
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -42,10 +43,13 @@ from rm_workbench.db.cache import open_cache
 from rm_workbench.db.engine import open_engine
 from rm_workbench.db.migrate import alembic_config, head_revision, stored_revisions, upgrade_cache
 from rm_workbench.errors import CacheError
+from tests.support.forking import wait_any, wait_child
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="kills forked children")
 
 KEY = "ab" * 32
+# A worker runs every kill of one migration chain (seconds each on a quiet machine).
+WORKER_SECONDS = 900.0
 HEAD = head_revision()
 # None: a new profile (no file yet); then every revision before head, oldest first.
 STARTS: list[str | None] = [None] + [
@@ -148,7 +152,7 @@ def _kill(path: Path, key: str | None, kill_at: int) -> None:
             os.kill(os.getpid(), signal.SIGKILL)
         finally:
             os._exit(3)  # not killed: open_cache raised
-    _, status = os.waitpid(pid, 0)
+    status = wait_child(pid)
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, (
         f"the open to be killed at statement {kill_at} failed (status {status})"
     )
@@ -191,10 +195,12 @@ def _in_forked_workers(jobs: list[Callable[[], None]], reports: Path) -> list[st
     returns the failures' tracebacks."""
     failures: list[str] = []
     running: dict[int, Path] = {}
+    started: dict[int, float] = {}
 
     def reap() -> None:
-        pid, status = os.wait()
+        pid, status = wait_any(started, WORKER_SECONDS)
         report = running.pop(pid)
+        del started[pid]
         if os.waitstatus_to_exitcode(status) != 0:
             failures.append(report.read_text() if report.exists() else f"worker: {status}")
 
@@ -213,6 +219,7 @@ def _in_forked_workers(jobs: list[Callable[[], None]], reports: Path) -> list[st
             finally:
                 os._exit(code)
         running[pid] = report
+        started[pid] = time.monotonic()
     while running:
         reap()
     return failures

@@ -20,6 +20,7 @@ from sqlalchemy import event
 from rm_workbench.db.bulk import defer_indexes
 from rm_workbench.db.cache import open_cache
 from rm_workbench.sync.wire import SYNCED_TABLES
+from tests.support.forking import wait_child
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="kills a forked child")
 
@@ -62,7 +63,7 @@ def test_a_kill_between_the_drops_leaves_every_index_to_come_back(
                 defer_indexes(conn, SYNCED_TABLES)
         finally:
             os._exit(3)  # not reached: killed above
-    _, status = os.waitpid(pid, 0)
+    status = wait_child(pid)
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
     # Opened again (open_cache restores what is recorded as deferred): every index is
     # there, whichever statement the kill came after.
