@@ -54,6 +54,7 @@ import tempfile
 import threading
 import time
 import traceback
+import weakref
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -155,6 +156,8 @@ def child_main(args: argparse.Namespace) -> int:
     work = Path(args.workdir)
     os.environ["RM_WORKBENCH_HOME"] = str(work / "home")
     keyring.set_keyring(MemoryKeyring())  # an RM's laptop has one; this machine may not
+    trace_tasks()
+    trace_refreshes()
     drive = Drive(args, work)
     drive.install()
     QTimer.singleShot(0, drive.start)
@@ -522,7 +525,8 @@ class Drive:
         hundreds of them at once over a long run.)"""
         if condition():
             return
-        deadline = time.monotonic() + timeout_s
+        started = time.monotonic()
+        deadline = started + timeout_s
         loop = QEventLoop()
         check = QTimer()
         check.setInterval(1)
@@ -530,10 +534,21 @@ class Drive:
             lambda: loop.quit() if condition() or time.monotonic() > deadline else None
         )
         check.start()
-        loop.exec()
-        check.stop()
-        if not condition():
-            raise Stuck(f"waited {timeout_s:.0f} s for {what}" + (f"; {state()}" if state else ""))
+        try:
+            # The loop runs the events already posted before it returns: one of them may
+            # undo the condition it quit on (a refresh of the list starting). Only a
+            # condition that holds when the loop is over counts, and only a wait past
+            # the deadline fails (it used to fail at once and say it had waited 30 s).
+            while True:
+                loop.exec()
+                if condition():
+                    return
+                if time.monotonic() > deadline:
+                    break
+        finally:
+            check.stop()
+        waited = time.monotonic() - started
+        raise Stuck(f"waited {waited:.1f} s for {what}" + (f"; {state()}" if state else ""))
 
     def pause(self, ms: int) -> None:
         end = time.monotonic() + ms / 1000
@@ -1034,6 +1049,80 @@ def list_state(window: MainWindow) -> str:
     )
 
 
+# When each background task was started, ran and was answered (monotonic seconds):
+# a task that is not answered shows where it got to.
+_TASK_TIMES: weakref.WeakKeyDictionary[Any, dict[str, float]] = weakref.WeakKeyDictionary()
+
+
+def trace_tasks() -> None:
+    """Wrap the background module's start, run and delivery to time every task."""
+    run, deliver, start = (
+        background._Runnable.run,
+        background.Task._deliver,
+        background._Runnable.__init__,
+    )
+
+    def traced_run(runnable: Any) -> None:
+        times = _TASK_TIMES.get(runnable.task)
+        if times is not None:
+            times["ran"] = time.monotonic()
+        try:
+            run(runnable)
+        finally:
+            if times is not None:
+                times["emitted"] = time.monotonic()
+
+    def traced_deliver(task: Any, ok: bool, value: Any) -> None:
+        times = _TASK_TIMES.get(task)
+        if times is not None:
+            times["delivered"] = time.monotonic()
+        deliver(task, ok, value)
+
+    def traced_start(runnable: Any, task: Any, deliverer: Any) -> None:
+        _TASK_TIMES.setdefault(task, {})["asked"] = time.monotonic()
+        start(runnable, task, deliverer)
+
+    background._Runnable.run = traced_run  # type: ignore[method-assign,assignment]
+    background.Task._deliver = traced_deliver  # type: ignore[method-assign,assignment]
+    background._Runnable.__init__ = traced_start  # type: ignore[method-assign,assignment]
+
+
+# The customer list's reloads (monotonic time, who asked): a wait for the list that
+# runs out says how often it started over.
+_REFRESHES: list[tuple[float, str]] = []
+
+
+def trace_refreshes() -> None:
+    from rm_workbench.ui.customer_table import CustomerTableModel
+
+    refresh = CustomerTableModel.refresh
+
+    def traced(model: Any, *args: Any, **kwargs: Any) -> None:
+        frames = traceback.extract_stack(limit=5)[:-1]
+        where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in frames[::-1])
+        _REFRESHES.append((time.monotonic(), where))
+        del _REFRESHES[:-2000]
+        refresh(model, *args, **kwargs)
+
+    CustomerTableModel.refresh = traced  # type: ignore[method-assign,assignment]
+
+
+def recent_refreshes(seconds: float = 31.0) -> str:
+    now = time.monotonic()
+    recent = [(now - at, where) for at, where in _REFRESHES if now - at <= seconds]
+    ages = ", ".join(f"{age:.1f}" for age, _ in recent[-12:])
+    callers = dict(Counter(where for _, where in recent).most_common(4))
+    return f"{len(recent)} list reloads in {seconds:.0f} s (s ago: {ages}): {callers}"
+
+
+def task_times(task: Any) -> str:
+    times = _TASK_TIMES.get(task)
+    if not times:
+        return "untraced"
+    now = time.monotonic()
+    return ", ".join(f"{k} {now - v:.1f} s ago" for k, v in times.items())
+
+
 def background_state() -> str:
     """The background calls not answered yet (where their functions are) and the
     pools' busy threads."""
@@ -1041,12 +1130,31 @@ def background_state() -> str:
     for task in list(background._pending):
         code = getattr(task.fn, "__code__", None)
         where = f"{Path(code.co_filename).name}:{code.co_firstlineno}" if code else repr(task.fn)
-        pending[f"{where}{' (cancelled)' if task.cancelled else ''}"] += 1
+        pending[f"{where}{' (cancelled)' if task.cancelled else ''} [{task_times(task)}]"] += 1
+    # Last: a failure's text keeps its last 4,000 characters.
     return (
-        f"reader threads busy {background.reader_pool().activeThreadCount()}, writer"
+        f"other threads: {thread_stacks()}{native_stacks()}; reader threads busy"
+        f" {background.reader_pool().activeThreadCount()}, writer"
         f" {background.writer_pool().activeThreadCount()}; unanswered: {dict(pending)};"
-        f" other threads: {thread_stacks()}"
+        f" {recent_refreshes()}"
     )
+
+
+def native_stacks() -> str:
+    """With WORKING_DAY_GDB=1 and gdb installed: every thread's native stack, from gdb
+    attached to this process (where a thread without Python frames waits)."""
+    if os.environ.get("WORKING_DAY_GDB") != "1" or shutil.which("gdb") is None:
+        return ""
+    done = subprocess.run(
+        ["gdb", "-p", str(os.getpid()), "-batch", "-ex", "thread apply all bt 30"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    path = Path(tempfile.gettempdir()) / f"working_day_gdb_{os.getpid()}_{time.time():.0f}.txt"
+    path.write_text(done.stdout + done.stderr)
+    return f"; native stacks in {path}"
 
 
 def thread_stacks() -> str:
