@@ -22,25 +22,15 @@ class ChildHung(AssertionError):
 
 def wait_child(pid: int, seconds: float = CHILD_SECONDS) -> int:
     """``os.waitpid(pid, 0)``'s status, or :class:`ChildHung` after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    pause = 0.0005
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return status
-        if time.monotonic() > deadline:
-            kill_child(pid)
-            raise ChildHung(hung_message(pid, seconds))
-        time.sleep(pause)
-        pause = min(pause * 2, 0.02)
+    return wait_any({pid: time.monotonic()}, seconds, wait_for=pid)[1]
 
 
-def wait_any(started: dict[int, float], seconds: float) -> tuple[int, int]:
+def wait_any(started: dict[int, float], seconds: float, wait_for: int = -1) -> tuple[int, int]:
     """``os.wait()`` for one of the children ``started`` (pid: monotonic start), or
     :class:`ChildHung` for the first that ran past ``seconds`` (killed)."""
     pause = 0.0005
     while True:
-        pid, status = os.waitpid(-1, os.WNOHANG)
+        pid, status = os.waitpid(wait_for, os.WNOHANG)
         if pid:
             return pid, status
         now = time.monotonic()
