@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import os
 import sys
 
 from rm_workbench.errors import WorkbenchError
@@ -19,7 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo", action="store_true", help="open the demo profile, filled with a demo book"
     )
     parser.add_argument(
-        "--no-encrypt", action="store_true", help="create a new cache without SQLCipher"
+        "--no-encrypt",
+        action="store_true",
+        help="keep a new or plain cache unencrypted (tests only: warns on every start)",
     )
     parser.add_argument("--lang", default="zh_CN", help="zh_CN (default) or en")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -73,14 +76,31 @@ def _print_progress(stage: str, done: int, _total: int | None) -> None:
 def run_sync(args: argparse.Namespace, profile: str) -> int:
     """``rm-workbench sync``: one sync from the command line, printing what it did."""
     from rm_workbench.db.cache import open_profile_cache
-    from rm_workbench.errors import AuthRequired
+    from rm_workbench.errors import AuthRequired, CachePasswordRequired
     from rm_workbench.paths import cache_path
     from rm_workbench.services.sync import SyncService
 
-    opened = open_profile_cache(cache_path(profile), profile, encrypt=not args.no_encrypt)
+    # Without a keyring the cache's key is wrapped with the login password: asked
+    # once, used for the cache and, when needed, the login.
+    password: str | None = None
+    try:
+        opened = open_profile_cache(cache_path(profile), profile, encrypt=not args.no_encrypt)
+    except CachePasswordRequired as exc:
+        print(exc.user_message, file=sys.stderr)
+        password = _read_password(args, args.user or profile)
+        opened = open_profile_cache(
+            cache_path(profile), profile, encrypt=not args.no_encrypt, password=password
+        )
     if opened.warning:
         print(f"注意：{opened.warning}", file=sys.stderr)
     service = SyncService(opened.cache, profile, ca_bundle=args.ca_bundle)
+
+    def ask(username: str) -> str:
+        nonlocal password
+        if password is None:
+            password = _read_password(args, username)
+        return password
+
     try:
         server = args.server or service.configured_server()
         username = args.user or service.status().username
@@ -88,7 +108,7 @@ def run_sync(args: argparse.Namespace, profile: str) -> int:
             print("第一次同步请给出 --server 和 --user。", file=sys.stderr)
             return 2
         if args.server and args.server.rstrip("/") != service.configured_server():
-            service.login(server, username, _read_password(args, username))
+            service.login(server, username, ask(username))
         if args.verify_every is not None:
             if not args.verify_every >= 0:
                 print("--verify-every 须为 0 或更大的小时数。", file=sys.stderr)
@@ -104,7 +124,7 @@ def run_sync(args: argparse.Namespace, profile: str) -> int:
                 if attempt:
                     raise
                 print(exc.user_message, file=sys.stderr)
-                service.login(server, username, _read_password(args, username))
+                service.login(server, username, ask(username))
         if service.warning and service.warning != opened.warning:
             print(f"注意：{service.warning}", file=sys.stderr)
         for line in report.lines():
@@ -131,6 +151,16 @@ def start_early(profile: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Whatever the workbench writes (cache, its WAL, backups, settings, exports) is
+    # the RM's alone; files under the profile are also chmod-ed explicitly.
+    previous = os.umask(0o077)
+    try:
+        return _main(argv)
+    finally:
+        os.umask(previous)
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     # Quiet unless asked: the window and the sync's own summary say what the RM needs
     # (a migration's steps, the demo service's start are INFO, shown with --verbose).

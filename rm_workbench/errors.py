@@ -38,6 +38,16 @@ class CacheKeyError(CacheError):
     """The cache is encrypted and the key does not open it (or is missing)."""
 
 
+class CachePasswordRequired(CacheKeyError):
+    """No keyring: the cache's key is wrapped with the RM's password, which must be
+    asked for (the UI and the command line do, then open again)."""
+
+
+class CachePasswordWrong(CachePasswordRequired):
+    """The password does not unwrap the cache's key: mistyped, or changed on the
+    central CRM since (then the previous password opens it once)."""
+
+
 class CacheTooNewError(CacheError):
     """The cache was written by a newer workbench than this one."""
 

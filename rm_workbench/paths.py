@@ -19,8 +19,14 @@ def data_home() -> Path:
 
 
 def profile_dir(profile: str) -> Path:
-    folder = data_home() / profile
-    folder.mkdir(parents=True, exist_ok=True)
+    """The profile's folder, created 0700 (and the home folder above it)."""
+    home = data_home()
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder = home / profile
+    folder.mkdir(mode=0o700, exist_ok=True)
+    for path in (home, folder):
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o700)
     return folder
 
 

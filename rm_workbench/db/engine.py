@@ -12,7 +12,7 @@ import logging
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
+from rm_workbench.db import protect
 from rm_workbench.db.integrity import take_integrity_check
 from rm_workbench.errors import (
     CacheCorruptError,
@@ -46,6 +47,9 @@ def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA busy_timeout = 5000")
         cursor.execute("PRAGMA synchronous = NORMAL")
+        # Deleted rows (an evicted customer) are overwritten with zeros, not left in
+        # free pages; set explicitly, whatever the SQLite build's default.
+        cursor.execute("PRAGMA secure_delete = ON")
     finally:
         cursor.close()
 
@@ -81,6 +85,9 @@ class Cache:
     engine: Engine
     encrypted: bool
     sessions: sessionmaker[Session]
+    # The SQLCipher key (64 hex characters), kept to re-wrap it when the RM's password
+    # changes (rm_workbench.db.protect); None for a plain cache.
+    key: str | None = field(default=None, repr=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -137,6 +144,8 @@ def open_engine(path: Path, key: str | None = None) -> Cache:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     existed = path.exists() and path.stat().st_size > 0
+    # 0600 before SQLite opens it: its -wal and -shm files take the file's mode.
+    protect.private_file(path)
     if existed:
         plain = is_plain_sqlite(path)
         if plain and key is not None:
@@ -170,6 +179,7 @@ def open_engine(path: Path, key: str | None = None) -> Cache:
             if str(mode).lower() != "wal":
                 log.warning("cache %s could not switch to WAL (mode %s)", path, mode)
             conn.commit()
+        protect.tighten_siblings(path)
     except (DatabaseError, sqlite3.DatabaseError) as exc:
         engine.dispose()
         if key is not None and "file is not a database" in str(exc).lower():
@@ -190,4 +200,5 @@ def open_engine(path: Path, key: str | None = None) -> Cache:
         engine=engine,
         encrypted=key is not None,
         sessions=sessionmaker(engine, expire_on_commit=False),
+        key=key,
     )

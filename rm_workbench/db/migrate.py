@@ -1,8 +1,10 @@
 """Schema migrations of the local cache, run at start-up.
 
 Before a migration touches an existing cache, the file is checkpointed and copied
-next to itself (``cache.db.bak-<revision>``), so a failed or unwanted migration can
-always be undone by hand. A cache written by a newer workbench is refused, not
+next to itself (``cache.db.bak-<revision>``), so a failed migration can be undone by
+hand. The copy holds customers that may since have been reassigned away, so it lives
+only until the new revision has opened: ``open_cache`` then deletes it (overwritten
+first; :func:`rm_workbench.db.protect.purge_backups`). A cache written by a newer workbench is refused, not
 downgraded.
 
 Alembic is imported only when a migration has to run (or a revision is not one this
@@ -37,6 +39,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, create_engine
 from sqlalchemy.exc import OperationalError
 
+from rm_workbench.db import protect
 from rm_workbench.db.engine import Cache
 from rm_workbench.errors import CacheError, CacheTooNewError
 
@@ -150,6 +153,7 @@ def backup_before_migration(cache: Cache, revision: str) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     backup = cache.path.with_name(f"{cache.path.name}.bak-{revision}-{stamp}")
     shutil.copy2(cache.path, backup)
+    protect.tighten_siblings(cache.path)
     log.info("cache %s copied to %s before migrating from %s", cache.path, backup, revision)
     return backup
 

@@ -42,6 +42,21 @@ def mask_credit_code(value: str | None) -> str:
     return mask_id_number(value)
 
 
+def mask_customer_no(value: str | None) -> str:
+    """Mask a customer number for what leaves the document (a PDF's title, a print
+    job's name): ``C9*******01``. Enough to tell two documents apart, not to look the
+    customer up."""
+    text = "".join((value or "").split())
+    return _keep_ends(text, 2) if text else ""
+
+
+def document_name(kind: str, customer_no: str | None) -> str:
+    """A neutral name for a customer's document: its kind and the customer number
+    masked, never the name (print servers log job names; PDF titles travel)."""
+    masked = mask_customer_no(customer_no)
+    return f"{kind} {masked}" if masked else kind
+
+
 def mask_phone(value: str | None) -> str:
     """Mask a phone number: ``138****8000`` for mainland mobiles.
 

@@ -25,6 +25,7 @@ from rm_workbench.domain.formatting import (
     format_rate,
     format_short_date,
 )
+from rm_workbench.domain.masking import document_name
 from rm_workbench.reports.data import BriefData, HoldingSlice, Imprint, RenderedPdf
 from rm_workbench.reports.fonts import register_cjk_font
 from rm_workbench.reports.template import (
@@ -78,14 +79,13 @@ _LINE_CHARS: Final = 42
 def brief_pdf(data: BriefData, imprint: Imprint, *, font: str | None = None) -> RenderedPdf:
     """One customer's brief: one A4 page."""
     name = font or register_cjk_font()
-    title = f"客户简报 · {data.customer.name}"
+    title = document_name("客户简报", data.customer.customer_no)
     return render(
         brief_story(data, styles_for(name)),
         imprint,
         title=title,
         font=name,
         watermark=WATERMARK_TEXT,
-        subject=f"客户 {data.customer.customer_no}",
     )
 
 

@@ -13,6 +13,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph, Spacer, Table
 
 from rm_workbench.domain.formatting import format_date, format_rate
+from rm_workbench.domain.masking import document_name
 from rm_workbench.reports.data import Imprint, ProposalData, ProposalLineData, RenderedPdf
 from rm_workbench.reports.fonts import register_cjk_font
 from rm_workbench.reports.template import (
@@ -46,7 +47,7 @@ def proposal_pdf(data: ProposalData, imprint: Imprint, *, font: str | None = Non
     return render(
         proposal_story(data, styles_for(name)),
         imprint,
-        title=f"金融服务方案建议书 · {data.customer.name}",
+        title=document_name("金融服务方案建议书", data.customer.customer_no),
         font=name,
         subject=f"方案 {data.proposal_no}",
     )

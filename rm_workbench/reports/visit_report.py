@@ -13,6 +13,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph, Spacer, Table
 
 from rm_workbench.domain.formatting import SHANGHAI, format_date, format_datetime
+from rm_workbench.domain.masking import document_name
 from rm_workbench.reports.data import Imprint, RenderedPdf, VisitReportData
 from rm_workbench.reports.fonts import register_cjk_font
 from rm_workbench.reports.template import (
@@ -39,7 +40,7 @@ def visit_report_pdf(
     return render(
         visit_report_story(data, styles_for(name)),
         imprint,
-        title=f"拜访报告 · {data.customer.name}",
+        title=document_name("拜访报告", data.customer.customer_no),
         font=name,
         subject=f"拜访 {data.visit_no}",
     )

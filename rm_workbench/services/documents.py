@@ -38,6 +38,7 @@ from sqlalchemy import Connection, func, select
 from rm_workbench.config import CONFIG_ENV, BankConfig, bank_config
 from rm_workbench.db.engine import Cache
 from rm_workbench.domain.formatting import format_date, format_money, format_short_date, format_wan
+from rm_workbench.domain.masking import document_name
 from rm_workbench.domain.reminders import day_start, local_date, local_today
 from rm_workbench.errors import ReportError, ValidationError
 from rm_workbench.models import ContactLog, Customer, RelationshipManager
@@ -96,6 +97,9 @@ class DocumentResult:
     customer_ids: tuple[str, ...]
     change: Change | None
     revealed: bool = False  # clear ID and phone numbers printed
+    # The print job's name (print servers log it): the kind and the customer number
+    # masked, never the name.
+    job_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -514,6 +518,12 @@ class DocumentService:
                     path.unlink()
             raise
         log.info("%s written: %s (%d pages)", kind, path, rendered.pages)
+        label = _JOB_LABELS.get(kind)
+        job_name = (
+            document_name(label, customers[0].customer_no)
+            if label is not None and len(customers) == 1
+            else f"客户简报（{len(customers)}份）"
+        )
         return DocumentResult(
             kind=kind,
             path=path,
@@ -522,6 +532,7 @@ class DocumentService:
             customer_ids=customer_ids,
             change=change,
             revealed=reveal,
+            job_name=job_name,
         )
 
     def _audit(self, action: str, rows: Sequence[tuple[str, str]]) -> tuple[str, ...]:
@@ -543,6 +554,13 @@ class DocumentService:
             )
             for customer_id, details in rows
         )
+
+
+_JOB_LABELS: dict[str, str] = {
+    "brief": "客户简报",
+    "visit_report": "拜访报告",
+    "proposal": "金融服务方案建议书",
+}
 
 
 def logo_path(configured: str) -> Path | None:

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from rm_workbench import keystore
+from rm_workbench.db import protect
 from rm_workbench.db.engine import Cache
 from rm_workbench.errors import AuthRequired, SecretStoreUnavailable
 from rm_workbench.models import LocalConflict, OutboxEntry, RejectedEdit, SyncState
@@ -128,6 +129,10 @@ class SyncService:
             )
         finally:
             client.close()
+        if self.cache.key is not None:
+            # No keyring: the cache's key is wrapped with the password of the last
+            # login; a password changed on the central CRM re-wraps it now.
+            protect.rewrap_key(self.cache.path, self.cache.key, password)
         try:
             keystore.store_sync_token(self.profile, server_url, answer.token)
             self._memory_token = None

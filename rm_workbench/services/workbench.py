@@ -167,11 +167,16 @@ def open_workbench(
     encrypt: bool = True,
     ca_bundle: str | None = None,
     find_duplicates: bool = True,
+    password: str | None = None,
 ) -> Workbench:
     """Open (and migrate) the profile's cache. ``demo`` fills an empty cache directly
     with the demo RM's share (screenshots, benchmarks); the ``--demo`` launch instead
-    syncs from the embedded central CRM (rm_workbench.ui.app)."""
-    opened = open_profile_cache(cache_path(profile), profile, encrypt=encrypt)
+    syncs from the embedded central CRM (rm_workbench.ui.app). ``password``: the
+    RM's, needed only where no keyring holds the cache's key (CachePasswordRequired
+    says when)."""
+    opened = open_profile_cache(
+        cache_path(profile), profile, encrypt=encrypt, password=password
+    )
     cache = opened.cache
     if demo:
         from rm_workbench.services.demo import cache_is_empty, load_demo_book

@@ -66,6 +66,7 @@ from rm_workbench.db.bulk import (
     restore_indexes,
 )
 from rm_workbench.db.engine import Cache
+from rm_workbench.db.protect import purge_backups
 from rm_workbench.db.search import TABLE as SEARCH_TABLE
 from rm_workbench.db.search import (
     index_customers,
@@ -328,6 +329,35 @@ def delete_customers(conn: Connection, customer_ids: Sequence[str]) -> None:
     customers = Base.metadata.tables["customer"]
     conn.execute(delete(customers).where(customers.c.id.in_(ids)))
     _drop_orphan_groups(conn)
+
+
+def _purge_synced_audit_rows(conn: Connection, customer_ids: Sequence[str]) -> None:
+    """An evicted customer's audit rows that the central CRM has already (no longer in
+    the outbox): the central CRM keeps the record; this machine keeps no trace of the
+    customer. Rows still queued stay until they are pushed."""
+    if not customer_ids:
+        return
+    audit = Base.metadata.tables["audit_log"]
+    queued = select(OUTBOX.c.row_id).where(OUTBOX.c.table_name == "audit_log")
+    conn.execute(
+        delete(audit).where(
+            audit.c.entity_type == "customer",
+            audit.c.entity_id.in_(list(customer_ids)),
+            audit.c.id.not_in(queued),
+        )
+    )
+
+
+def purge_local_traces(cache: Cache) -> None:
+    """After an eviction: delete the migration backups (they hold the customer) and
+    move the WAL, which holds the deleted rows' old pages, into the main file
+    (where ``secure_delete`` zeroed them) and truncate it. Best effort: a reader
+    still holding an old snapshot keeps the WAL until the next eviction or close."""
+    purge_backups(cache.path)
+    with cache.engine.connect() as conn:
+        busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+    if busy is not None and busy[0]:
+        log.warning("cache %s: WAL not truncated after an eviction (readers busy)", cache.path)
 
 
 def _drop_orphan_groups(conn: Connection) -> None:
@@ -1454,6 +1484,7 @@ class SyncEngine:
                 self.push(report)
                 held = []
                 continue
+            evictions_before = len(report.evicted)
             try:
                 with self.cache.engine.begin() as conn:
                     self._apply_page(conn, items, report)
@@ -1472,6 +1503,8 @@ class SyncEngine:
                 held, after = items, page.next_cursor
                 continue
             held = []
+            if len(report.evicted) > evictions_before:
+                purge_local_traces(self.cache)
             report.pulled += sum(1 for i in items if i.kind == "row")
             self.progress("pull", report.pulled, None)
             if not page.has_more:
@@ -1580,7 +1613,9 @@ class SyncEngine:
                 conn.execute(delete(members).where(members.c.group_id.in_(gone[table])))
             conn.execute(delete(target).where(target.c.id.in_(gone[table])))
         if evictions:
-            delete_customers(conn, [e.customer_id for e in evictions if e.customer_id])
+            evicted = [e.customer_id for e in evictions if e.customer_id]
+            delete_customers(conn, evicted)
+            _purge_synced_audit_rows(conn, evicted)
             report.evicted += [e.message or str(e.customer_id) for e in evictions]
 
     # --- convergence -----------------------------------------------------------

@@ -12,9 +12,9 @@ from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from rm_workbench.errors import WorkbenchError
+from rm_workbench.errors import CachePasswordRequired, WorkbenchError
 from rm_workbench.paths import profile_dir
-from rm_workbench.services.demo import DemoCentral, start_demo_central
+from rm_workbench.services.demo import DEMO_PASSWORD, DemoCentral, start_demo_central
 from rm_workbench.services.workbench import Workbench, open_workbench
 from rm_workbench.ui.background import (
     freeze_startup_objects,
@@ -22,6 +22,7 @@ from rm_workbench.ui.background import (
     wait_for_background,
 )
 from rm_workbench.ui.error_dialog import show_error
+from rm_workbench.ui.login_dialog import ask_cache_password
 from rm_workbench.ui.main_window import MainWindow
 from rm_workbench.ui.settings import Settings
 from rm_workbench.ui.sync_controller import SyncController
@@ -112,12 +113,25 @@ def run(profile: str, *, demo: bool, encrypt: bool, language: str = "zh_CN") -> 
                 "boxes. Install a Chinese font (on Debian/Ubuntu: fonts-wqy-microhei).",
             ),
         )
-    try:
-        # Duplicate flags are computed once the window is on screen (MainWindow).
-        workbench = open_workbench(profile, encrypt=encrypt, find_duplicates=False)
-    except WorkbenchError as exc:
-        show_error(None, exc)
-        return 2
+    # Without a keyring the cache's key is wrapped with the RM's password: asked here,
+    # before anything is opened (the demo knows its own). Never opened plain instead.
+    password = DEMO_PASSWORD if demo else None
+    while True:
+        try:
+            # Duplicate flags are computed once the window is on screen (MainWindow).
+            workbench = open_workbench(
+                profile, encrypt=encrypt, find_duplicates=False, password=password
+            )
+            break
+        except CachePasswordRequired as exc:
+            password = ask_cache_password(exc.user_message)
+            if password is None:
+                return 2
+        except WorkbenchError as exc:
+            show_error(None, exc)
+            return 2
+    if workbench.warning:  # shown in the window too (MainWindow)
+        print(f"注意：{workbench.warning}", file=sys.stderr)
     return run_window(app, workbench, settings, demo=demo)
 
 

@@ -7,9 +7,11 @@ SyncService), never to a settings file.
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QVBoxLayout,
@@ -109,3 +111,16 @@ class LoginDialog(QDialog):
             self.show_error(exc.user_message)
         else:
             self.show_error(self.tr("Login failed: {error}").format(error=exc))
+
+
+def ask_cache_password(message: str, parent: QWidget | None = None) -> str | None:
+    """The RM's password for a cache whose key it wraps (no keyring on this machine);
+    ``message`` says why (first use, or the previous password after a change). None:
+    the RM cancelled, nothing is opened."""
+    text, ok = QInputDialog.getText(
+        parent,
+        QApplication.translate("LoginDialog", "Unlock the local cache"),
+        message,
+        QLineEdit.EchoMode.Password,
+    )
+    return text if ok and text else None

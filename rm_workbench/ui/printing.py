@@ -256,7 +256,8 @@ class DocumentFlow:
 
     def print(self, reveal: bool) -> None:
         self._folder = Path(tempfile.mkdtemp(prefix="rm-workbench-print-"))
-        path = self._folder / self.suggested_name
+        # Not the suggested name: it names the customer, and a spooler may log it.
+        path = self._folder / "document.pdf"
         make = self.make
         run_in_background(
             lambda: make(path, reveal, "print"), self._made_for_print, self._failed, write=True
@@ -266,7 +267,9 @@ class DocumentFlow:
         from PySide6.QtPrintSupport import QPrinter
 
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        printer.setDocName(self.suggested_name)
+        # The print server logs the job's name: the kind and the masked customer
+        # number (DocumentResult.job_name), never the customer's name.
+        printer.setDocName(getattr(result, "job_name", "") or "RM Workbench")
         printer.setFromTo(1, result.pages)
         if not ask_printer(printer, self.parent):
             self._cleanup()
