@@ -21,6 +21,7 @@ from rm_workbench.db.migrate import alembic_config, current_revision, head_revis
 from rm_workbench.errors import (
     CacheCorruptError,
     CacheKeyError,
+    CachePasswordRequired,
     CacheTooNewError,
     DiskFullError,
 )
@@ -133,9 +134,13 @@ def test_upgrade_from_first_migration_keeps_data(cache_path: Path) -> None:
             ),
             {"now": now},
         )
+    backup = upgrade_cache(cache)  # what start-up does: copy, migrate to head
+    if first != head_revision():
+        assert backup is not None and is_plain_sqlite(backup), "copied before a migration"
+        assert backup.stat().st_mode & 0o777 == 0o600
     cache.dispose()
 
-    reopened = open_cache(cache_path)  # what start-up does: migrate to head
+    reopened = open_cache(cache_path)  # the new revision opens: the copy expires
     try:
         with reopened.engine.connect() as conn:
             assert current_revision(conn) == head_revision()
@@ -144,10 +149,7 @@ def test_upgrade_from_first_migration_keeps_data(cache_path: Path) -> None:
             assert customer is not None
             assert customer.name == "张三丰"
             assert customer.aum == Decimal("1234567.89")
-        backups = list(cache_path.parent.glob("cache.db.bak-*"))
-        if first != head_revision():
-            assert backups, "the cache file must be copied before a migration"
-            assert is_plain_sqlite(backups[0])
+        assert not list(cache_path.parent.glob("cache.db.bak-*"))
     finally:
         reopened.dispose()
 
@@ -263,13 +265,17 @@ def test_profile_cache_is_encrypted_with_a_key_from_the_keyring(
     again.cache.dispose()
 
 
-def test_no_keyring_still_works_unencrypted_with_a_warning(tmp_path: Path) -> None:
+def test_no_keyring_asks_for_the_password_or_opens_plain_only_when_told(
+    tmp_path: Path,
+) -> None:
     previous = keyring.get_keyring()
     keyring.set_keyring(FailKeyring())
     try:
         path = tmp_path / "profile.db"
-        opened = open_profile_cache(path, "rm001")
-        assert opened.warning is not None and "密钥库" in opened.warning
+        with pytest.raises(CachePasswordRequired, match="密钥库"):
+            open_profile_cache(path, "rm001")
+        opened = open_profile_cache(path, "rm001", encrypt=False)
+        assert opened.warning is not None and "未加密" in opened.warning
         assert not opened.cache.encrypted
         opened.cache.dispose()
         shutil.copy(path, tmp_path / "copy.db")

@@ -4,8 +4,8 @@ Before a migration touches an existing cache, the file is checkpointed and copie
 next to itself (``cache.db.bak-<revision>``), so a failed migration can be undone by
 hand. The copy holds customers that may since have been reassigned away, so it lives
 only until the new revision has opened: ``open_cache`` then deletes it (overwritten
-first; :func:`rm_workbench.db.protect.purge_backups`). A cache written by a newer workbench is refused, not
-downgraded.
+first; :func:`rm_workbench.db.protect.purge_backups`). A cache written by a newer
+workbench is refused, not downgraded.
 
 Alembic is imported only when a migration has to run (or a revision is not one this
 build ships): importing it costs a quarter of a second at every start, and a cache is

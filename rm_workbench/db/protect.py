@@ -122,10 +122,7 @@ def secure_unlink(path: Path) -> bool:
             _overwrite(handle, size)
     except OSError as exc:
         log.warning("could not overwrite %s before removing it: %s", path, exc)
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
+    path.unlink(missing_ok=True)
     return True
 
 

@@ -174,9 +174,7 @@ def open_workbench(
     syncs from the embedded central CRM (rm_workbench.ui.app). ``password``: the
     RM's, needed only where no keyring holds the cache's key (CachePasswordRequired
     says when)."""
-    opened = open_profile_cache(
-        cache_path(profile), profile, encrypt=encrypt, password=password
-    )
+    opened = open_profile_cache(cache_path(profile), profile, encrypt=encrypt, password=password)
     cache = opened.cache
     if demo:
         from rm_workbench.services.demo import cache_is_empty, load_demo_book

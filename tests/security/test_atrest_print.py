@@ -84,7 +84,9 @@ def test_the_print_job_and_the_saved_pdf_do_not_name_the_customer(
 
     monkeypatch.setattr(printing, "ask_options", lambda *_: (PrintOptionsDialog.PRINT, False))
     monkeypatch.setattr(printing, "ask_printer", choose)
-    print_document(parent, workbench, "brief", customer_id, f"客户简报：{name}", f"客户简报_{name}.pdf")
+    print_document(
+        parent, workbench, "brief", customer_id, f"客户简报：{name}", f"客户简报_{name}.pdf"
+    )
 
     def audited() -> bool:
         with workbench.cache.session() as session:
