@@ -869,21 +869,21 @@ class Pusher:
         if principal.rm_id is None or not self._owned_before(customer_id):
             raise Refused("该客户不在您的客户名单中，无权修改。")
         # A former owner: only what this device queued before the reassignment is
-        # handed over; nothing of the new owner's goes back in the answer.
+        # handed over; nothing of the new owner's (not even the customer's name as it
+        # is now) goes back in the answer: the workbench names the customer itself.
         new_owner = _rm_name(self.conn, owner)
         if not self._queued_before_reassignment(customer_id):
             raise Refused(
-                f"客户 {customer.name} 已移交给 {new_owner}，不再在您的客户名单中；"
+                f"该客户已移交给 {new_owner}，不再在您的客户名单中；"
                 "移交之后的修改不能保存，如有需要请联系新的客户经理。"
             )
         if customer.deleted and mutation.op != "delete":
-            raise Refused(f"客户 {customer.name} 已被删除，修改未保存。")
+            raise Refused("该客户已被删除，修改未保存。")
         return _Access(
             customer_id=customer_id,
             owner_rm_id=owner,
             handed_over_to=new_owner,
-            message=f"客户 {customer.name} 已移交给 {new_owner}，您的修改已转交给新的客户经理，"
-            "不会丢失。",
+            message=f"该客户已移交给 {new_owner}，您的修改已转交给新的客户经理，不会丢失。",
         )
 
     def _new_customer_access(self, mutation: Mutation) -> _Access:
