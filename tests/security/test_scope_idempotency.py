@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from central_crm import db
-from central_crm.schema import applied_mutation
 from central_crm.auth import utcnow
+from central_crm.schema import applied_mutation
 from tests.central.conftest import Api, Book, Service, fetch
 from tests.support.security_scope import MARK
 
@@ -40,8 +40,12 @@ def test_a_key_is_still_one_mutation_on_its_own_device(
     svc: Service, book: Book, alice: Api
 ) -> None:
     a1 = book.customers["a1"]
-    first = alice.mutation("customer", a1, "update", {"occupation": {"base": "教师", "new": "医生"}})
-    again = alice.mutation("customer", a1, "update", {"occupation": {"base": "教师", "new": "律师"}})
+    first = alice.mutation(
+        "customer", a1, "update", {"occupation": {"base": "教师", "new": "医生"}}
+    )
+    again = alice.mutation(
+        "customer", a1, "update", {"occupation": {"base": "教师", "new": "律师"}}
+    )
     again["idempotency_key"] = first["idempotency_key"]
     results = alice.push(first, again)
     assert [r["status"] for r in results] == ["applied", "duplicate"]
