@@ -23,7 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import ColumnElement, Connection, Select, bindparam, select
 
 from central_crm.errors import ApiError
-from central_crm.schema import SYNCED, app_user, auth_token, device
+from central_crm.schema import SYNCED, app_user, auth_token, device, sync_counter
 from rm_workbench.sync.wire import LoginRequest, LoginResponse, UserInfo
 
 ROLES = ("rm", "admin")
@@ -159,6 +159,10 @@ def login(
                 last_seen_at=now,
                 cursor=0,
                 last_mutation_id=0,
+                # When it came to be: it cannot have queued edits from before then.
+                registered_seq=select(sync_counter.c.value)
+                .where(sync_counter.c.id == 1)
+                .scalar_subquery(),
             )
         )
     elif known.user_id != user.id:

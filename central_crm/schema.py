@@ -107,6 +107,13 @@ device = Table(
     Column("cursor", BigInteger, nullable=False, server_default="0"),
     # Highest mutation_id applied: an unknown id at or below it is a replay.
     Column("last_mutation_id", BigInteger, nullable=False, server_default="0"),
+    # The sequence number when the device was registered (its first login): a device
+    # registered after a reassignment cannot have queued edits from before it.
+    Column("registered_seq", BigInteger, nullable=False, server_default="0"),
+    # The highest cursor the device ever pulled from (never goes back, unlike
+    # ``cursor``): a device that asked for changes after a sequence number has
+    # applied everything up to it, reassignments included.
+    Column("confirmed_seq", BigInteger, nullable=False, server_default="0"),
 )
 
 applied_mutation = Table(
@@ -114,11 +121,14 @@ applied_mutation = Table(
     server_metadata,
     Column("device_id", String(64), nullable=False),
     Column("mutation_id", BigInteger, nullable=False),
-    Column("idempotency_key", String(64), nullable=False, unique=True),
+    # Unique per device, not globally: another device's key is just a new key (it
+    # must never return that device's answer).
+    Column("idempotency_key", String(64), nullable=False),
     # The MutationResult first returned (JSON), returned again on every replay.
     Column("result", Text, nullable=False),
     Column("applied_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("device_id", "mutation_id"),
+    UniqueConstraint("device_id", "idempotency_key"),
 )
 
 sync_conflict = Table(

@@ -44,6 +44,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     bindparam,
+    case,
     exists,
     false,
     func,
@@ -223,7 +224,15 @@ _PULL_HEAD = principal_statement(
 _DEVICE_SEEN = (
     device.update()
     .where(device.c.id == bindparam("b_device_id"))
-    .values(cursor=bindparam("b_cursor"), last_seen_at=bindparam("b_now"))
+    .values(
+        cursor=bindparam("b_cursor"),
+        last_seen_at=bindparam("b_now"),
+        # Never back: a device cannot take back that it applied a reassignment.
+        confirmed_seq=case(
+            (device.c.confirmed_seq < bindparam("b_cursor"), bindparam("b_cursor")),
+            else_=device.c.confirmed_seq,
+        ),
+    )
 )
 _DEVICE_PUSHED = (
     device.update()
@@ -231,7 +240,8 @@ _DEVICE_PUSHED = (
     .values(last_mutation_id=bindparam("last_id"), last_seen_at=bindparam("now"))
 )
 _INSERT_APPLIED = applied_mutation.insert()
-# The answers stored for a push's mutations: this device's by id, any device's by key.
+# The answers stored for a push's mutations, by id and by key: this device's only (a
+# key is unique per device; another device's key is just a new key).
 _STORED = select(
     literal_column("'stored'", String).label("kind"),
     applied_mutation.c.device_id,
@@ -239,13 +249,11 @@ _STORED = select(
     applied_mutation.c.idempotency_key,
     applied_mutation.c.result,
 ).where(
+    applied_mutation.c.device_id == bindparam("device_id"),
     or_(
-        and_(
-            applied_mutation.c.device_id == bindparam("device_id"),
-            applied_mutation.c.mutation_id.in_(bindparam("ids", expanding=True)),
-        ),
+        applied_mutation.c.mutation_id.in_(bindparam("ids", expanding=True)),
         applied_mutation.c.idempotency_key.in_(bindparam("keys", expanding=True)),
-    )
+    ),
 )
 # The same, after the device's last applied mutation id (kind "last").
 _PUSH_START = union_all(
@@ -267,6 +275,63 @@ _CUSTOMER_ACCESS = select(
 _ROW_BY_ID = {
     name: select(table).where(table.c.id == bindparam("row_id")) for name, table in SYNCED.items()
 }
+# Whether the RM ever owned the customer.
+_OWNED_BEFORE = (
+    select(assignment.c.id)
+    .where(
+        assignment.c.customer_id == bindparam("customer_id"),
+        assignment.c.rm_id == bindparam("rm_id"),
+    )
+    .limit(1)
+)
+# An ownership of the RM's that ended after the device was registered and after the
+# highest cursor it ever pulled from (see Pusher._queued_before_reassignment).
+_QUEUED_BEFORE = (
+    select(assignment.c.id)
+    .select_from(
+        assignment.join(
+            device,
+            and_(
+                device.c.id == bindparam("device_id"),
+                assignment.c.to_seq > device.c.registered_seq,
+                assignment.c.to_seq > device.c.confirmed_seq,
+            ),
+        )
+    )
+    .where(
+        assignment.c.customer_id == bindparam("customer_id"),
+        assignment.c.rm_id == bindparam("rm_id"),
+        assignment.c.to_seq.is_not(None),
+    )
+    .limit(1)
+)
+
+
+def _group_in_scope_statement() -> Any:
+    groups = SYNCED["customer_group"]
+    members = SYNCED["group_membership"]
+    rm_id = bindparam("rm_id", type_=String)
+    any_member = exists(select(members.c.id).where(members.c.group_id == groups.c.id))
+    return select(groups.c.id).where(
+        groups.c.id == bindparam("group_id"),
+        or_(_rm_scope(groups, rm_id), and_(groups.c.rm_id == rm_id, ~any_member)),
+    )
+
+
+_GROUP_IN_SCOPE = _group_in_scope_statement()
+
+
+@cache
+def _references(name: str) -> tuple[tuple[str, str], ...]:
+    """(column, referred table) of every foreign key of a synced table that does not
+    point at a global table: from the metadata, so a new table or column is covered."""
+    return tuple(
+        sorted(
+            (fk.parent.name, fk.column.table.name)
+            for fk in SYNCED[name].foreign_keys
+            if fk.column.table.name not in GLOBAL_TABLES
+        )
+    )
 
 
 # --- hello --------------------------------------------------------------------------
@@ -749,13 +814,24 @@ class Pusher:
     def _owned_before(self, customer_id: str) -> bool:
         return (
             self.conn.execute(
-                select(assignment.c.id).where(
-                    assignment.c.customer_id == customer_id,
-                    assignment.c.rm_id == self.principal.rm_id,
-                )
+                _OWNED_BEFORE, {"customer_id": customer_id, "rm_id": self.principal.rm_id}
             ).first()
             is not None
         )
+
+    def _queued_before_reassignment(self, customer_id: str) -> bool:
+        """Whether this device may hold edits of the customer that it queued while its
+        RM owned it: an ownership of the RM's ended (at ``to_seq``) after the device
+        was registered and after the highest cursor it ever pulled from. Only what
+        the server recorded counts (no base, no time the device sends): once the
+        device asked for changes past the reassignment it has applied it, so nothing
+        it sends later was queued before it."""
+        params = {
+            "customer_id": customer_id,
+            "rm_id": self.principal.rm_id,
+            "device_id": self.principal.device_id,
+        }
+        return self.conn.execute(_QUEUED_BEFORE, params).first() is not None
 
     def _access(self, mutation: Mutation, current: RowMapping | None) -> _Access:
         name = mutation.table
@@ -785,21 +861,30 @@ class Pusher:
             if name == "customer" and mutation.op == "insert":
                 return self._new_customer_access(mutation)
             raise Refused("该客户在总行系统中不存在，修改未保存。")
-        if customer.deleted and mutation.op != "delete":
-            raise Refused(f"客户 {customer.name} 已被删除，修改未保存。")
         owner = customer.owner_rm_id
         if principal.is_admin or (owner is not None and owner == principal.rm_id):
+            if customer.deleted and mutation.op != "delete":
+                raise Refused(f"客户 {customer.name} 已被删除，修改未保存。")
             return _Access(customer_id=customer_id, owner_rm_id=owner)
-        if principal.rm_id is not None and self._owned_before(customer_id):
-            new_owner = _rm_name(self.conn, owner)
-            return _Access(
-                customer_id=customer_id,
-                owner_rm_id=owner,
-                handed_over_to=new_owner,
-                message=f"客户 {customer.name} 已移交给 {new_owner}，您的修改已转交给新的客户经理，"
-                "不会丢失。",
+        if principal.rm_id is None or not self._owned_before(customer_id):
+            raise Refused("该客户不在您的客户名单中，无权修改。")
+        # A former owner: only what this device queued before the reassignment is
+        # handed over; nothing of the new owner's (not even the customer's name as it
+        # is now) goes back in the answer: the workbench names the customer itself.
+        new_owner = _rm_name(self.conn, owner)
+        if not self._queued_before_reassignment(customer_id):
+            raise Refused(
+                f"该客户已移交给 {new_owner}，不再在您的客户名单中；"
+                "移交之后的修改不能保存，如有需要请联系新的客户经理。"
             )
-        raise Refused("该客户不在您的客户名单中，无权修改。")
+        if customer.deleted and mutation.op != "delete":
+            raise Refused("该客户已被删除，修改未保存。")
+        return _Access(
+            customer_id=customer_id,
+            owner_rm_id=owner,
+            handed_over_to=new_owner,
+            message=f"该客户已移交给 {new_owner}，您的修改已转交给新的客户经理，不会丢失。",
+        )
 
     def _new_customer_access(self, mutation: Mutation) -> _Access:
         if self.principal.is_admin:
@@ -813,21 +898,51 @@ class Pusher:
     def _group_access(self, mutation: Mutation, current: RowMapping | None) -> _Access:
         if current is None or self.principal.is_admin:
             return _Access(customer_id=None, owner_rm_id=None)
-        groups = SYNCED["customer_group"]
-        members = SYNCED["group_membership"]
-        visible = scope_filter(groups, self.principal)
-        assert visible is not None
-        if self.conn.execute(
-            select(groups.c.id).where(groups.c.id == mutation.row_id, visible)
-        ).first():
-            return _Access(customer_id=None, owner_rm_id=None)
-        # A group the RM created and has not filled yet: no member rows at all.
-        empty = not self.conn.execute(
-            select(members.c.id).where(members.c.group_id == mutation.row_id).limit(1)
-        ).first()
-        if empty and current["rm_id"] == self.principal.rm_id:
+        if self._group_in_scope(mutation.row_id):
             return _Access(customer_id=None, owner_rm_id=None)
         raise Refused("该客户群不在您的客户名单中，无权修改。")
+
+    def _group_in_scope(self, group_id: str) -> bool:
+        """A group the caller may write to or add members to: one a customer of theirs
+        belongs to (their scope), or one they created and have not filled yet (no
+        member rows at all: made on their device, maybe earlier in this push)."""
+        if self.principal.rm_id is None:
+            return False
+        params = {"group_id": group_id, "rm_id": self.principal.rm_id}
+        return self.conn.execute(_GROUP_IN_SCOPE, params).first() is not None
+
+    def _check_references(self, name: str, values: dict[str, Any], access: _Access) -> None:
+        """Every reference (foreign key) a mutation writes points at a row in the
+        caller's scope: a global row (product, branch, RM), a group in scope
+        (:meth:`_group_in_scope`), or a row of the book the written row is in; an edit
+        handed over to a new RM may point only into its own customer. Refused
+        otherwise, with one message whether the row is out of scope or missing."""
+        if self.principal.is_admin:
+            return
+        for column, target in _references(name):
+            value = values.get(column)
+            if value is None or (target == "customer" and value == access.customer_id):
+                continue
+            if target == "customer_group":
+                if not self._group_in_scope(value):
+                    raise Refused(
+                        f"所选客户群不在您的客户名单中（或不存在），{label(name)}未保存。"
+                    )
+                continue
+            if not self._reference_in_book(target, value, access):
+                raise Refused(
+                    f"所引用的{label(target)}不在您的客户名单中（或不存在），{label(name)}未保存。"
+                )
+
+    def _reference_in_book(self, target: str, value: Any, access: _Access) -> bool:
+        if target not in OWNED_TABLES or access.owner_rm_id is None:
+            return False  # a table with no scope rule here: nothing may point at it
+        table = SYNCED[target]
+        where = [table.c.id == value, table.c.owner_rm_id == access.owner_rm_id]
+        if access.handed_over_to is not None:
+            customer = table.c.id if target == "customer" else table.c.customer_id
+            where.append(customer == access.customer_id)
+        return self.conn.execute(select(table.c.id).where(*where)).first() is not None
 
     # --- one mutation -----------------------------------------------------------
 
@@ -870,11 +985,21 @@ class Pusher:
             raise Refused(f"该{label(name)}已被删除，修改未保存。")
         else:
             outcome = self._update(mutation, table, current, access)
+        conflicts = outcome.conflicts
         if not outcome.applied:
             status = "rejected"
         elif access.handed_over_to is not None:
             status = "handed_over"
-        elif outcome.conflicts:
+            if conflicts:
+                # The conflicts are the new RM's to settle; the answer to the former
+                # RM carries none of the new owner's values.
+                fields_text = "、".join(c.field for c in conflicts)
+                outcome.message = (
+                    f"其中 {fields_text} 与新的客户经理的修改不同，已作为冲突交由其处理。"
+                    + (_rejected_message(name, outcome.rejected_fields) or "")
+                )
+                conflicts = []
+        elif conflicts:
             status = "conflict"
         else:
             status = "applied"
@@ -883,7 +1008,7 @@ class Pusher:
             mutation_id=mutation.mutation_id,
             status=status,  # type: ignore[arg-type]
             version=outcome.version,
-            conflicts=outcome.conflicts,
+            conflicts=conflicts,
             rejected_fields=outcome.rejected_fields,
             message="".join(messages) or None,
         )
@@ -918,6 +1043,7 @@ class Pusher:
             # the planned visits it moves. One already done or cancelled stays the old
             # RM's, as history.
             values["rm_id"] = access.owner_rm_id
+        self._check_references(name, values, access)
         if name == "group_membership" and access.owner_rm_id is not None:
             self._bring_group_into_scope(values.get("group_id"), access.owner_rm_id)
         seq = db.next_seq(self.conn)
@@ -989,6 +1115,7 @@ class Pusher:
                 applied=False,
                 message=_rejected_message(name, rejected),
             )
+        self._check_references(name, changes, access)
         version = current["version"]
         if name == "group_membership" and "group_id" in changes and access.owner_rm_id:
             self._bring_group_into_scope(changes["group_id"], access.owner_rm_id)
@@ -1317,8 +1444,8 @@ def _stored_results(
     conn: Connection, request: PushRequest
 ) -> tuple[int, dict[int, str], dict[str, str]]:
     """The device's last applied mutation id, and the answers already given to this
-    push's mutations by mutation id (this device) and by idempotency key (any
-    device): one query per 400 mutations (the first also reads the device)."""
+    push's mutations by mutation id and by idempotency key (this device's only): one
+    query per 400 mutations (the first also reads the device)."""
     last_id = 0
     by_id: dict[int, str] = {}
     by_key: dict[str, str] = {}
@@ -1328,13 +1455,13 @@ def _stored_results(
         ids = {m.mutation_id for m in chunk}
         keys = {m.idempotency_key for m in chunk}
         params = {"device_id": request.device_id, "ids": list(ids), "keys": list(keys)}
-        for kind, device_id, mutation_id, key, result in conn.execute(
+        for kind, _device_id, mutation_id, key, result in conn.execute(
             _PUSH_START if start == 0 else _STORED, params
         ):
             if kind == "last":
                 last_id = int(mutation_id or 0)
                 continue
-            if device_id == request.device_id and mutation_id in ids:
+            if mutation_id in ids:
                 by_id[int(mutation_id)] = result
             if key in keys:
                 by_key[key] = result
