@@ -183,6 +183,8 @@ Admin = Annotated[Principal, Depends(admin_principal)]
 # hop through the thread pool, and a transaction of its own three more round trips to
 # the database, per request (bench/bench_service_load.py).
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+# The login an administrator acts on (``/admin/users/{username}/…``).
+UserName = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 def create_app(
@@ -447,7 +449,6 @@ def create_app(
             )
 
     account_errors = {**admin_errors, 404: {"model": ErrorBody}}
-    user_path = Annotated[str, Path(min_length=1, max_length=64)]
 
     @app.post(
         f"{API_PREFIX}/admin/users/{{username}}/revoke-tokens",
@@ -455,7 +456,7 @@ def create_app(
         tags=["admin"],
         responses=account_errors,
     )
-    def revoke_tokens(username: user_path, _admin: Admin) -> AccountResponse:
+    def revoke_tokens(username: UserName, _admin: Admin) -> AccountResponse:
         """Sign the user out on every device (every live token is revoked)."""
         with db.write_begin(engine) as conn:
             return auth.revoke_user_tokens(conn, username)
@@ -466,7 +467,7 @@ def create_app(
         tags=["admin"],
         responses=account_errors,
     )
-    def disable_user(username: user_path, _admin: Admin) -> AccountResponse:
+    def disable_user(username: UserName, _admin: Admin) -> AccountResponse:
         """Stop the login (its tokens are revoked) until it is enabled again."""
         with db.write_begin(engine) as conn:
             return auth.set_active(conn, username, False)
@@ -477,7 +478,7 @@ def create_app(
         tags=["admin"],
         responses=account_errors,
     )
-    def enable_user(username: user_path, _admin: Admin) -> AccountResponse:
+    def enable_user(username: UserName, _admin: Admin) -> AccountResponse:
         with db.write_begin(engine) as conn:
             return auth.set_active(conn, username, True)
 
@@ -488,7 +489,7 @@ def create_app(
         responses=account_errors,
     )
     def set_password(
-        username: user_path, body: SetPasswordRequest, _admin: Admin
+        username: UserName, body: SetPasswordRequest, _admin: Admin
     ) -> AccountResponse:
         """Set a new password (the password rule applies); every token is revoked."""
         password_hash = auth.new_password_hash(hasher, username, body.password)
@@ -501,7 +502,7 @@ def create_app(
         tags=["admin"],
         responses=account_errors,
     )
-    def unlock(username: user_path, _admin: Admin) -> AccountResponse:
+    def unlock(username: UserName, _admin: Admin) -> AccountResponse:
         """Lift the lockout of a login locked after too many wrong passwords."""
         with db.write_begin(engine) as conn:
             return auth.unlock(conn, username)
