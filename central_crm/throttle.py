@@ -107,10 +107,13 @@ def admit(
         raise ApiError(403, "account_locked", LOCKED)
     if user.blocked_until is not None and user.blocked_until > now:
         raise _throttled(_retry_after(user.blocked_until, now))
-    place = _row(conn, ADDRESS, address)
-    in_window = place.window_start is not None and now - place.window_start < policy.address_window
-    if in_window and place.blocked_until is not None and place.blocked_until > now:
-        raise _throttled(_retry_after(place.blocked_until, now))
+    # The address's row is only read here (not locked: every attempt from one place
+    # would queue on it, each holding a request thread).
+    place = conn.execute(select(login_throttle).where(_key(ADDRESS, address))).first()
+    if place is not None and place.window_start is not None:
+        in_window = now - place.window_start < policy.address_window
+        if in_window and place.blocked_until is not None and place.blocked_until > now:
+            raise _throttled(_retry_after(place.blocked_until, now))
     failures = user.failures + 1
     delay = policy.delay(failures, policy.free_failures)
     conn.execute(

@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from central_crm.api_models import DemoBookRequest
 from central_crm.cli import main
 from central_crm.errors import ApiError
-from central_crm.passwords import check_password
 from central_crm.schema import app_user
 from tests.central.conftest import FAST_HASHER, PASSWORD, Api, Book, Service, assert_error
 from tests.support.security_login import db_url, login
@@ -77,7 +76,8 @@ def test_login_change_password_follows_the_rule(
     for password in WEAK[:4]:
         answer = admin.post("/admin/users/carol/password", {"password": password})
         assert_error(answer, 422, "weak_password")
-    assert main(["set-password", "--db", db_url(svc.engine), "carol", "--password", "12345678"]) == 1
+    weak = ["set-password", "--db", db_url(svc.engine), "carol", "--password", "12345678"]
+    assert main(weak) == 1
     assert "密码不符合要求" in capsys.readouterr().err
     assert login(svc.base, "carol", PASSWORD, "device-carol-1").status_code == 200
     assert_error(admin.post("/admin/users/nobody/password", {"password": "Fine-Pass-42"}), 404)
@@ -85,6 +85,7 @@ def test_login_change_password_follows_the_rule(
 
 def test_login_demo_book_keeps_its_password_and_refuses_weak_ones(svc: Service) -> None:
     from central_crm import admin
+    from central_crm.passwords import check_password
 
     check_password(DemoBookRequest().password)  # the printed demo-password passes
     with pytest.raises(ApiError) as refused:
