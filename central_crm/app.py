@@ -7,9 +7,10 @@ if it replaces this service (``/docs`` shows it). The process keeps no state of 
 own: everything is in the database, so several processes can serve one PostgreSQL.
 
 Endpoints are plain functions (FastAPI runs them in its thread pool): SQLAlchemy is
-synchronous, and a request's work is a few short transactions. The push is the one
-``async`` endpoint, only to queue in the event loop for a push lane
-(:data:`DEFAULT_PUSH_LANES`) before it takes a thread.
+synchronous, and a request's work is a few short transactions. The push and the
+login are the ``async`` endpoints, only to queue in the event loop for a push lane
+(:data:`DEFAULT_PUSH_LANES`) or a password check's lane (:data:`DEFAULT_LOGIN_LANES`)
+before they take a thread.
 """
 
 from __future__ import annotations
