@@ -32,6 +32,7 @@ from central_crm.api_models import (
 from central_crm.auth import create_user, utcnow
 from central_crm.demo_book import generate_book
 from central_crm.errors import ApiError
+from central_crm.passwords import check_password
 from central_crm.schema import (
     OWNED_TABLES,
     SYNCED,
@@ -210,9 +211,13 @@ def load_demo_book(
     """Load the generated demo book with versions from the counter, owners from each
     customer's RM, and one login per RM (username = employee number)."""
     started = time.perf_counter()
+    check_password(request.password)
     book = generate_book(request.size, seed=request.seed, with_activity=request.with_activity)
     customers = book.tables["customer"]
     owner_of = {row["id"]: row["rm_id"] for row in customers}
+    # One password rule for every login (the default demo-password passes it).
+    for rm in book.tables["relationship_manager"]:
+        check_password(request.password, rm["employee_no"])
     # Hashing is slow on purpose; do it before taking the write lock.
     password_hash = hasher.hash(request.password)
     users: list[str] = []

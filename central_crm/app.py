@@ -7,18 +7,20 @@ if it replaces this service (``/docs`` shows it). The process keeps no state of 
 own: everything is in the database, so several processes can serve one PostgreSQL.
 
 Endpoints are plain functions (FastAPI runs them in its thread pool): SQLAlchemy is
-synchronous, and a request's work is a few short transactions. The push is the one
-``async`` endpoint, only to queue in the event loop for a push lane
-(:data:`DEFAULT_PUSH_LANES`) before it takes a thread.
+synchronous, and a request's work is a few short transactions. The push and the
+login are the ``async`` endpoints, only to queue in the event loop for a push lane
+(:data:`DEFAULT_PUSH_LANES`) or a password check's lane (:data:`DEFAULT_LOGIN_LANES`)
+before they take a thread.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import timedelta
 from typing import Annotated, Any
 
-from anyio import Semaphore
+from anyio import Semaphore, move_on_after
 from anyio.lowlevel import RunVar
 from anyio.to_thread import current_default_thread_limiter
 from argon2 import PasswordHasher
@@ -31,6 +33,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from central_crm import admin, auth, db, sync
 from central_crm.api_models import (
+    AccountResponse,
     AssignRequest,
     AssignResponse,
     CatalogRequest,
@@ -41,10 +44,12 @@ from central_crm.api_models import (
     GcRequest,
     GcResponse,
     OkResponse,
+    SetPasswordRequest,
     UpsertResponse,
 )
 from central_crm.auth import Principal
 from central_crm.errors import ApiError, GzipRequestMiddleware, install_error_handlers
+from central_crm.throttle import DEFAULT_POLICY, LoginPolicy
 from rm_workbench.sync.wire import (
     API_PREFIX,
     MAX_SEQ,
@@ -86,6 +91,26 @@ _THREADS_SET: RunVar[bool] = RunVar("central_crm_threads_set", default=False)
 # (bench/bench_service_load.py). Two: one may prepare while another holds the lock.
 DEFAULT_PUSH_LANES = 2
 _PUSH_GATE: RunVar[Semaphore] = RunVar("central_crm_push_gate")
+
+
+# Password checks of one process running at once (argon2 is CPU- and memory-bound on
+# purpose: 96 at once starved every other request). The others wait in the event
+# loop, holding no thread, at most ``login_wait`` seconds, then get 503 with
+# Retry-After.
+DEFAULT_LOGIN_LANES = 2
+DEFAULT_LOGIN_WAIT = 5.0
+BUSY_RETRY_AFTER = 2
+_LOGIN_GATE: RunVar[Semaphore] = RunVar("central_crm_login_gate")
+
+
+def _login_gate(lanes: int) -> Semaphore:
+    """The login lanes of the running event loop."""
+    try:
+        return _LOGIN_GATE.get()
+    except LookupError:
+        gate = Semaphore(lanes)
+        _LOGIN_GATE.set(gate)
+        return gate
 
 
 def _push_gate(lanes: int) -> Semaphore:
@@ -159,6 +184,8 @@ Admin = Annotated[Principal, Depends(admin_principal)]
 # hop through the thread pool, and a transaction of its own three more round trips to
 # the database, per request (bench/bench_service_load.py).
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+# The login an administrator acts on (``/admin/users/{username}/…``).
+UserName = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 def create_app(
@@ -171,6 +198,9 @@ def create_app(
     gzip_level: int = 1,
     threads: int = DEFAULT_THREADS,
     push_lanes: int = DEFAULT_PUSH_LANES,
+    login_policy: LoginPolicy = DEFAULT_POLICY,
+    login_lanes: int = DEFAULT_LOGIN_LANES,
+    login_wait: float = DEFAULT_LOGIN_WAIT,
 ) -> FastAPI:
     """The service over ``database_url`` (or an existing ``engine``).
 
@@ -180,11 +210,19 @@ def create_app(
     answers. ``threads``: how many requests of this process run at once (see
     DEFAULT_THREADS); the others wait in the event loop. ``push_lanes``: how many of
     them may be pushes (see DEFAULT_PUSH_LANES; at most ``threads``).
+    ``login_policy``: the throttle and lockout of failed logins
+    (:mod:`central_crm.throttle`); ``login_lanes``: password checks at once, and
+    ``login_wait``: how long a login waits for a lane before 503 (see
+    DEFAULT_LOGIN_LANES).
     """
     engine = engine if engine is not None else db.make_engine(database_url)
     if migrate:
         db.migrate(engine)
     hasher = password_hasher or PasswordHasher()
+    # What an unknown user name's password is checked against: the same argon2 work
+    # as a real user's, so the answer time does not tell which names exist.
+    dummy_hash = hasher.hash(secrets.token_urlsafe(16))
+    login_lanes = max(1, min(login_lanes, threads - 1)) if threads > 1 else 1
 
     app = FastAPI(
         title="示范银行 central CRM",
@@ -217,11 +255,69 @@ def create_app(
         f"{API_PREFIX}/auth/login",
         response_model=LoginResponse,
         tags=["auth"],
-        responses={**_ERRORS, 409: {"model": ErrorBody}},
+        responses={
+            **_ERRORS,
+            403: {"model": ErrorBody, "description": "Account locked or disabled"},
+            409: {"model": ErrorBody},
+            429: {"model": ErrorBody, "description": "Too many failed logins (Retry-After)"},
+            503: {"model": ErrorBody, "description": "Too many logins at once (Retry-After)"},
+        },
     )
-    def login(body: LoginRequest) -> LoginResponse:
+    async def login(body: LoginRequest, request: Request) -> LoginResponse:
+        """Three short steps, the password checked outside any transaction: the
+        throttle admits the attempt (or answers 429/403), the argon2 check runs in one
+        of the process's login lanes (or 503 after a short wait), then the token is
+        issued or the failure counted. An unknown user name costs the same."""
+        address = request.client.host if request.client else "unknown"
+
+        def admit() -> auth.LoginCandidate:
+            with db.write_begin(engine) as conn:
+                return auth.login_admit(conn, body, address, login_policy, dummy_hash)
+
+        candidate = await run_in_threadpool(admit)
+        checked: tuple[bool, str | None] | None = None
+        with move_on_after(login_wait):
+            async with _login_gate(login_lanes):
+                checked = await run_in_threadpool(verify, candidate.stored_hash, body.password)
+        if checked is None:
+            await run_in_threadpool(_release, body)
+            raise ApiError(
+                503,
+                "login_busy",
+                f"登录请求过多，请在 {BUSY_RETRY_AFTER} 秒后再试。 "
+                f"/ Too many logins at once; try again in {BUSY_RETRY_AFTER} s.",
+                headers={"Retry-After": str(BUSY_RETRY_AFTER)},
+            )
+        right, new_hash = checked
+        user_id = candidate.user_id
+        if not right or user_id is None:
+
+            def fail() -> None:
+                with db.write_begin(engine) as conn:
+                    auth.login_failed(conn, body, address, login_policy)
+
+            await run_in_threadpool(fail)
+            raise auth.bad_credentials()
+
+        def finish() -> LoginResponse | ApiError:
+            with db.write_begin(engine) as conn:
+                return auth.login_finish(conn, body, user_id, new_hash, token_ttl)
+
+        answer = await run_in_threadpool(finish)
+        if isinstance(answer, ApiError):
+            raise answer
+        return answer
+
+    def verify(stored: str, password: str) -> tuple[bool, str | None]:
+        """The argon2 check (argon2-cffi releases the GIL), and the new hash of a
+        right password whose hash has older parameters."""
+        if not auth.check_password(hasher, stored, password):
+            return False, None
+        return True, hasher.hash(password) if hasher.check_needs_rehash(stored) else None
+
+    def _release(body: LoginRequest) -> None:
         with db.write_begin(engine) as conn:
-            return auth.login(conn, hasher, body, token_ttl)
+            auth.login_release(conn, body)
 
     @app.post(
         f"{API_PREFIX}/auth/logout", response_model=OkResponse, tags=["auth"], responses=_ERRORS
@@ -339,6 +435,8 @@ def create_app(
         responses=admin_errors,
     )
     def create_user(body: CreateUserRequest, _admin: Admin) -> UserInfo:
+        # Hashed before the write transaction: argon2 is slow on purpose.
+        password_hash = auth.new_password_hash(hasher, body.username, body.password)
         with db.write_begin(engine) as conn:
             return auth.create_user(
                 conn,
@@ -348,7 +446,67 @@ def create_app(
                 display_name=body.display_name,
                 role=body.role,
                 rm_id=body.rm_id,
+                password_hash=password_hash,
             )
+
+    account_errors = {**admin_errors, 404: {"model": ErrorBody}}
+
+    @app.post(
+        f"{API_PREFIX}/admin/users/{{username}}/revoke-tokens",
+        response_model=AccountResponse,
+        tags=["admin"],
+        responses=account_errors,
+    )
+    def revoke_tokens(username: UserName, _admin: Admin) -> AccountResponse:
+        """Sign the user out on every device (every live token is revoked)."""
+        with db.write_begin(engine) as conn:
+            return auth.revoke_user_tokens(conn, username)
+
+    @app.post(
+        f"{API_PREFIX}/admin/users/{{username}}/disable",
+        response_model=AccountResponse,
+        tags=["admin"],
+        responses=account_errors,
+    )
+    def disable_user(username: UserName, _admin: Admin) -> AccountResponse:
+        """Stop the login (its tokens are revoked) until it is enabled again."""
+        with db.write_begin(engine) as conn:
+            return auth.set_active(conn, username, False)
+
+    @app.post(
+        f"{API_PREFIX}/admin/users/{{username}}/enable",
+        response_model=AccountResponse,
+        tags=["admin"],
+        responses=account_errors,
+    )
+    def enable_user(username: UserName, _admin: Admin) -> AccountResponse:
+        with db.write_begin(engine) as conn:
+            return auth.set_active(conn, username, True)
+
+    @app.post(
+        f"{API_PREFIX}/admin/users/{{username}}/password",
+        response_model=AccountResponse,
+        tags=["admin"],
+        responses=account_errors,
+    )
+    def set_password(
+        username: UserName, body: SetPasswordRequest, _admin: Admin
+    ) -> AccountResponse:
+        """Set a new password (the password rule applies); every token is revoked."""
+        password_hash = auth.new_password_hash(hasher, username, body.password)
+        with db.write_begin(engine) as conn:
+            return auth.set_password(conn, username, password_hash)
+
+    @app.post(
+        f"{API_PREFIX}/admin/users/{{username}}/unlock",
+        response_model=AccountResponse,
+        tags=["admin"],
+        responses=account_errors,
+    )
+    def unlock(username: UserName, _admin: Admin) -> AccountResponse:
+        """Lift the lockout of a login locked after too many wrong passwords."""
+        with db.write_begin(engine) as conn:
+            return auth.unlock(conn, username)
 
     @app.post(
         f"{API_PREFIX}/admin/assign",

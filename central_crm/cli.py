@@ -4,7 +4,11 @@ Each subcommand is a ``add_*`` function registering its parser and a handler, so
 new one is one more function and one more line in :func:`build_parser`:
 
 * ``serve``: migrate the database, then run the HTTP service (uvicorn);
-* ``create-user``: add a login (an RM's or an administrator's);
+* ``create-user``: add a login (an RM's or an administrator's; the password rule of
+  :mod:`central_crm.passwords` applies);
+* ``disable-user``, ``enable-user``, ``revoke-tokens``, ``set-password``, ``unlock``:
+  an administrator's actions on a login (disabling and a new password revoke its
+  tokens; unlock lifts the lockout after too many wrong passwords);
 * ``load-demo``: load the demo book into an empty database, one login per RM;
 * ``assign``: hand customers to another RM (evictions, pull for the new RM);
 * ``gc``: purge old tombstones (devices behind the horizon re-bootstrap);
@@ -129,16 +133,21 @@ def _create_user(args: argparse.Namespace) -> int:
 
     from central_crm import auth, db
 
+    hasher = PasswordHasher()
+    password = _password(args)
+    # The password rule first, and the slow hash before the write transaction.
+    password_hash = auth.new_password_hash(hasher, args.username, password)
     engine = _engine(args.db)
     with db.write_begin(engine) as conn:
         user = auth.create_user(
             conn,
-            PasswordHasher(),
+            hasher,
             username=args.username,
-            password=_password(args),
+            password=password,
             display_name=args.display_name or args.username,
             role=args.role,
             rm_id=args.rm_id,
+            password_hash=password_hash,
         )
     print(f"已创建用户 {user.username}（{user.role}）")
     return 0
@@ -155,6 +164,63 @@ def add_create_user(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     parser.add_argument("--role", choices=["rm", "admin"], default="rm")
     parser.add_argument("--rm-id", default=None, help="the relationship_manager id of an RM login")
     parser.set_defaults(handler=_create_user)
+
+
+def _account_action(args: argparse.Namespace) -> int:
+    from central_crm import auth, db
+
+    password_hash = None
+    if args.command == "set-password":
+        from argon2 import PasswordHasher
+
+        password_hash = auth.new_password_hash(PasswordHasher(), args.username, _password(args))
+    engine = _engine(args.db)
+    with db.write_begin(engine) as conn:
+        if args.command == "disable-user":
+            result = auth.set_active(conn, args.username, False)
+        elif args.command == "enable-user":
+            result = auth.set_active(conn, args.username, True)
+        elif args.command == "revoke-tokens":
+            result = auth.revoke_user_tokens(conn, args.username)
+        elif args.command == "unlock":
+            result = auth.unlock(conn, args.username)
+        else:
+            assert password_hash is not None
+            result = auth.set_password(conn, args.username, password_hash)
+    state = "已停用" if not result.active else ("已锁定" if result.locked else "可登录")
+    print(
+        f"{_DONE[args.command]}：用户 {result.username}（{state}），"
+        f"注销令牌 {result.revoked_tokens} 个"
+    )
+    return 0
+
+
+_DONE = {
+    "disable-user": "已停用账号",
+    "enable-user": "已启用账号",
+    "revoke-tokens": "已注销全部登录",
+    "set-password": "已修改密码",
+    "unlock": "已解锁账号",
+}
+
+
+def add_account_actions(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """disable-user, enable-user, revoke-tokens, set-password, unlock."""
+    for name, summary in [
+        ("disable-user", "stop a login (its tokens are revoked) until enable-user"),
+        ("enable-user", "let a disabled login log in again"),
+        ("revoke-tokens", "sign a user out on every device (revoke every live token)"),
+        ("set-password", "set a new password (the password rule applies; tokens revoked)"),
+        ("unlock", "lift the lockout of a login locked after too many wrong passwords"),
+    ]:
+        parser = subparsers.add_parser(name, help=summary, description=summary)
+        _add_db(parser)
+        parser.add_argument("username")
+        if name == "set-password":
+            parser.add_argument(
+                "--password", help="the password (else $CENTRAL_CRM_PASSWORD, else asked for)"
+            )
+        parser.set_defaults(handler=_account_action)
 
 
 def _load_demo(args: argparse.Namespace) -> int:
@@ -338,6 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_serve(subparsers)
     add_create_user(subparsers)
+    add_account_actions(subparsers)
     add_load_demo(subparsers)
     add_assign(subparsers)
     add_gc(subparsers)

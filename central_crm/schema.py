@@ -11,9 +11,9 @@
 * Global tables (branch, relationship_manager, product) have no owner: every RM sees
   them. A ``customer_group`` is visible to an RM who owns one of its members
   (through ``group_membership.owner_rm_id``).
-* Server-only tables: users, tokens, devices, the idempotency record of pushes,
-  stored conflicts, evictions, the assignment history, the sequence counter and a
-  small key/value state.
+* Server-only tables: users, tokens, failed logins (throttle and lockout), devices,
+  the idempotency record of pushes, stored conflicts, evictions, the assignment
+  history, the sequence counter and a small key/value state.
 """
 
 from __future__ import annotations
@@ -94,6 +94,26 @@ auth_token = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+# Failed logins, per user name (kind "user", whether or not such a user exists: an
+# unknown name is throttled and locked exactly like a real one) and per client
+# address (kind "addr"). See central_crm.throttle.
+login_throttle = Table(
+    "login_throttle",
+    server_metadata,
+    Column("kind", String(8), nullable=False),  # "user" | "addr"
+    Column("subject", String(128), nullable=False),  # the user name or the address
+    # Failures in a row (a user name: since its last success or unlock; an address:
+    # since ``window_start``).
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("window_start", UTCDateTime, nullable=True),
+    Column("last_failure_at", UTCDateTime, nullable=True),
+    # No attempt is checked before this instant (429 with Retry-After).
+    Column("blocked_until", UTCDateTime, nullable=True),
+    # A user name locked after too many failures, until an administrator unlocks it.
+    Column("locked_at", UTCDateTime, nullable=True),
+    PrimaryKeyConstraint("kind", "subject"),
 )
 
 device = Table(
@@ -206,6 +226,7 @@ __all__ = [
     "auth_token",
     "device",
     "eviction",
+    "login_throttle",
     "server_metadata",
     "server_state",
     "sync_conflict",

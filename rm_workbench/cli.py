@@ -1,4 +1,5 @@
-"""``rm-workbench``: launch the workbench (and, later, sync from the command line)."""
+"""``rm-workbench``: launch the workbench; ``sync`` and ``logout`` from the command
+line."""
 
 from __future__ import annotations
 
@@ -49,7 +50,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep HOURS as this profile's interval between checksum comparisons (0: every"
         " sync; default 24)",
     )
+    logout = commands.add_parser(
+        "logout", help="sign out: revoke the login token on the central CRM and forget it"
+    )
+    logout.add_argument("--ca-bundle", help="CA bundle file for the central CRM's TLS certificate")
     return parser
+
+
+def run_logout(args: argparse.Namespace, profile: str) -> int:
+    """``rm-workbench logout``: revoke the token on the server, forget it here."""
+    from rm_workbench.db.cache import open_profile_cache
+    from rm_workbench.paths import cache_path
+    from rm_workbench.services.sync import SyncService
+
+    opened = open_profile_cache(cache_path(profile), profile, encrypt=not args.no_encrypt)
+    try:
+        service = SyncService(opened.cache, profile, ca_bundle=args.ca_bundle)
+        if service.logout():
+            print("已退出登录；未同步的修改仍保留在本机，下次同步需要输入密码。")
+            return 0
+        print(
+            "已在本机退出登录，但无法连接总行系统：原登录令牌在到期前仍然有效。",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        opened.cache.dispose()
 
 
 def _read_password(args: argparse.Namespace, username: str) -> str:
@@ -169,9 +195,9 @@ def _main(argv: list[str] | None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     profile = args.profile or ("demo" if args.demo else "default")
-    if args.command == "sync":
+    if args.command in ("sync", "logout"):
         try:
-            return run_sync(args, profile)
+            return (run_sync if args.command == "sync" else run_logout)(args, profile)
         except WorkbenchError as exc:
             print(exc.user_message, file=sys.stderr)
             if args.verbose and exc.details:

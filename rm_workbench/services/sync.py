@@ -3,7 +3,8 @@
 The login token lives only in the OS keyring (never in SQLite, settings or logs).
 Without a keyring the token is kept in memory for this run and the RM is told.
 An expired token raises AuthRequired; pending edits stay queued until the RM logs
-in again.
+in again. Signing out (:meth:`SyncService.logout`) revokes the token on the server
+and forgets it here.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy import func, select
 from rm_workbench import keystore
 from rm_workbench.db import protect
 from rm_workbench.db.engine import Cache
-from rm_workbench.errors import AuthRequired, SecretStoreUnavailable
+from rm_workbench.errors import AuthRequired, SecretStoreUnavailable, SyncError
 from rm_workbench.models import LocalConflict, OutboxEntry, RejectedEdit, SyncState
 from rm_workbench.sync.client import SyncClient
 from rm_workbench.sync.engine import (
@@ -146,12 +147,28 @@ class SyncService:
         self._set_state(RM_ID, answer.user.rm_id)
         return answer.user
 
-    def logout(self) -> None:
+    def logout(self) -> bool:
+        """Sign out: revoke the token on the central CRM, then forget it on this
+        computer whatever the answer (the next sync asks for the password; queued
+        edits stay queued). True when the server revoked it (or had already); False
+        when it could not be reached: the token then lapses at its expiry."""
         server = self.configured_server()
+        token = self._token(server) if server else None
+        revoked = True
+        if server and token:
+            client = self._client(server, token)
+            try:
+                client.logout()
+            except SyncError as exc:
+                log.warning("sign out: the central CRM did not revoke the token: %s", exc)
+                revoked = False
+            finally:
+                client.close()
         self._memory_token = None
         if server:
             with contextlib.suppress(SecretStoreUnavailable):
                 keystore.forget_sync_token(self.profile, server)
+        return revoked
 
     def _client(self, server_url: str, token: str | None) -> SyncClient:
         return SyncClient(server_url, token=token, ca_bundle=self.ca_bundle)

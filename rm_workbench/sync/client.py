@@ -154,6 +154,17 @@ class SyncClient:
         self.token = answer.token
         return answer
 
+    def logout(self) -> None:
+        """Revoke this client's token on the server (``POST /auth/logout``) and forget
+        it. A token the server no longer accepts (401) counts as revoked already."""
+        try:
+            if self.token:
+                self._call("POST", "/auth/logout", None, retry=False)
+        except AuthRequired:
+            pass
+        finally:
+            self.token = None
+
     def hello(self, request: HelloRequest) -> HelloResponse:
         return self._call("POST", "/sync/hello", HelloResponse, body=request)
 

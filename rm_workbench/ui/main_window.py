@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
             self.statusBar().addPermanentWidget(self.sync_bar)
             controller.finished.connect(self._sync_finished)
             controller.login_needed.connect(self.ask_login)
+            controller.signed_out.connect(self._signed_out)
             app_events().changed.connect(lambda _change: controller.refresh_status())
             controller.refresh_status()
             controller.check_online()
@@ -189,6 +190,7 @@ class MainWindow(QMainWindow):
             )
         )
         sync.addAction(self._action(self.tr("Log in…"), "", lambda: self.ask_login(""), "login"))
+        sync.addAction(self._action(self.tr("Sign out"), "", self.sign_out, "sign_out"))
 
     def go(self, index: int) -> None:
         self.tabs.setCurrentIndex(index)
@@ -342,6 +344,25 @@ class MainWindow(QMainWindow):
             self.controller.sync_now()
             return True
         return False
+
+    def sign_out(self) -> None:
+        """Revoke the login on the central CRM and forget it on this computer; the
+        next sync asks for the password, unsent edits stay queued."""
+        if self.controller is not None:
+            self.controller.sign_out()
+
+    def _signed_out(self, revoked: bool) -> None:
+        if revoked:
+            message = self.tr(
+                "Signed out. Edits not yet synced stay on this computer; the next sync "
+                "asks for your password."
+            )
+        else:
+            message = self.tr(
+                "Signed out on this computer, but the central CRM could not be reached: "
+                "the old login stays valid there until it expires."
+            )
+        self.statusBar().showMessage(message, 15_000)
 
     def show_conflicts(self) -> None:
         if self.workbench.conflicts is None:

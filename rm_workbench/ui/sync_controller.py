@@ -60,6 +60,7 @@ class SyncController(QObject):
     status_changed = Signal(object)  # SyncStatus
     online_changed = Signal(bool)
     login_needed = Signal(str)  # why
+    signed_out = Signal(bool)  # True: the central CRM revoked the token
 
     def __init__(self, service: SyncService, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -142,6 +143,21 @@ class SyncController(QObject):
             write=True,
         )
         return True
+
+    def sign_out(self) -> None:
+        """Revoke the login token on the central CRM and forget it here (in the
+        background: it is a network call); edits not yet sent stay queued."""
+
+        def done(revoked: bool) -> None:
+            self.signed_out.emit(revoked)
+            self.refresh_status()
+
+        def failed(exc: BaseException) -> None:
+            log.warning("sign out failed: %s", exc)
+            self.signed_out.emit(False)
+            self.refresh_status()
+
+        run_in_background(self.service.logout, done, failed)
 
     def _synced(self, report: SyncReport) -> None:
         self._set_online(True)

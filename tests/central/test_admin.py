@@ -60,7 +60,8 @@ def test_create_users(svc: Service, book: Book, admin: Api) -> None:
     short = admin.post(
         "/admin/users", {"username": "eve", "password": "short", "display_name": "e"}
     )
-    assert_error(short, 422, "invalid_request")
+    body = assert_error(short, 422, "weak_password")
+    assert "至少 10 个字符" in body["message"]
 
 
 def test_reassignment_evicts_and_delivers_the_subtree(

@@ -1191,6 +1191,21 @@
         <translation>登录…</translation>
     </message>
     <message>
+        <location filename="../../ui/main_window.py" line="193"/>
+        <source>Sign out</source>
+        <translation>退出登录</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="357"/>
+        <source>Signed out. Edits not yet synced stay on this computer; the next sync asks for your password.</source>
+        <translation>已退出登录。尚未同步的修改仍保留在本机；下次同步时需要重新输入密码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="362"/>
+        <source>Signed out on this computer, but the central CRM could not be reached: the old login stays valid there until it expires.</source>
+        <translation>已在本机退出登录，但无法连接总行系统：原登录令牌在总行系统中到期前仍然有效。</translation>
+    </message>
+    <message>
         <location filename="../../ui/main_window.py" line="213"/>
         <source>Log a contact</source>
         <translation>记录联系</translation>
