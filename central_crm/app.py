@@ -45,6 +45,7 @@ from central_crm.api_models import (
 )
 from central_crm.auth import Principal
 from central_crm.errors import ApiError, GzipRequestMiddleware, install_error_handlers
+from central_crm.security import BodyLimits, RequestGuardMiddleware, SecurityHeadersMiddleware
 from rm_workbench.sync.wire import (
     API_PREFIX,
     MAX_SEQ,
@@ -113,10 +114,19 @@ class ThreadLimitMiddleware:
         await self.app(scope, receive, send)
 
 
+class CentralApp(FastAPI):
+    """The FastAPI application with the security headers outside everything else, so
+    that even the answers of Starlette's own error middleware (500) carry them."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeadersMiddleware(super().build_middleware_stack())
+
+
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "Bad request (invalid JSON, bad gzip, …)"},
     401: {"model": ErrorBody, "description": "Missing, unknown, expired or revoked token"},
     403: {"model": ErrorBody, "description": "Not allowed"},
+    413: {"model": ErrorBody, "description": "The request body is too large"},
     422: {"model": ErrorBody, "description": "The request does not match the schema"},
     500: {"model": ErrorBody, "description": "Internal error (logged, no details)"},
 }
@@ -137,7 +147,12 @@ def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller of a request (401 ErrorBody when the token is missing or no good)."""
+    """The caller of a request (401 ErrorBody when the token is missing or no good);
+    found already when the request carried a body (security.RequestGuardMiddleware
+    checks the token before reading it)."""
+    checked = getattr(request.state, "principal", None)
+    if isinstance(checked, Principal):
+        return checked
     with db.read_begin(_engine(request)) as conn:
         return auth.authenticate(conn, _token(credentials))
 
@@ -171,6 +186,7 @@ def create_app(
     gzip_level: int = 1,
     threads: int = DEFAULT_THREADS,
     push_lanes: int = DEFAULT_PUSH_LANES,
+    body_limits: BodyLimits | None = None,
 ) -> FastAPI:
     """The service over ``database_url`` (or an existing ``engine``).
 
@@ -179,14 +195,15 @@ def create_app(
     pass cheaper ones. ``gzip_level`` (0-9, 0: off) trades CPU for bytes on large
     answers. ``threads``: how many requests of this process run at once (see
     DEFAULT_THREADS); the others wait in the event loop. ``push_lanes``: how many of
-    them may be pushes (see DEFAULT_PUSH_LANES; at most ``threads``).
+    them may be pushes (see DEFAULT_PUSH_LANES; at most ``threads``). ``body_limits``:
+    the largest request body per endpoint (see central_crm.security.BodyLimits).
     """
     engine = engine if engine is not None else db.make_engine(database_url)
     if migrate:
         db.migrate(engine)
     hasher = password_hasher or PasswordHasher()
 
-    app = FastAPI(
+    app = CentralApp(
         title="示范银行 central CRM",
         version="1.0",
         summary="Sync API of the RM workbench (protocol 1) and administration.",
@@ -195,8 +212,10 @@ def create_app(
     app.state.engine = engine
     app.state.hasher = hasher
     install_error_handlers(app)
-    # Outermost last: responses are gzipped; request bodies are inflated before routing.
+    # Outermost last: responses are gzipped; a request's token is checked before its
+    # body is read, the body capped, then inflated before routing.
     app.add_middleware(GzipRequestMiddleware)
+    app.add_middleware(RequestGuardMiddleware, engine=engine, limits=body_limits)
     if gzip_level > 0:
         # Level 1 compresses JSON ~5x at a third of level 6's CPU: the service's CPU is
         # what limits a bootstrap, the bytes rarely are. 0 turns it off (loopback).

@@ -25,7 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true")
     commands = parser.add_subparsers(dest="command")
     sync = commands.add_parser("sync", help="run one sync with the central CRM and report")
-    sync.add_argument("--server", help="central CRM address, e.g. https://crm.example.cn")
+    sync.add_argument(
+        "--server",
+        help="central CRM address, e.g. https://crm.example.cn (http:// only for this"
+        " machine: localhost, 127.0.0.1, ::1)",
+    )
     sync.add_argument("--user", help="user name (asked for a password when needed)")
     sync.add_argument("--ca-bundle", help="CA bundle file for the central CRM's TLS certificate")
     sync.add_argument(
@@ -73,10 +77,18 @@ def _print_progress(stage: str, done: int, _total: int | None) -> None:
 def run_sync(args: argparse.Namespace, profile: str) -> int:
     """``rm-workbench sync``: one sync from the command line, printing what it did."""
     from rm_workbench.db.cache import open_profile_cache
-    from rm_workbench.errors import AuthRequired
+    from rm_workbench.errors import AuthRequired, InsecureServerAddress
     from rm_workbench.paths import cache_path
     from rm_workbench.services.sync import SyncService
+    from rm_workbench.sync.address import check_server_url
 
+    if args.server is not None:
+        # Before the cache is opened or a password asked for.
+        try:
+            args.server = check_server_url(args.server)
+        except InsecureServerAddress as exc:
+            print(exc.user_message, file=sys.stderr)
+            return 2
     opened = open_profile_cache(cache_path(profile), profile, encrypt=not args.no_encrypt)
     if opened.warning:
         print(f"注意：{opened.warning}", file=sys.stderr)
