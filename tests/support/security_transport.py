@@ -80,7 +80,9 @@ class Recorder:
         self.server.server_close()
 
 
-def redirecting_to(target: str, status: int = 307) -> Callable[[BaseHTTPRequestHandler, Received], None]:
+def redirecting_to(
+    target: str, status: int = 307
+) -> Callable[[BaseHTTPRequestHandler, Received], None]:
     """An answer that sends every request on to ``target`` + its path."""
 
     def answer(handler: BaseHTTPRequestHandler, got: Received) -> None:
@@ -133,7 +135,9 @@ def raw_request(
     sock: socket.socket = tls.wrap_socket(raw, server_hostname=server_name or host) if tls else raw
     lines = [f"{method} {path} HTTP/1.1", f"Host: {server_name or host}:{port}"]
     lines += [f"{k}: {v}" for k, v in headers.items()]
-    lines.append(f"Content-Length: {declared}" if declared is not None else "Transfer-Encoding: chunked")
+    lines.append(
+        f"Content-Length: {declared}" if declared is not None else "Transfer-Encoding: chunked"
+    )
     sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
     sent = 0
     stop = threading.Event()
