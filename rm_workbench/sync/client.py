@@ -147,7 +147,10 @@ class SyncClient:
         adapter = _watched_adapter()
         self.session.mount("http://", adapter())
         self.session.mount("https://", adapter())
-        self.session.verify = ca_bundle if ca_bundle else True
+        # Given with every request: requests lets $REQUESTS_CA_BUNDLE / $CURL_CA_BUNDLE
+        # override a session's own setting, which silently dropped the bank's CA bundle.
+        self.verify: str | bool = ca_bundle if ca_bundle else True
+        self.session.verify = self.verify
         self.session.headers.update(
             {"Accept": "application/json", "Accept-Encoding": "gzip", "User-Agent": "rm-workbench"}
         )
@@ -305,6 +308,7 @@ class SyncClient:
                     timeout=(min(connect, left), min(read, left)),
                     stream=True,
                     allow_redirects=False,
+                    verify=self.verify,
                 )
                 try:
                     status = response.status_code
