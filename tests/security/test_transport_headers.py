@@ -74,3 +74,25 @@ def test_docs_still_work(svc: Service, path: str) -> None:
     assert "default-src" not in answer.headers["content-security-policy"]
     if path == "/docs":
         assert "swagger-ui" in answer.text
+
+
+def test_even_an_internal_error_carries_the_headers(tmp_path: object) -> None:
+    """Starlette's own error middleware answers a 500 outside the app's middlewares;
+    the security headers wrap even that."""
+    from central_crm.app import create_app
+    from central_crm.server import run_in_thread
+
+    app = create_app("sqlite://")
+
+    @app.get("/api/v1/broken")
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    running = run_in_thread(app)
+    try:
+        answer = requests.get(f"{running.root}/api/v1/broken", timeout=10)
+    finally:
+        running.stop()
+        app.state.engine.dispose()
+    assert answer.status_code == 500
+    _check(answer)

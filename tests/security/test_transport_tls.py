@@ -162,6 +162,36 @@ def test_serve_over_tls_and_the_workbench_syncs(
         stop(process)
 
 
+def test_serve_with_an_encrypted_key(tmp_path: Path, certs: Certificates) -> None:
+    """The key's password comes from the environment variable named, never argv."""
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_private_key(certs.key.read_bytes(), password=None)
+    locked = tmp_path / "locked.key"
+    locked.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"key-password-1"),
+        )
+    )
+    port = free_port()
+    process = start_serve(
+        [
+            "--db", f"sqlite:///{tmp_path / 'c.db'}", "--port", str(port),
+            "--tls-cert", str(certs.cert), "--tls-key", str(locked),
+            "--tls-key-password-env", "CRM_TLS_KEY_PASSWORD",
+        ],
+        env={"CRM_TLS_KEY_PASSWORD": "key-password-1"},
+    )  # fmt: skip
+    try:
+        health = f"https://localhost:{port}{API_PREFIX}/health"
+        wait_until_answers(health, process, str(certs.ca))
+        assert requests.get(health, verify=str(certs.ca), timeout=10).json()["ok"] is True
+    finally:
+        stop(process)
+
+
 def _serve_refuses(args: list[str]) -> str:
     """``serve ARGS`` exits at once with status 2; returns what it printed. (A serve
     that starts instead runs until the timeout and the test fails.)"""
