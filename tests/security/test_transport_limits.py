@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -30,8 +32,17 @@ from central_crm import db
 from central_crm.app import _bearer, create_app
 from central_crm.schema import auth_token
 from central_crm.security import OPEN_PATHS, BodyLimits
-from rm_workbench.sync.wire import API_PREFIX
-from tests.central.conftest import Api, Service, assert_error
+from central_crm.server import run_in_thread
+from rm_workbench.errors import AuthRequired, RequestRejected
+from rm_workbench.sync.client import SyncClient
+from rm_workbench.sync.wire import (
+    API_PREFIX,
+    FieldChange,
+    LoginRequest,
+    Mutation,
+    PushRequest,
+)
+from tests.central.conftest import FAST_HASHER, PASSWORD, Api, Service, assert_error, seed
 from tests.support.security_transport import RawAnswer, raw_request
 
 GIB = 2**30
@@ -203,3 +214,60 @@ def test_every_api_endpoint_but_health_and_login_takes_a_token(tmp_path: object)
     for route in routes:
         assert _uses_bearer(route) == (route.path not in OPEN_PATHS), route.path
     app.state.engine.dispose()
+
+
+# --- the workbench meets the early answers ---------------------------------------------------
+
+
+def _big_push(megabytes: int) -> PushRequest:
+    """A push of 1,000 mutations whose gzip body is about ``megabytes`` MB (random hex
+    text compresses about 2x)."""
+    size = megabytes * 2**20 // 1000  # random bytes per mutation, hex: twice as many
+    mutations = [
+        Mutation(
+            mutation_id=n,
+            idempotency_key=f"key-{n:08d}",
+            table="contact_log",
+            row_id=str(n),
+            op="update",
+            fields={"summary": FieldChange(new=os.urandom(size).hex(), base="")},
+        )
+        for n in range(1, 1001)
+    ]
+    return PushRequest(device_id="device-alice-1", mutations=mutations)
+
+
+@pytest.mark.parametrize("repeat", range(3))
+def test_workbench_pushing_with_a_revoked_token_is_asked_to_log_in(
+    svc: Service, alice: Api, repeat: int
+) -> None:
+    """The 401 comes while the client is still sending a large push; the workbench must
+    read it as "log in again", not as "offline"."""
+    assert alice.post("/auth/logout").status_code == 200
+    client = SyncClient(svc.root, token=alice.token, backoff=0.01)
+    try:
+        with pytest.raises(AuthRequired):
+            client.push(_big_push(8))
+    finally:
+        client.close()
+
+
+def test_workbench_push_over_the_cap_is_refused_plainly(tmp_path: Path) -> None:
+    """A service with a 1 MiB push cap; a 2 MB push gets the 413's plain message."""
+    app = create_app(
+        f"sqlite:///{tmp_path / 'small.db'}",
+        password_hasher=FAST_HASHER,
+        body_limits=BodyLimits(push=2**20),
+    )
+    seed(app.state.engine)
+    running = run_in_thread(app)
+    client = SyncClient(running.root, backoff=0.01)
+    try:
+        client.login(LoginRequest(username="alice", password=PASSWORD, device_id="device-alice-1"))
+        with pytest.raises(RequestRejected) as caught:
+            client.push(_big_push(2))
+    finally:
+        client.close()
+        running.stop()
+        app.state.engine.dispose()
+    assert "过大" in caught.value.user_message
