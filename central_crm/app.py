@@ -49,6 +49,7 @@ from central_crm.api_models import (
 )
 from central_crm.auth import Principal
 from central_crm.errors import ApiError, GzipRequestMiddleware, install_error_handlers
+from central_crm.security import BodyLimits, RequestGuardMiddleware, SecurityHeadersMiddleware
 from central_crm.throttle import DEFAULT_POLICY, LoginPolicy
 from rm_workbench.sync.wire import (
     API_PREFIX,
@@ -138,10 +139,19 @@ class ThreadLimitMiddleware:
         await self.app(scope, receive, send)
 
 
+class CentralApp(FastAPI):
+    """The FastAPI application with the security headers outside everything else, so
+    that even the answers of Starlette's own error middleware (500) carry them."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeadersMiddleware(super().build_middleware_stack())
+
+
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "Bad request (invalid JSON, bad gzip, …)"},
     401: {"model": ErrorBody, "description": "Missing, unknown, expired or revoked token"},
     403: {"model": ErrorBody, "description": "Not allowed"},
+    413: {"model": ErrorBody, "description": "The request body is too large"},
     422: {"model": ErrorBody, "description": "The request does not match the schema"},
     500: {"model": ErrorBody, "description": "Internal error (logged, no details)"},
 }
@@ -162,7 +172,12 @@ def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller of a request (401 ErrorBody when the token is missing or no good)."""
+    """The caller of a request (401 ErrorBody when the token is missing or no good);
+    found already when the request carried a body (security.RequestGuardMiddleware
+    checks the token before reading it)."""
+    checked = getattr(request.state, "principal", None)
+    if isinstance(checked, Principal):
+        return checked
     with db.read_begin(_engine(request)) as conn:
         return auth.authenticate(conn, _token(credentials))
 
@@ -201,6 +216,7 @@ def create_app(
     login_policy: LoginPolicy = DEFAULT_POLICY,
     login_lanes: int = DEFAULT_LOGIN_LANES,
     login_wait: float = DEFAULT_LOGIN_WAIT,
+    body_limits: BodyLimits | None = None,
 ) -> FastAPI:
     """The service over ``database_url`` (or an existing ``engine``).
 
@@ -213,7 +229,8 @@ def create_app(
     ``login_policy``: the throttle and lockout of failed logins
     (:mod:`central_crm.throttle`); ``login_lanes``: password checks at once, and
     ``login_wait``: how long a login waits for a lane before 503 (see
-    DEFAULT_LOGIN_LANES).
+    DEFAULT_LOGIN_LANES). ``body_limits``: the largest request body per endpoint
+    (see central_crm.security.BodyLimits).
     """
     engine = engine if engine is not None else db.make_engine(database_url)
     if migrate:
@@ -224,7 +241,7 @@ def create_app(
     dummy_hash = hasher.hash(secrets.token_urlsafe(16))
     login_lanes = max(1, min(login_lanes, threads - 1)) if threads > 1 else 1
 
-    app = FastAPI(
+    app = CentralApp(
         title="示范银行 central CRM",
         version="1.0",
         summary="Sync API of the RM workbench (protocol 1) and administration.",
@@ -233,8 +250,10 @@ def create_app(
     app.state.engine = engine
     app.state.hasher = hasher
     install_error_handlers(app)
-    # Outermost last: responses are gzipped; request bodies are inflated before routing.
+    # Outermost last: responses are gzipped; a request's token is checked before its
+    # body is read, the body capped, then inflated before routing.
     app.add_middleware(GzipRequestMiddleware)
+    app.add_middleware(RequestGuardMiddleware, engine=engine, limits=body_limits)
     if gzip_level > 0:
         # Level 1 compresses JSON ~5x at a third of level 6's CPU: the service's CPU is
         # what limits a bootstrap, the bytes rarely are. 0 turns it off (loopback).

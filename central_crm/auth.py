@@ -365,6 +365,16 @@ def principal_statement(*extra: ColumnElement[Any]) -> Select[Any]:
     return _PRINCIPAL.add_columns(*extra)
 
 
+def no_token() -> ApiError:
+    """The 401 of a request without a bearer token."""
+    return ApiError(
+        401,
+        "not_authenticated",
+        "请先登录总行系统（缺少访问令牌）。 / Not authenticated: no bearer token.",
+        headers=_WWW,
+    )
+
+
 def authenticate(conn: Connection, token: str | None) -> Principal:
     """The caller of a bearer token, or ApiError 401 saying why not."""
     return authenticate_with(conn, token, _PRINCIPAL)[0]
@@ -379,12 +389,7 @@ def authenticate_with(
     """:func:`authenticate` by a :func:`principal_statement` (with ``params`` besides
     the token's); returns the caller and the row (the extra columns at the end)."""
     if not token:
-        raise ApiError(
-            401,
-            "not_authenticated",
-            "请先登录总行系统（缺少访问令牌）。 / Not authenticated: no bearer token.",
-            headers=_WWW,
-        )
+        raise no_token()
     digest = token_hash(token)
     values = {"digest": digest} if params is None else {**params, "digest": digest}
     row: Any = conn.execute(statement, values).first()

@@ -3,7 +3,8 @@
 Each subcommand is a ``add_*`` function registering its parser and a handler, so a
 new one is one more function and one more line in :func:`build_parser`:
 
-* ``serve``: migrate the database, then run the HTTP service (uvicorn);
+* ``serve``: migrate the database, then run the HTTP service (uvicorn), over TLS
+  (``--tls-cert``/``--tls-key``) or plain HTTP on loopback or behind a TLS proxy;
 * ``create-user``: add a login (an RM's or an administrator's; the password rule of
   :mod:`central_crm.passwords` applies);
 * ``disable-user``, ``enable-user``, ``revoke-tokens``, ``set-password``, ``unlock``:
@@ -56,24 +57,88 @@ def _engine(url: str) -> Engine:
 # --- serve ----------------------------------------------------------------------------
 
 
+# TLS 1.2 suites with forward secrecy and AEAD only (TLS 1.3 has its own, all good);
+# uvicorn's default ("TLSv1") admits CBC and RSA key exchange. Python's server
+# context refuses TLS below 1.2 already.
+TLS_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
+
+
+def _is_loopback(host: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1 (the workbench's rm_workbench.sync.address has the
+    same rule for the addresses it accepts plain HTTP to)."""
+    import ipaddress
+
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _transport_problem(args: argparse.Namespace) -> str | None:
+    """Why ``serve`` must not start with these transport options, or None."""
+    if bool(args.tls_cert) != bool(args.tls_key):
+        return "--tls-cert 与 --tls-key 须同时给出。 / Give both --tls-cert and --tls-key."
+    for option, path in (("--tls-cert", args.tls_cert), ("--tls-key", args.tls_key)):
+        if path and not os.path.isfile(path):
+            return f"找不到 {option} 指定的文件 {path}。 / {option}: no such file {path}."
+    if args.tls_cert and args.behind_proxy:
+        return (
+            "--behind-proxy 用于由反向代理终止 TLS 的部署，不能与 --tls-cert 同时使用。 "
+            "/ --behind-proxy is for a TLS-terminating proxy; not with --tls-cert."
+        )
+    if args.behind_proxy and not args.forwarded_allow_ips:
+        return (
+            "使用 --behind-proxy 时须以 --forwarded-allow-ips 指明反向代理的地址。 "
+            "/ --behind-proxy needs --forwarded-allow-ips (the proxy's address)."
+        )
+    if not args.tls_cert and not args.behind_proxy and not _is_loopback(args.host):
+        return (
+            f"拒绝在非本机地址 {args.host} 上以明文 HTTP 提供服务：密码和客户数据会以明文传输。"
+            "请用 --tls-cert 和 --tls-key 启用 TLS，或在 TLS 反向代理之后运行并给出 "
+            "--behind-proxy --forwarded-allow-ips 代理地址"
+            "（见 docs/deploy/nginx-central-crm.conf）。 "
+            f"/ Refusing plain HTTP on the non-loopback address {args.host}: use --tls-cert and "
+            "--tls-key, or run behind a TLS proxy with --behind-proxy --forwarded-allow-ips."
+        )
+    return None
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from central_crm.app import create_app
 
+    problem = _transport_problem(args)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     extra = {} if args.threads is None else {"threads": args.threads}
     if args.push_lanes is not None:
         extra["push_lanes"] = args.push_lanes
     app = create_app(args.db, gzip_level=args.gzip_level, **extra)
+    tls: dict[str, str] = {}
+    if args.tls_cert:
+        tls = {"ssl_certfile": args.tls_cert, "ssl_keyfile": args.tls_key}
+        tls["ssl_ciphers"] = TLS_CIPHERS
+        password = os.environ.get(args.tls_key_password_env or "", "")
+        if password:
+            tls["ssl_keyfile_password"] = password
     uvicorn.run(
         app,
         host=args.host,
         port=args.port,
         workers=None,
         log_level=args.log_level,
+        # X-Forwarded-Proto/-For are believed only from these addresses (a TLS proxy's);
+        # the security headers' HSTS follows the scheme they give.
         proxy_headers=True,
+        forwarded_allow_ips=args.forwarded_allow_ips or "127.0.0.1",
         timeout_keep_alive=args.keep_alive,
+        **tls,  # type: ignore[arg-type]
     )
     return 0
 
@@ -87,8 +152,35 @@ def add_serve(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "processes over one PostgreSQL to scale; the service keeps no state of its own.",
     )
     _add_db(parser)
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1); any other needs --tls-cert/--tls-key "
+        "or --behind-proxy",
+    )
     parser.add_argument("--port", type=int, default=8700)
+    parser.add_argument("--tls-cert", default=None, help="PEM certificate (chain) to serve HTTPS")
+    parser.add_argument("--tls-key", default=None, help="PEM private key of --tls-cert")
+    parser.add_argument(
+        "--tls-key-password-env",
+        default=None,
+        metavar="VARIABLE",
+        help="name of the environment variable holding the password of an encrypted --tls-key "
+        "(never on the command line, where ps shows it)",
+    )
+    parser.add_argument(
+        "--behind-proxy",
+        action="store_true",
+        help="plain HTTP on a non-loopback address, because a TLS-terminating reverse proxy "
+        "(docs/deploy/nginx-central-crm.conf) is the only client; needs --forwarded-allow-ips",
+    )
+    parser.add_argument(
+        "--forwarded-allow-ips",
+        default=None,
+        metavar="IPS",
+        help="comma-separated addresses of the proxies whose X-Forwarded-Proto/-For are "
+        "believed (default 127.0.0.1)",
+    )
     parser.add_argument("--gzip-level", type=int, default=1, choices=range(10), metavar="0-9")
     parser.add_argument(
         "--threads",

@@ -146,7 +146,9 @@ class GzipRequestMiddleware:
     """Decompresses request bodies sent with ``Content-Encoding: gzip``.
 
     The whole body is read and inflated before the app sees it, with a cap on the
-    inflated size (a small "gzip bomb" must not exhaust memory). A body that is not
+    inflated size (a small "gzip bomb" must not exhaust memory): ``max_size``, or the
+    endpoint's own cap when :class:`~central_crm.security.RequestGuardMiddleware` left
+    one in the request's state. A body that is not
     valid gzip is answered with 400 and an ErrorBody; the app never runs.
     """
 
@@ -183,10 +185,11 @@ class GzipRequestMiddleware:
                 return
             chunks.append(message.get("body", b""))
             more = bool(message.get("more_body", False))
+        limit = int(scope.get("state", {}).get("body_limit", self.max_size))
         try:
             inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            body = inflater.decompress(b"".join(chunks), self.max_size + 1)
-            if len(body) > self.max_size:
+            body = inflater.decompress(b"".join(chunks), limit + 1)
+            if len(body) > limit:
                 await self._refuse(
                     scope, send, 413, "too_large", "请求内容过大。 / The request body is too large."
                 )

@@ -29,7 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true")
     commands = parser.add_subparsers(dest="command")
     sync = commands.add_parser("sync", help="run one sync with the central CRM and report")
-    sync.add_argument("--server", help="central CRM address, e.g. https://crm.example.cn")
+    sync.add_argument(
+        "--server",
+        help="central CRM address, e.g. https://crm.example.cn (http:// only for this"
+        " machine: localhost, 127.0.0.1, ::1)",
+    )
     sync.add_argument("--user", help="user name (asked for a password when needed)")
     sync.add_argument("--ca-bundle", help="CA bundle file for the central CRM's TLS certificate")
     sync.add_argument(
@@ -102,10 +106,18 @@ def _print_progress(stage: str, done: int, _total: int | None) -> None:
 def run_sync(args: argparse.Namespace, profile: str) -> int:
     """``rm-workbench sync``: one sync from the command line, printing what it did."""
     from rm_workbench.db.cache import open_profile_cache
-    from rm_workbench.errors import AuthRequired, CachePasswordRequired
+    from rm_workbench.errors import AuthRequired, CachePasswordRequired, InsecureServerAddress
     from rm_workbench.paths import cache_path
     from rm_workbench.services.sync import SyncService
+    from rm_workbench.sync.address import check_server_url
 
+    if args.server is not None:
+        # Before the cache is opened or a password asked for.
+        try:
+            args.server = check_server_url(args.server)
+        except InsecureServerAddress as exc:
+            print(exc.user_message, file=sys.stderr)
+            return 2
     # Without a keyring the cache's key is wrapped with the login password: asked
     # once, used for the cache and, when needed, the login.
     password: str | None = None

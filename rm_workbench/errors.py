@@ -84,6 +84,17 @@ class ServerAnswerError(SyncError):
     """The central CRM answered with something that is not a valid answer."""
 
 
+class InsecureServerAddress(SyncError):
+    """The central CRM's address is refused before anything is sent: plain ``http://``
+    to another machine (the password would cross the network in clear) or no web
+    address at all."""
+
+
+class RedirectRefused(SyncError):
+    """The central CRM answered with a redirect; the workbench never follows one (the
+    password or the RM's edits would be sent again to an address nobody checked)."""
+
+
 class RequestRejected(SyncError):
     """The central CRM refused the request (a 4xx with its reason)."""
 

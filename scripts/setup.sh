@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Shared set-up for the two README commands: the Debian packages the workbench needs
-# (a Chinese TrueType font, Qt's runtime libraries, poppler and Xvfb for the tests),
+# (a Chinese TrueType font, Qt's runtime libraries; for the tests poppler, Xvfb and
+# nginx, which tests/security/test_transport_tls.py runs in front of the service),
 # then a virtualenv in .venv with the project installed in it.
 # Usage: scripts/setup.sh [app|test]
 set -euo pipefail
@@ -12,6 +13,8 @@ debs=(fonts-wqy-microhei libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfont
       libxcb-render-util0 libxcb-image0 libxcb-xinerama0 libxcb-randr0)
 if [ "$what" = test ]; then
     debs+=(poppler-utils xvfb)
+    # Any nginx will do (another flavour already installed is kept).
+    command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || debs+=(nginx-light)
 fi
 
 if command -v dpkg >/dev/null 2>&1; then

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 
+from rm_workbench.errors import InsecureServerAddress
+from rm_workbench.sync.address import check_server_url
 from rm_workbench.sync.wire import API_PREFIX
 
 log = logging.getLogger(__name__)
@@ -17,12 +19,20 @@ PROBE_TIMEOUT = (2.0, 3.0)  # connect, read (seconds)
 
 def probe(server_url: str, *, ca_bundle: str | None = None) -> bool:
     """True when the central CRM at ``server_url`` (as configured: scheme, host and
-    port) answers its health check with 200 within a few seconds."""
+    port) answers its health check with 200 within a few seconds. An address the
+    workbench refuses (plain http to another machine) is never probed; a redirect is
+    not followed (it counts as not reachable)."""
     import requests  # not at start-up (~0.1 s); the probe runs in the background
 
     try:
+        checked = check_server_url(server_url)
+    except InsecureServerAddress as exc:
+        log.debug("probe of %s refused: %s", server_url, exc)
+        return False
+    try:
         answer = requests.get(
-            f"{server_url.rstrip('/')}{API_PREFIX}/health",
+            f"{checked}{API_PREFIX}/health",
+            allow_redirects=False,
             timeout=PROBE_TIMEOUT,
             verify=ca_bundle if ca_bundle else True,
             headers={"User-Agent": "rm-workbench"},

@@ -22,6 +22,7 @@ from rm_workbench.db import protect
 from rm_workbench.db.engine import Cache
 from rm_workbench.errors import AuthRequired, SecretStoreUnavailable, SyncError
 from rm_workbench.models import LocalConflict, OutboxEntry, RejectedEdit, SyncState
+from rm_workbench.sync.address import check_server_url as check_server_url
 from rm_workbench.sync.client import SyncClient
 from rm_workbench.sync.engine import (
     DEFAULT_VERIFY_EVERY,
@@ -117,7 +118,10 @@ class SyncService:
         return self._token(server_url)
 
     def login(self, server_url: str, username: str, password: str) -> UserInfo:
-        """Log in, keep the token in the keyring, remember server and user name."""
+        """Log in, keep the token in the keyring, remember server and user name.
+        Raises InsecureServerAddress, before anything is sent, for plain http to
+        another machine (see :mod:`rm_workbench.sync.address`)."""
+        server_url = check_server_url(server_url)
         client = self._client(server_url, token=None)
         try:
             answer = client.login(

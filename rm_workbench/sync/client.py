@@ -20,6 +20,13 @@ resets it with every byte), so a watchdog timer shuts the request's socket down 
 the deadline passes, which ends any read in progress; retries never start past it.
 Answers are validated strictly (JSON types as declared, sequence numbers within
 ``MAX_SEQ``), and an error body is parsed by a depth-limited parser.
+
+Transport: the address must be ``https://`` unless it is this machine's loopback
+(:func:`~rm_workbench.sync.address.check_server_url`, checked again here as the last
+line of defence), and no redirect is ever followed, on any call: a 3xx answer is a
+:class:`~rm_workbench.errors.RedirectRefused` naming the target, and nothing is sent
+there (a login answered with a 307 would otherwise post the password again to
+wherever the answer points).
 """
 
 from __future__ import annotations
@@ -42,10 +49,12 @@ from rm_workbench.errors import (
     AuthRequired,
     OfflineError,
     ProtocolUnsupported,
+    RedirectRefused,
     RequestRejected,
     ServerAnswerError,
     SyncError,
 )
+from rm_workbench.sync.address import check_server_url
 from rm_workbench.sync.wire import (
     API_PREFIX,
     PROTOCOL_VERSION,
@@ -121,7 +130,8 @@ class SyncClient:
         request_timeout: float = REQUEST_TIMEOUT,
         max_answer_bytes: int = MAX_ANSWER_BYTES,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        # Refused here, before a session exists: plain http to another machine.
+        self.base_url = check_server_url(base_url)
         self.token = token
         self.timeout = timeout
         self.retries = retries
@@ -137,7 +147,10 @@ class SyncClient:
         adapter = _watched_adapter()
         self.session.mount("http://", adapter())
         self.session.mount("https://", adapter())
-        self.session.verify = ca_bundle if ca_bundle else True
+        # Given with every request: requests lets $REQUESTS_CA_BUNDLE / $CURL_CA_BUNDLE
+        # override a session's own setting, which silently dropped the bank's CA bundle.
+        self.verify: str | bool = ca_bundle if ca_bundle else True
+        self.session.verify = self.verify
         self.session.headers.update(
             {"Accept": "application/json", "Accept-Encoding": "gzip", "User-Agent": "rm-workbench"}
         )
@@ -237,12 +250,16 @@ class SyncClient:
             if time.monotonic() >= until:
                 break
             try:
-                status, kind, content = self._exchange(method, url, data, params, headers, until)
+                status, kind, content, target = self._exchange(
+                    method, url, data, params, headers, until
+                )
             except (_Unrepeatable, _Late):
                 raise
             except SyncError as exc:
                 error = exc
             else:
+                if 300 <= status < 400:
+                    raise _redirect_refused(method, url, status, target)
                 if status >= 500 or status in (408, 429):
                     error = _server_error(method, url, status, content)
                 else:
@@ -278,9 +295,10 @@ class SyncClient:
         params: dict[str, Any] | None,
         headers: dict[str, str],
         until: float,
-    ) -> tuple[int, str, bytes]:
-        """One attempt: status, Content-Type and the (decompressed) body, read within
-        ``until`` and ``max_answer_bytes``. Raises a SyncError: _Late past the deadline,
+    ) -> tuple[int, str, bytes, str]:
+        """One attempt: status, Content-Type, the (decompressed) body, read within
+        ``until`` and ``max_answer_bytes``, and the Location header (a redirect's
+        target, never followed). Raises a SyncError: _Late past the deadline,
         _Unrepeatable for an answer no retry can fix (too large, unknown encoding),
         OfflineError or ServerAnswerError for what a retry may cure."""
         import requests
@@ -300,6 +318,8 @@ class SyncClient:
                     headers=headers,
                     timeout=(min(connect, left), min(read, left)),
                     stream=True,
+                    allow_redirects=False,
+                    verify=self.verify,
                 )
                 try:
                     status = response.status_code
@@ -336,7 +356,8 @@ class SyncClient:
             ) from exc
         finally:
             _LOCAL.watch = None
-        return status, response.headers.get("Content-Type", ""), content
+        headers_in = response.headers
+        return status, headers_in.get("Content-Type", ""), content, headers_in.get("Location", "")
 
     def _parse(
         self,
@@ -414,6 +435,15 @@ def _server_message(content: bytes) -> str | None:
     if isinstance(body, dict) and isinstance(body.get("message"), str):
         return str(body["message"])[:_MESSAGE_CHARS]
     return None
+
+
+def _redirect_refused(method: str, url: str, status: int, target: str) -> RedirectRefused:
+    shown = "".join(ch for ch in target if ch.isprintable())[:200] or "（未给出）"
+    return RedirectRefused(
+        f"总行系统要求转到另一个地址（{shown}），工作台不会跟随转向，以免把密码或客户数据"
+        "发往未经确认的地址；未向该地址发送任何内容。请向技术支持确认正确的总行系统地址。",
+        f"{method} {url} → {status} Location: {target[:500]!r}",
+    )
 
 
 def _server_error(method: str, url: str, status: int, content: bytes) -> SyncError:

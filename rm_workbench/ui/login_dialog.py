@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from rm_workbench.errors import WorkbenchError
-from rm_workbench.services.sync import SyncService
+from rm_workbench.services.sync import SyncService, check_server_url
 from rm_workbench.sync.wire import UserInfo
 from rm_workbench.ui.background import run_in_background
 
@@ -74,8 +74,15 @@ class LoginDialog(QDialog):
         (self.password_edit if server_url and username else self.server_edit).setFocus()
 
     def _problem(self) -> str | None:
-        if not self.server_edit.text().strip().lower().startswith(("http://", "https://")):
+        server = self.server_edit.text().strip()
+        if not server.lower().startswith(("http://", "https://")):
             return self.tr("Enter the central CRM address, starting with https://")
+        try:
+            # Plain http to another machine is refused here, before the password
+            # leaves the dialog (SyncService and SyncClient check again).
+            check_server_url(server)
+        except WorkbenchError as exc:
+            return exc.user_message
         if not self.user_edit.text().strip():
             return self.tr("Enter your user name")
         if not self.password_edit.text():
