@@ -957,7 +957,7 @@ class Pusher:
         rejected: list[str] = []
         pending_conflicts: list[tuple[str, Any, Any, Any]] = []
         # An insert sent again: the server stamped who and when the first time.
-        stamped = frozenset() if has_base else STAMPED.get(name, frozenset())
+        stamped: frozenset[str] = frozenset() if has_base else STAMPED.get(name, frozenset())
         for column, change in mutation.fields.items():
             if column in SYNC_COLUMNS or column == "deleted":
                 if not (column == "id" and change.new == mutation.row_id) and has_base:
