@@ -111,12 +111,14 @@ class AuditChain:
         """Check one audit entry (an insert) against the chain and move the head to
         it; returns what the RM is told when it breaks the chain (None: in order)."""
         fields = {name: change.new for name, change in mutation.fields.items()}
-        seq, prev, sent = fields.get("device_seq"), fields.get("prev_hash"), fields.get("chain_hash")
+        seq, prev, sent = (
+            fields.get("device_seq"),
+            fields.get("prev_hash"),
+            fields.get("chain_hash"),
+        )
         last_seq, last_hash = self._load()
         before = len(self.alarms)
-        if not (
-            type(seq) is int and seq >= 1 and isinstance(prev, str) and isinstance(sent, str)
-        ):
+        if not (type(seq) is int and seq >= 1 and isinstance(prev, str) and isinstance(sent, str)):
             self._alarm(
                 "unchained",
                 mutation,
@@ -151,7 +153,9 @@ class AuditChain:
             )
         elif seq > last_seq + 1:
             missing = (
-                f"第 {last_seq + 1} 条" if seq == last_seq + 2 else f"第 {last_seq + 1}–{seq - 1} 条"
+                f"第 {last_seq + 1} 条"
+                if seq == last_seq + 2
+                else f"第 {last_seq + 1}–{seq - 1} 条"
             )
             self._alarm(
                 "gap",
@@ -177,9 +181,7 @@ class AuditChain:
 
     def _already_stored(self, row_id: str, sent: str) -> bool:
         audit = SYNCED["audit_log"]
-        stored = self.conn.execute(
-            select(audit.c.chain_hash).where(audit.c.id == row_id)
-        ).scalar()
+        stored = self.conn.execute(select(audit.c.chain_hash).where(audit.c.id == row_id)).scalar()
         return stored is not None and stored == sent
 
     def _alarm(

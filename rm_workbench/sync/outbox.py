@@ -59,9 +59,7 @@ def device_id_of(conn: Connection) -> str:
 def _chain_audit_entry(conn: Connection, row_id: str, stored: Mapping[str, Any]) -> dict[str, Any]:
     """Number and hash a new audit row after this device's last one, and move the
     chain's head to it (in the caller's transaction); returns the chain's columns."""
-    head_text = conn.execute(
-        select(STATE.c.value).where(STATE.c.key == AUDIT_CHAIN_HEAD)
-    ).scalar()
+    head_text = conn.execute(select(STATE.c.value).where(STATE.c.key == AUDIT_CHAIN_HEAD)).scalar()
     if head_text is None:
         seq, prev = 1, genesis(device_id_of(conn))
     else:
@@ -193,9 +191,11 @@ def insert_row(conn: Connection, table: str, values: Mapping[str, Any]) -> str:
     now = utcnow()
     row.update(version=None, deleted=False, created_at=now, updated_at=now)
     conn.execute(insert(target).values(**row))
-    stored = conn.execute(select(target).where(target.c.id == row["id"])).mappings().one()
+    stored: dict[str, Any] = dict(
+        conn.execute(select(target).where(target.c.id == row["id"])).mappings().one()
+    )
     if table == "audit_log":
-        stored = {**stored, **_chain_audit_entry(conn, row["id"], stored)}
+        stored.update(_chain_audit_entry(conn, row["id"], stored))
     fields = {
         name: {"new": encode_value(table, name, value)}
         for name, value in stored.items()

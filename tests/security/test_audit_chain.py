@@ -85,9 +85,7 @@ def test_an_altered_entry_before_a_deletion_is_named_too(
     assert [(a["kind"], a["row_id"]) for a in found if a["kind"] == "altered"] == [
         ("altered", queued[0])
     ]
-    assert [
-        (a["expected_seq"], a["received_seq"]) for a in found if a["kind"] == "gap"
-    ] == [(3, 4)]
+    assert [(a["expected_seq"], a["received_seq"]) for a in found if a["kind"] == "gap"] == [(3, 4)]
 
 
 def _flaky(device: Any, *, answer_lost: bool) -> Callable[[], None]:
@@ -148,9 +146,7 @@ def test_an_honest_device_raises_no_alarm(
     audit = SYNCED["audit_log"]
     with svc.engine.connect() as conn:
         stored = conn.execute(
-            select(audit.c.id, audit.c.device_seq, audit.c.user_name).where(
-                audit.c.id.in_(made)
-            )
+            select(audit.c.id, audit.c.device_seq, audit.c.user_name).where(audit.c.id.in_(made))
         ).all()
     assert sorted(row.device_seq for row in stored) == list(range(1, len(made) + 1))
     assert {row.user_name for row in stored} == {"alice"}

@@ -59,9 +59,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_alarm")),
     )
     with op.batch_alter_table("audit_alarm", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_audit_alarm_created_at"), ["created_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_audit_alarm_created_at"), ["created_at"], unique=False)
 
 
 def downgrade() -> None:
