@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 
 # Per table, the columns the server sets itself on an insert (who and when): what a
 # device sends there is not stored (an audit row's time moves to ``client_time``).
+# A new "who" column (``rm_id``, ``user_name``, ``*_by``) of a table RMs write goes
+# here, with its rule in :func:`stamp`, or in ``NOT_STAMPED`` of
+# tests/security/test_audit_attribution.py with the reason: a guard test checks.
 STAMPED: dict[str, frozenset[str]] = {
     "audit_log": frozenset({"user_name", "at", "client_time"}),
     "contact_log": frozenset({"rm_id", "user_name"}),

@@ -117,3 +117,28 @@ def test_a_proposal_names_the_rm_who_pushed_it(svc: Service, book: Book, alice: 
     assert alice.insert("bundle_proposal", proposal)["status"] == "applied"
     stored = fetch(svc.engine, "bundle_proposal", proposal_id)
     assert stored is not None and stored["rm_id"] == book.rms["a"]
+
+
+# "Who" columns an RM may write that the server does not stamp, and why.
+NOT_STAMPED = {
+    ("customer", "rm_id"): "server-owned: the owner, the caller's RM on insert (sync.py)",
+    ("customer_group", "rm_id"): "server-owned: the owner, the caller's RM on insert",
+    ("visit", "rm_id"): "the RM the visit is planned for; moves with the customer",
+}
+
+
+def test_every_who_column_is_stamped_or_said_why_not() -> None:
+    """A guard: a new ``rm_id``, ``user_name`` or ``*_by`` column of a table RMs write
+    must be added to ``central_crm.audit.STAMPED`` or to ``NOT_STAMPED`` above."""
+    from central_crm.audit import STAMPED
+    from rm_workbench.sync.wire import READ_ONLY_TABLES, SYNCED_TABLES, table_of
+
+    for name in SYNCED_TABLES:
+        if name in READ_ONLY_TABLES:
+            continue
+        for column in table_of(name).c:
+            who = column.name in ("rm_id", "user_name") or column.name.endswith("_by")
+            if who:
+                assert column.name in STAMPED.get(name, ()) or (name, column.name) in NOT_STAMPED, (
+                    f"{name}.{column.name}"
+                )
