@@ -7,7 +7,7 @@ published in the same OpenAPI document.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -130,3 +130,24 @@ class GcResponse(ApiModel):
     # Tombstones up to this sequence number may be gone: a device whose cursor is
     # below it must re-bootstrap.
     horizon: int
+
+
+class AuditAlarm(ApiModel):
+    """A break of a device's audit chain (see :mod:`central_crm.audit`)."""
+
+    id: str
+    # "gap" | "altered" | "broken_link" | "reused_seq" | "unchained"
+    kind: str
+    device_id: str
+    user_id: str
+    username: str
+    mutation_id: int | None = None
+    row_id: str | None = None
+    expected_seq: int | None = None
+    received_seq: int | None = None
+    message: str
+    created_at: datetime
+
+
+class AuditAlarmList(ApiModel):
+    alarms: list[AuditAlarm]

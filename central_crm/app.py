@@ -31,11 +31,12 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from central_crm import admin, auth, db, sync
+from central_crm import admin, audit, auth, db, sync
 from central_crm.api_models import (
     AccountResponse,
     AssignRequest,
     AssignResponse,
+    AuditAlarmList,
     CatalogRequest,
     CoreFeedRequest,
     CreateUserRequest,
@@ -572,5 +573,18 @@ def create_app(
     def gc(body: GcRequest, _admin: Admin) -> GcResponse:
         with db.write_begin(engine) as conn:
             return admin.gc(conn, body.before_seq)
+
+    @app.get(
+        f"{API_PREFIX}/admin/audit-alarms",
+        response_model=AuditAlarmList,
+        tags=["admin"],
+        responses=admin_errors,
+    )
+    def audit_alarms(
+        _admin: Admin, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000
+    ) -> AuditAlarmList:
+        """Breaks of the devices' audit chains (missing, altered, reused or unchained
+        audit entries), the newest ``limit``, oldest first."""
+        return AuditAlarmList.model_validate({"alarms": audit.list_alarms(engine, limit=limit)})
 
     return app

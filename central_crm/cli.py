@@ -13,6 +13,8 @@ new one is one more function and one more line in :func:`build_parser`:
 * ``load-demo``: load the demo book into an empty database, one login per RM;
 * ``assign``: hand customers to another RM (evictions, pull for the new RM);
 * ``gc``: purge old tombstones (devices behind the horizon re-bootstrap);
+* ``audit-alarms``: list the breaks of the devices' audit chains (exit status 3 when
+  there is one, for a monitoring job);
 * ``demo-book``: print the demo book's row counts (no database).
 
 Database commands take ``--db URL`` (default ``sqlite:///central.db``, or the
@@ -490,6 +492,34 @@ def add_demo_book(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
     parser.set_defaults(handler=_demo_book)
 
 
+def _audit_alarms(args: argparse.Namespace) -> int:
+    from central_crm import audit
+
+    alarms = audit.list_alarms(_engine(args.db), limit=args.limit)
+    if not alarms:
+        print("没有审计日志完整性告警 / no audit-integrity alarms")
+        return 0
+    for alarm in alarms:
+        print(
+            f"{alarm['created_at'].isoformat()}  {alarm['kind']:<11}  {alarm['username']}"
+            f"  device={alarm['device_id']}  entry={alarm['row_id']}  {alarm['message']}"
+        )
+    print(f"共 {len(alarms)} 条告警 / {len(alarms)} alarm(s)")
+    return 3
+
+
+def add_audit_alarms(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "audit-alarms",
+        help="list audit-integrity alarms (missing or altered audit entries)",
+        description="List the breaks of the devices' audit chains, oldest first; exit "
+        "status 3 when there is at least one.",
+    )
+    _add_db(parser)
+    parser.add_argument("--limit", type=int, default=1000, help="the newest N (default 1000)")
+    parser.set_defaults(handler=_audit_alarms)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with one subparser per command."""
     parser = argparse.ArgumentParser(prog="central-crm", description="示范银行 central CRM")
@@ -502,6 +532,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_gc(subparsers)
     add_publish_catalog(subparsers)
     add_demo_book(subparsers)
+    add_audit_alarms(subparsers)
     return parser
 
 

@@ -13,7 +13,8 @@
   (through ``group_membership.owner_rm_id``).
 * Server-only tables: users, tokens, failed logins (throttle and lockout), devices,
   the idempotency record of pushes, stored conflicts, evictions, the assignment
-  history, the sequence counter and a small key/value state.
+  history, each device's audit chain and the audit-integrity alarms, the sequence
+  counter and a small key/value state.
 """
 
 from __future__ import annotations
@@ -209,6 +210,36 @@ sync_counter = Table(
     Column("value", BigInteger, nullable=False),
 )
 
+# Per device, the last audit entry accepted in its chain (rm_workbench.sync.audit_chain):
+# every push checks that the device's new entries continue it.
+audit_chain = Table(
+    "audit_chain",
+    server_metadata,
+    Column("device_id", String(64), primary_key=True),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# What the bank's security staff are shown: each break of a device's audit chain (a
+# missing, altered, reused or unchained entry), with who pushed it and when.
+audit_alarm = Table(
+    "audit_alarm",
+    server_metadata,
+    Column("id", String(36), primary_key=True),
+    # "gap" | "altered" | "broken_link" | "reused_seq" | "unchained"
+    Column("kind", String(16), nullable=False),
+    Column("device_id", String(64), nullable=False),
+    Column("user_id", String(36), nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("mutation_id", BigInteger, nullable=True),
+    Column("row_id", String(36), nullable=True),
+    Column("expected_seq", BigInteger, nullable=True),
+    Column("received_seq", BigInteger, nullable=True),
+    Column("message", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False, index=True),
+)
+
 server_state = Table(
     "server_state",
     server_metadata,
@@ -223,6 +254,8 @@ __all__ = [
     "app_user",
     "applied_mutation",
     "assignment",
+    "audit_alarm",
+    "audit_chain",
     "auth_token",
     "device",
     "eviction",

@@ -59,6 +59,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from central_crm import db
+from central_crm.audit import STAMPED, AuditChain, stamp
 from central_crm.auth import (
     Principal,
     authenticate,
@@ -1046,6 +1047,7 @@ class Pusher:
         self._check_references(name, values, access)
         if name == "group_membership" and access.owner_rm_id is not None:
             self._bring_group_into_scope(values.get("group_id"), access.owner_rm_id)
+        stamp(name, values, self.principal, self.now)  # who and when: the token's
         seq = db.next_seq(self.conn)
         values.update(
             id=mutation.row_id,
@@ -1080,10 +1082,14 @@ class Pusher:
         changes: dict[str, Any] = {}
         rejected: list[str] = []
         pending_conflicts: list[tuple[str, Any, Any, Any]] = []
+        # An insert sent again: the server stamped who and when the first time.
+        stamped: frozenset[str] = frozenset() if has_base else STAMPED.get(name, frozenset())
         for column, change in mutation.fields.items():
             if column in SYNC_COLUMNS or column == "deleted":
                 if not (column == "id" and change.new == mutation.row_id) and has_base:
                     rejected.append(column)
+                continue
+            if column in stamped:
                 continue
             theirs = current[column]
             new = _decode(name, column, change.new)
@@ -1298,6 +1304,7 @@ def _push(
         _check_device(principal, request.device_id)
         check_structure(request)
         pusher = Pusher(conn, principal)
+        chain = AuditChain(conn, principal, pusher.now)
         applied: list[dict[str, Any]] = []
         with db.counter_held(conn):
             last_id, by_id, by_key = _stored_results(conn, request)
@@ -1318,6 +1325,9 @@ def _push(
                         )
                     )
                     continue
+                # Outside the mutation's savepoint: an entry refused still took its
+                # place in the device's chain.
+                broken = chain.check(mutation) if _is_audit_entry(mutation) else None
                 if not guard_all and _unguarded(mutation):
                     try:
                         result = pusher.apply(mutation)
@@ -1325,6 +1335,9 @@ def _push(
                         raise _Unguarded(mutation.mutation_id) from exc
                 else:
                     result = _guarded(conn, pusher, mutation)
+                if broken is not None:
+                    joined = "".join(m for m in (result.message, broken) if m)
+                    result = result.model_copy(update={"message": joined})
                 answer = result.model_dump_json()
                 applied.append(
                     {
@@ -1340,13 +1353,35 @@ def _push(
                 results.append(result)
             if applied:
                 conn.execute(_INSERT_APPLIED, applied)
+            chain.save()
             conn.execute(
                 _DEVICE_PUSHED,
                 {"device_id": request.device_id, "last_id": last_id, "now": pusher.now},
             )
         if (request.protocol or 0) >= 3:
             _attach_refused_rows(conn, principal, request, results)
+            _attach_stamped_rows(conn, principal, request, results)
+    chain.log()
     return PushResponse(results=results)
+
+
+def _is_audit_entry(mutation: Mutation) -> bool:
+    return mutation.table == "audit_log" and mutation.op == "insert"
+
+
+def _attach_stamped_rows(
+    conn: Connection, principal: Principal, request: PushRequest, results: list[MutationResult]
+) -> None:
+    """Give each audit entry's answer the row as stored, with the who and when the
+    server stamped: no pull brings audit rows back to the device."""
+    by_id = {m.mutation_id: m for m in request.mutations}
+    for index, result in enumerate(results):
+        mutation = by_id.get(result.mutation_id)
+        if mutation is None or not _is_audit_entry(mutation) or result.row is not None:
+            continue
+        status = result.original_status if result.status == "duplicate" else result.status
+        if status == "applied":
+            _attach_row(conn, principal, mutation, results, index)
 
 
 def _attach_refused_rows(
@@ -1362,15 +1397,27 @@ def _attach_refused_rows(
         mutation = by_id.get(result.mutation_id)
         if mutation is None or mutation.table not in SYNCED:
             continue
-        table = SYNCED[mutation.table]
-        query = select(table).where(table.c.id == mutation.row_id)
-        visible = scope_filter(table, principal)
-        if visible is not None:
-            query = query.where(visible)
-        found = conn.execute(query).first()
-        if found is not None:
-            row = CODECS[mutation.table].encode([dict(found._mapping)])[0]
-            results[index] = result.model_copy(update={"row": row})
+        _attach_row(conn, principal, mutation, results, index)
+
+
+def _attach_row(
+    conn: Connection,
+    principal: Principal,
+    mutation: Mutation,
+    results: list[MutationResult],
+    index: int,
+) -> None:
+    """Put the mutation's row as the server holds it (in the caller's scope) in its
+    answer ``results[index]``."""
+    table = SYNCED[mutation.table]
+    query = select(table).where(table.c.id == mutation.row_id)
+    visible = scope_filter(table, principal)
+    if visible is not None:
+        query = query.where(visible)
+    found = conn.execute(query).first()
+    if found is not None:
+        row = CODECS[mutation.table].encode([dict(found._mapping)])[0]
+        results[index] = results[index].model_copy(update={"row": row})
 
 
 def _guarded(conn: Connection, pusher: Pusher, mutation: Mutation) -> MutationResult:

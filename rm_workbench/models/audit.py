@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import BigInteger, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rm_workbench.models.base import Base, Synced
@@ -12,7 +12,15 @@ from rm_workbench.models.types import UTCDateTime
 
 
 class AuditLog(Synced, Base):
-    """One audited action. Append-only: rows are added, never changed or deleted."""
+    """One audited action. Append-only: rows are added, never changed or deleted.
+
+    Each device chains its entries (:mod:`rm_workbench.sync.audit_chain`):
+    ``device_seq`` numbers them 1, 2, 3 … per device, ``chain_hash`` is the sha256 of
+    the entry and ``prev_hash`` (the previous entry's ``chain_hash``), so the central
+    CRM sees a missing, reordered or altered entry. The server stamps ``user_name``
+    (from the token) and ``at`` (its clock); the device's claimed time is kept in
+    ``client_time``.
+    """
 
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_log_at", "at"),)
@@ -24,3 +32,8 @@ class AuditLog(Synced, Base):
     entity_type: Mapped[str | None] = mapped_column(String(32))
     entity_id: Mapped[str | None] = mapped_column(String(36))
     details: Mapped[str | None] = mapped_column(Text)
+    # The time the device claimed (set by the server when it stamps ``at``).
+    client_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    device_seq: Mapped[int | None] = mapped_column(BigInteger)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    chain_hash: Mapped[str | None] = mapped_column(String(64))

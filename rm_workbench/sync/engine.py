@@ -42,7 +42,6 @@ import logging
 import queue
 import threading
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -79,7 +78,7 @@ from rm_workbench.errors import ServerAnswerError
 from rm_workbench.models import Base, LocalConflict, OutboxEntry, RejectedEdit, SyncState
 from rm_workbench.models.labels import field_label, table_label
 from rm_workbench.sync.client import SyncClient
-from rm_workbench.sync.outbox import pending_fields
+from rm_workbench.sync.outbox import device_id_of, pending_fields
 from rm_workbench.sync.wire import (
     CUSTOMER_CHILD_TABLES,
     MAX_SEQ,
@@ -122,7 +121,6 @@ CONFLICTS = Base.metadata.tables[LocalConflict.__tablename__]
 REJECTED = Base.metadata.tables[RejectedEdit.__tablename__]
 
 CURSOR = "cursor"
-DEVICE_ID = "device_id"
 BOOT_SEQ = "bootstrap_seq"
 BOOT_TABLE = "bootstrap_table"
 BOOT_AFTER = "bootstrap_after_id"
@@ -308,11 +306,7 @@ def _stored_cursor(conn: Connection) -> int | None:
 def device_id(cache: Cache) -> str:
     """This cache's device id, created once (the server orders its pushes by it)."""
     with cache.engine.begin() as conn:
-        value = _get_state(conn, DEVICE_ID)
-        if value is None:
-            value = str(uuid.uuid4())
-            _set_state(conn, DEVICE_ID, value)
-        return value
+        return device_id_of(conn)
 
 
 def delete_customers(conn: Connection, customer_ids: Sequence[str]) -> None:
@@ -804,7 +798,8 @@ class SyncEngine:
         what became of it: its conflicts (unless handed over: those are the new RM's),
         a refusal in the rejected-edits list, and the server's current row when it
         refused something (so the cache shows what the server holds, not the refused
-        value; the RM's value is in the list)."""
+        value; the RM's value is in the list) or stamped it (an audit row's who and
+        when)."""
         conn.execute(delete(OUTBOX).where(OUTBOX.c.mutation_id == entry.mutation_id))
         status = result.status
         if status == "duplicate" and result.original_status is not None:
@@ -820,6 +815,13 @@ class SyncEngine:
         if status == "handed_over":
             report.handed_over.append(self._outcome(conn, entry, result, tuple(fields)))
         if not refused:
+            if result.row is not None and entry.table_name in SYNCED_TABLES:
+                # What the server stamped (who and when of an audit row, which no
+                # pull brings back): the cache shows what the server stored.
+                item = ChangeItem(seq=0, kind="row", table=entry.table_name, row=result.row)
+                self._apply_page(conn, [item], SyncReport())
+            if entry.table_name == "audit_log" and result.message:
+                log.warning("audit entry %s: %s", entry.row_id, result.message)
             return
         if status != "rejected":
             fields = {k: v for k, v in fields.items() if k in result.rejected_fields}

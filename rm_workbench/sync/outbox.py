@@ -9,6 +9,10 @@ An update records, per field, the value the device last saw (``base``) and the n
 one; the server merges field by field with them. Several edits to a row before a
 push are folded into one entry that keeps the first base, but an entry that was
 already sent is never changed: a replay must carry exactly what was sent.
+
+An audit row is chained as it is written (:mod:`rm_workbench.sync.audit_chain`): the
+next number and hash of this device's chain, whose head is kept in ``sync_state``
+(``audit_chain_head``) in the same transaction.
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from rm_workbench.db.search import index_customers, remove_customers
 from rm_workbench.errors import ValidationError
-from rm_workbench.models import Base, OutboxEntry, new_id, utcnow
+from rm_workbench.models import Base, OutboxEntry, SyncState, new_id, utcnow
+from rm_workbench.sync.audit_chain import CHAINED, entry_hash, genesis
 from rm_workbench.sync.wire import (
     APPEND_ONLY_TABLES,
     CUSTOMER_CHILD_TABLES,
@@ -34,6 +40,42 @@ from rm_workbench.sync.wire import (
 )
 
 OUTBOX = Base.metadata.tables[OutboxEntry.__tablename__]
+STATE = Base.metadata.tables[SyncState.__tablename__]
+# sync_state keys: this cache's device id; the head of its audit chain (JSON).
+DEVICE_ID = "device_id"
+AUDIT_CHAIN_HEAD = "audit_chain_head"
+
+
+def device_id_of(conn: Connection) -> str:
+    """This cache's device id, created once (the server orders its pushes and checks
+    its audit chain by it)."""
+    value = conn.execute(select(STATE.c.value).where(STATE.c.key == DEVICE_ID)).scalar()
+    if value is None:
+        value = str(uuid.uuid4())
+        conn.execute(insert(STATE).values(key=DEVICE_ID, value=value))
+    return str(value)
+
+
+def _chain_audit_entry(conn: Connection, row_id: str, stored: Mapping[str, Any]) -> dict[str, Any]:
+    """Number and hash a new audit row after this device's last one, and move the
+    chain's head to it (in the caller's transaction); returns the chain's columns."""
+    head_text = conn.execute(select(STATE.c.value).where(STATE.c.key == AUDIT_CHAIN_HEAD)).scalar()
+    if head_text is None:
+        seq, prev = 1, genesis(device_id_of(conn))
+    else:
+        head = json.loads(head_text)
+        seq, prev = int(head["seq"]) + 1, str(head["hash"])
+    entry = {name: encode_value("audit_log", name, stored[name]) for name in CHAINED}
+    chained = {"device_seq": seq, "prev_hash": prev, "chain_hash": entry_hash(prev, seq, entry)}
+    audit = Base.metadata.tables["audit_log"]
+    conn.execute(update(audit).where(audit.c.id == row_id).values(**chained))
+    value = json.dumps({"seq": seq, "hash": chained["chain_hash"]})
+    conn.execute(
+        sqlite_insert(STATE)
+        .values(key=AUDIT_CHAIN_HEAD, value=value)
+        .on_conflict_do_update(index_elements=["key"], set_={"value": value})
+    )
+    return chained
 
 
 def _table(name: str) -> Any:
@@ -149,7 +191,11 @@ def insert_row(conn: Connection, table: str, values: Mapping[str, Any]) -> str:
     now = utcnow()
     row.update(version=None, deleted=False, created_at=now, updated_at=now)
     conn.execute(insert(target).values(**row))
-    stored = conn.execute(select(target).where(target.c.id == row["id"])).mappings().one()
+    stored: dict[str, Any] = dict(
+        conn.execute(select(target).where(target.c.id == row["id"])).mappings().one()
+    )
+    if table == "audit_log":
+        stored.update(_chain_audit_entry(conn, row["id"], stored))
     fields = {
         name: {"new": encode_value(table, name, value)}
         for name, value in stored.items()

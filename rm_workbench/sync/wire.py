@@ -16,7 +16,9 @@ Protocol (version 2), all under ``/api/v1`` and JSON (gzip both ways):
 * ``POST /sync/push``: ordered mutations from the outbox; each has a device-monotonic
   ``mutation_id`` and an ``idempotency_key``; a replay changes nothing and returns the
   first answer. Updates carry each field's ``base`` (the value the device last saw) and
-  ``new`` value; the server merges field by field.
+  ``new`` value; the server merges field by field. Who and when of what an RM creates
+  come from the token and the server's clock (``central_crm.audit.STAMPED``), and each
+  audit entry carries its device's chain (:mod:`rm_workbench.sync.audit_chain`).
 * ``GET /sync/pull?cursor=N``: the changes after the cursor in the RM's scope, in
   sequence order: changed rows (tombstones included) and evictions (a customer
   reassigned away). The client applies a page and its cursor in one transaction.
@@ -313,7 +315,8 @@ class MutationResult(WireModel):
     original_status: MutationStatus | None = None
     # Protocol 3, when something was refused: the row as the server holds it now (wire
     # form; None when it has none in the caller's scope), so the device shows that
-    # rather than the refused value, which it keeps in its rejected-edits list.
+    # rather than the refused value, which it keeps in its rejected-edits list. Also
+    # for an audit entry: the row with the who and when the server stamped.
     row: dict[str, Any] | None = None
 
 
