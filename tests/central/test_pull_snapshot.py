@@ -150,7 +150,10 @@ def test_checksums_match_the_rows_a_device_holds(svc: Service, book: Book, alice
 
 
 def test_group_scope_follows_memberships(svc: Service, book: Book, alice: Api) -> None:
-    group = synced_row(group_no="G-new", name="新家庭", kind="household", rm_id=book.rms["b"])
+    # An empty group of alice's own (made centrally) comes into her scope with its first
+    # member; another RM's group cannot be pulled in this way (tests/security/
+    # test_scope_groups.py).
+    group = synced_row(group_no="G-new", name="新家庭", kind="household", rm_id=book.rms["a"])
     insert_rows(svc.engine, "customer_group", [group])
     assert group["id"] not in {r["id"] for r in alice.snapshot_all("customer_group")}
     membership = {
