@@ -8,6 +8,7 @@ valid call loads tens of thousands of rows, which is not what fuzzing is for.)
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import schemathesis
@@ -21,9 +22,14 @@ from tests.central.conftest import Api, Book, Service
 schema = schemathesis.openapi.from_dict(create_app("sqlite://").openapi())
 
 SLOW_OPERATIONS = ("/api/v1/admin/demo-book",)
+# Examples per operation and caller; a long run for a release or a security review:
+# RM_FUZZ_EXAMPLES=1000 (every answer is counted in RESPONSES).
+EXAMPLES = int(os.environ.get("RM_FUZZ_EXAMPLES", "30"))
+RESPONSES: dict[int, int] = {}
 
 
 def _check(response: Any) -> None:
+    RESPONSES[response.status_code] = RESPONSES.get(response.status_code, 0) + 1
     assert response.status_code < 500, f"{response.status_code}: {response.text[:500]}"
     if response.status_code >= 400:
         body = response.json()
@@ -33,7 +39,7 @@ def _check(response: Any) -> None:
 
 @schema.parametrize()
 @settings(
-    max_examples=30,
+    max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -44,7 +50,7 @@ def test_as_an_rm(case: Any, svc: Service, book: Book, alice: Api) -> None:
 
 @schema.parametrize()
 @settings(
-    max_examples=30,
+    max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -57,7 +63,7 @@ def test_as_an_admin(case: Any, svc: Service, book: Book, admin: Api) -> None:
 
 @schema.parametrize()
 @settings(
-    max_examples=10,
+    max_examples=max(1, EXAMPLES // 3),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -68,3 +74,14 @@ def test_without_a_token(case: Any, svc: Service) -> None:
         # Refused one way or another (401, or 400/405/422 for a malformed request
         # found before the token is looked at); never served.
         assert response.status_code >= 400, response.text
+
+
+def test_report_answers() -> None:
+    """Prints how many answers the fuzzing above got, by status (run with -s)."""
+    total = sum(RESPONSES.values())
+    print(
+        f"\nschemathesis: {total} answers, 5xx: "
+        f"{sum(n for code, n in RESPONSES.items() if code >= 500)}, "
+        f"by status {dict(sorted(RESPONSES.items()))}"
+    )
+    assert all(code < 500 for code in RESPONSES)

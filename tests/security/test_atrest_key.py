@@ -156,6 +156,6 @@ def test_the_demo_launch_encrypts_without_a_keyring(
 
     monkeypatch.setattr(app, "run_window", window)
     with no_keyring():
-        assert app.run("demo", demo=True, encrypt=True) == 0
+        assert app.run("demo", demo=True, encrypt=True, language="en") == 0
     assert opened == [(True, None, True)]
     assert not is_plain_sqlite(tmp_path / "demo" / "cache.db")

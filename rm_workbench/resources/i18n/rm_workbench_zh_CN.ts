@@ -85,22 +85,22 @@
 <context>
     <name>App</name>
     <message>
-        <location filename="../../ui/app.py" line="66"/>
+        <location filename="../../ui/app.py" line="68"/>
         <source>Starting the demo central CRM (the first time takes a while)…</source>
         <translation>正在启动示范总行系统（首次启动需要一些时间）…</translation>
     </message>
     <message>
-        <location filename="../../ui/app.py" line="107"/>
+        <location filename="../../ui/app.py" line="109"/>
         <source>RM Workbench</source>
         <translation>客户经理工作台</translation>
     </message>
     <message>
-        <location filename="../../ui/app.py" line="108"/>
+        <location filename="../../ui/app.py" line="110"/>
         <source>No Chinese font was found on this computer, so Chinese text will show as boxes. Install a Chinese font (on Debian/Ubuntu: fonts-wqy-microhei).</source>
         <translation>本机没有找到中文字体，中文会显示为方框。请安装中文字体（Debian/Ubuntu：fonts-wqy-microhei）。</translation>
     </message>
     <message>
-        <location filename="../../ui/app.py" line="134"/>
+        <location filename="../../ui/app.py" line="149"/>
         <source>Welcome. Log in to your bank&apos;s central CRM.</source>
         <translation>欢迎使用。请登录本行总行客户关系管理系统。</translation>
     </message>
@@ -971,12 +971,12 @@
 <context>
     <name>DocumentFlow</name>
     <message>
-        <location filename="../../ui/printing.py" line="246"/>
+        <location filename="../../ui/printing.py" line="252"/>
         <source>Saved {pages} page(s) to {path}</source>
         <translation>已保存 {pages} 页到 {path}</translation>
     </message>
     <message>
-        <location filename="../../ui/printing.py" line="289"/>
+        <location filename="../../ui/printing.py" line="298"/>
         <source>Sent {pages} page(s) to {printer}</source>
         <translation>已发送 {pages} 页到 {printer}</translation>
     </message>
@@ -1040,49 +1040,54 @@
 <context>
     <name>LoginDialog</name>
     <message>
-        <location filename="../../ui/login_dialog.py" line="38"/>
+        <location filename="../../ui/login_dialog.py" line="40"/>
         <source>Log in to the central CRM</source>
         <translation>登录总行系统</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="56"/>
+        <location filename="../../ui/login_dialog.py" line="58"/>
         <source>Central CRM address</source>
         <translation>总行系统地址</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="57"/>
+        <location filename="../../ui/login_dialog.py" line="59"/>
         <source>User name</source>
         <translation>用户名</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="58"/>
+        <location filename="../../ui/login_dialog.py" line="60"/>
         <source>Password</source>
         <translation>密码</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="63"/>
+        <location filename="../../ui/login_dialog.py" line="65"/>
         <source>Log in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="76"/>
+        <location filename="../../ui/login_dialog.py" line="79"/>
         <source>Enter the central CRM address, starting with https://</source>
         <translation>请输入总行系统地址，以 https:// 开头</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="78"/>
+        <location filename="../../ui/login_dialog.py" line="87"/>
         <source>Enter your user name</source>
         <translation>请输入用户名</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="80"/>
+        <location filename="../../ui/login_dialog.py" line="89"/>
         <source>Enter your password</source>
         <translation>请输入密码</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="111"/>
+        <location filename="../../ui/login_dialog.py" line="120"/>
         <source>Login failed: {error}</source>
         <translation>登录失败：{error}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/login_dialog.py" line="129"/>
+        <source>Unlock the local cache</source>
+        <translation>解锁本地缓存</translation>
     </message>
 </context>
 <context>
@@ -1094,99 +1099,99 @@
     </message>
     <message>
         <location filename="../../ui/main_window.py" line="64"/>
-        <location filename="../../ui/main_window.py" line="144"/>
+        <location filename="../../ui/main_window.py" line="145"/>
         <source>Today</source>
         <translation>今日</translation>
     </message>
     <message>
         <location filename="../../ui/main_window.py" line="65"/>
-        <location filename="../../ui/main_window.py" line="146"/>
+        <location filename="../../ui/main_window.py" line="147"/>
         <source>Customers</source>
         <translation>客户</translation>
     </message>
     <message>
         <location filename="../../ui/main_window.py" line="66"/>
-        <location filename="../../ui/main_window.py" line="149"/>
+        <location filename="../../ui/main_window.py" line="150"/>
         <source>Visits</source>
         <translation>拜访日程</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="143"/>
+        <location filename="../../ui/main_window.py" line="144"/>
         <source>&amp;Go</source>
         <translation>转到(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="153"/>
+        <location filename="../../ui/main_window.py" line="154"/>
         <source>Find a customer</source>
         <translation>查找客户</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="160"/>
+        <location filename="../../ui/main_window.py" line="161"/>
         <source>Close customer tab</source>
         <translation>关闭客户页</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="162"/>
+        <location filename="../../ui/main_window.py" line="163"/>
         <source>&amp;Work</source>
         <translation>工作(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="164"/>
+        <location filename="../../ui/main_window.py" line="165"/>
         <source>Plan a visit…</source>
         <translation>安排拜访…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="167"/>
+        <location filename="../../ui/main_window.py" line="168"/>
         <source>Log a contact…</source>
         <translation>记录联系…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="169"/>
+        <location filename="../../ui/main_window.py" line="170"/>
         <source>&amp;Documents</source>
         <translation>文档(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="171"/>
+        <location filename="../../ui/main_window.py" line="172"/>
         <source>Print…</source>
         <translation>打印…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="172"/>
+        <location filename="../../ui/main_window.py" line="173"/>
         <source>Tomorrow&apos;s briefs…</source>
         <translation>明日拜访简报…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="174"/>
+        <location filename="../../ui/main_window.py" line="175"/>
         <source>Export visit schedule (iCalendar)…</source>
         <translation>导出拜访日程（iCalendar）…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="175"/>
+        <location filename="../../ui/main_window.py" line="176"/>
         <source>Export customer list (Excel)…</source>
         <translation>导出客户名单（Excel）…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="181"/>
+        <location filename="../../ui/main_window.py" line="182"/>
         <source>&amp;Sync</source>
         <translation>同步(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="182"/>
+        <location filename="../../ui/main_window.py" line="183"/>
         <source>Sync now</source>
         <translation>立即同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="184"/>
+        <location filename="../../ui/main_window.py" line="185"/>
         <source>Conflicts…</source>
         <translation>同步冲突…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="188"/>
+        <location filename="../../ui/main_window.py" line="189"/>
         <source>Edits not accepted…</source>
         <translation>未被接受的修改…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="191"/>
+        <location filename="../../ui/main_window.py" line="192"/>
         <source>Log in…</source>
         <translation>登录…</translation>
     </message>
@@ -1206,82 +1211,82 @@
         <translation>已在本机退出登录，但无法连接总行系统：原登录令牌在总行系统中到期前仍然有效。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="213"/>
+        <location filename="../../ui/main_window.py" line="215"/>
         <source>Log a contact</source>
         <translation>记录联系</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="214"/>
+        <location filename="../../ui/main_window.py" line="216"/>
         <source>Open a customer first (Ctrl+2, then Enter on a customer).</source>
         <translation>请先打开一位客户（Ctrl+2，选中客户后按回车）。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="230"/>
+        <location filename="../../ui/main_window.py" line="232"/>
         <source>Print</source>
         <translation>打印</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="232"/>
+        <location filename="../../ui/main_window.py" line="234"/>
         <source>Open a customer to print a brief, or select a visit in Visits to print its brief or report.</source>
         <translation>请先打开一位客户以打印客户简报，或在“拜访”中选中一次拜访，打印简报或拜访报告。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="247"/>
+        <location filename="../../ui/main_window.py" line="249"/>
         <source>Export visit schedule</source>
         <translation>导出拜访日程</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="249"/>
+        <location filename="../../ui/main_window.py" line="251"/>
         <source>iCalendar (*.ics)</source>
         <translation>iCalendar 日历文件 (*.ics)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="266"/>
+        <location filename="../../ui/main_window.py" line="268"/>
         <source>Export customer list</source>
         <translation>导出客户名单</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="268"/>
+        <location filename="../../ui/main_window.py" line="270"/>
         <source>Excel workbook (*.xlsx)</source>
         <translation>Excel 工作簿 (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="284"/>
+        <location filename="../../ui/main_window.py" line="286"/>
         <source>Exported {count} record(s) to {path}</source>
         <translation>已导出 {count} 条记录到 {path}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="372"/>
+        <location filename="../../ui/main_window.py" line="395"/>
         <source>Reassigned: {what}</source>
         <translation>已移交：{what}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="373"/>
+        <location filename="../../ui/main_window.py" line="396"/>
         <source>Handed over: {what}</source>
         <translation>已转交：{what}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="374"/>
+        <location filename="../../ui/main_window.py" line="397"/>
         <source>Not accepted: {what}</source>
         <translation>未被接受：{what}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="379"/>
+        <location filename="../../ui/main_window.py" line="402"/>
         <source>Edits not accepted are kept with your values in Sync → Edits not accepted (Ctrl+Shift+J): correct and send them again, or discard them.</source>
         <translation>未被接受的修改连同您填写的内容保存在“同步 → 未被接受的修改”（Ctrl+Shift+J）中：可修改后重新提交，或放弃。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="387"/>
+        <location filename="../../ui/main_window.py" line="410"/>
         <source>Customers reassigned to another RM were removed from this computer; your edits to them were sent to the central CRM and handed to the new RM, none was lost.</source>
         <translation>已移交给其他客户经理的客户已从本机移除；您对这些客户的修改已上传总行并转交新的客户经理，没有丢失。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="392"/>
+        <location filename="../../ui/main_window.py" line="415"/>
         <source>Sync</source>
         <translation>同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="395"/>
+        <location filename="../../ui/main_window.py" line="418"/>
         <source>{n} conflicts need your choice</source>
         <translation>有 {n} 处冲突需要您选择</translation>
     </message>
