@@ -17,6 +17,13 @@ Pure ASGI middlewares (no ``BaseHTTPMiddleware``: it would buffer every answer):
   gzip body's inflated size is capped by :class:`~central_crm.errors.GzipRequestMiddleware`
   with the same limit. Requests without a body (the GETs of pull, snapshot …) pass
   untouched: their endpoints authenticate in their own first statement, as before.
+
+A refusal before the body is read (:func:`refuse_unread`) goes out whole at once, then
+the service lingers, as nginx and Apache do: it reads and drops what is still coming
+for at most :data:`LINGER_SECONDS` (and :data:`LINGER_BYTES`) before it closes. A
+socket closed with data still arriving answers that data with a TCP reset, and a proxy
+in between (nginx with ``proxy_request_buffering off``) that meets the reset while
+still forwarding the body answers 502 instead of passing the 401 on.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import anyio
 from anyio.to_thread import run_sync
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -42,6 +50,11 @@ OPEN_PATHS = frozenset({f"{API_PREFIX}/health", f"{API_PREFIX}/auth/login"})
 TOO_LARGE = "请求内容过大，总行系统未予处理。 / The request body is too large."
 
 HSTS = "max-age=31536000"
+
+# How long, and for how many bytes, a refused request's body is still read and dropped
+# after the answer went out (see the module's docstring).
+LINGER_SECONDS = 2.0
+LINGER_BYTES = 64 * MIB
 # The API's answers are JSON only: nothing to load, nothing to frame.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 # /docs loads Swagger UI's script and style from a CDN: only framing is forbidden there.
@@ -77,29 +90,41 @@ def needs_token(path: str) -> bool:
     return path.startswith(f"{API_PREFIX}/") and path not in OPEN_PATHS
 
 
-async def send_error(
+async def refuse_unread(
     send: Send,
+    receive: Receive,
     status: int,
     code: str,
     message: str,
     headers: dict[str, str] | None = None,
-    *,
-    close: bool = False,
 ) -> None:
-    """An ErrorBody answer from a middleware (the app's handlers are not reached).
-    ``close``: the body was not read, so the connection is not used again."""
+    """Refuse a request whose body was not (all) read, with an ErrorBody (the app's
+    handlers are not reached): the whole answer goes out at once with ``Connection:
+    close``; then what is still coming is read and dropped until the body ends, the
+    client goes, or the linger's time or bytes run out, and only then is the answer
+    ended (which closes the connection)."""
     payload = json.dumps(
         {"code": code, "message": message, "details": None}, ensure_ascii=False
     ).encode("utf-8")
     raw = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(payload)).encode()),
+        (b"connection", b"close"),
     ]
     raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
-    if close:
-        raw.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": payload})
+    # All of the answer's bytes (its Content-Length): the client can act on it now.
+    await send({"type": "http.response.body", "body": payload, "more_body": True})
+    dropped = 0
+    with anyio.move_on_after(LINGER_SECONDS):
+        while dropped <= LINGER_BYTES:
+            incoming = await receive()
+            if incoming["type"] == "http.disconnect":
+                return  # gone: nothing left to end
+            dropped += len(incoming.get("body", b""))
+            if not incoming.get("more_body", False):
+                break
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 class SecurityHeadersMiddleware:
@@ -178,13 +203,13 @@ class RequestGuardMiddleware:
                     raise auth.no_token()
                 principal = await run_sync(self._authenticate, bearer)
             except ApiError as exc:
-                await send_error(send, exc.status, exc.code, exc.message, exc.headers, close=True)
+                await refuse_unread(send, receive, exc.status, exc.code, exc.message, exc.headers)
                 return
             scope.setdefault("state", {})["principal"] = principal
         limit = self.limits.for_path(path)
         scope.setdefault("state", {})["body_limit"] = limit
         if declared is not None and declared > limit:
-            await send_error(send, 413, "too_large", TOO_LARGE, close=True)
+            await refuse_unread(send, receive, 413, "too_large", TOO_LARGE)
             return
         chunks: list[bytes] = []
         size = 0
@@ -196,7 +221,7 @@ class RequestGuardMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                await send_error(send, 413, "too_large", TOO_LARGE, close=True)
+                await refuse_unread(send, receive, 413, "too_large", TOO_LARGE)
                 return
             chunks.append(chunk)
             more = bool(message.get("more_body", False))

@@ -6,7 +6,9 @@ Against the real service on loopback (SQLite and PostgreSQL), with raw sockets:
 * a body without a token (or with an unknown, expired or revoked one) that never ends
   (chunked) or announces 1 GiB gets its 401 while the sender is still sending, i.e.
   before the server read it (a server that reads first never answers: the read times
-  out); the connection is then closed, nothing more is read;
+  out); the service then lingers, reading and dropping what still comes for at most
+  LINGER_SECONDS, and closes: closed at once, the sender's next bytes meet a reset, and
+  a proxy forwarding them (nginx) answers 502 instead of the 401;
 * a body over the endpoint's cap gets 413 with an ErrorBody: by Content-Length before
   a byte is read, counting a chunked body while it comes, and after gzip inflation
   (login's cap is small: 16 KiB; a push's 32 MiB);
@@ -19,6 +21,8 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import socket
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -31,7 +35,7 @@ from sqlalchemy import update
 from central_crm import db
 from central_crm.app import _bearer, create_app
 from central_crm.schema import auth_token
-from central_crm.security import OPEN_PATHS, BodyLimits
+from central_crm.security import LINGER_SECONDS, OPEN_PATHS, BodyLimits
 from central_crm.server import run_in_thread
 from rm_workbench.errors import AuthRequired, RequestRejected
 from rm_workbench.sync.client import SyncClient
@@ -138,6 +142,61 @@ def test_valid_token_still_syncs(svc: Service, alice: Api) -> None:
     assert alice.hello().status_code == 200
     assert alice.push_raw([]).status_code == 200
     assert alice.post("/auth/logout").status_code == 200
+
+
+def _read_answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """One answer off a raw socket, without reading past it."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        got = sock.recv(4096)
+        assert got, "closed before an answer"
+        data += got
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {
+        key.strip().lower(): value.strip()
+        for key, _, value in (line.partition(":") for line in lines[1:])
+    }
+    while len(rest) < int(headers["content-length"]):
+        got = sock.recv(4096)
+        assert got, "closed inside the answer"
+        rest += got
+    return int(lines[0].split(" ")[1]), headers, rest
+
+
+@pytest.mark.parametrize("path", ["/sync/push", "/auth/logout"])
+def test_refused_sender_may_go_on_sending_for_a_while(svc: Service, path: str) -> None:
+    """Reproduces the 502 seen behind nginx: the service answered 401 and closed at
+    once, the body's next bytes met a reset, and nginx, still forwarding them, answered
+    502. Now the sender can go on sending for a second after the answer came (the
+    service reads and drops it), and the connection is closed once the linger is over."""
+    where = urlsplit(svc.root)
+    sock = socket.create_connection((where.hostname or "127.0.0.1", where.port or 80), timeout=20)
+    piece = b"x" * 65536
+    chunk = b"%x\r\n%s\r\n" % (len(piece), piece)
+    try:
+        sock.sendall(
+            (
+                f"POST {API_PREFIX}{path} HTTP/1.1\r\nHost: localhost\r\n"
+                "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            ).encode("latin-1")
+            + chunk
+        )
+        status, headers, body = _read_answer(sock)
+        assert status == 401
+        assert headers["connection"].lower() == "close"
+        assert json.loads(body)["code"] == "not_authenticated"
+        answered = time.monotonic()
+        while time.monotonic() - answered < LINGER_SECONDS / 2:
+            sock.sendall(chunk)  # a reset here is the defect
+            time.sleep(0.02)
+        # The linger ends: the service closes, and sending fails soon after.
+        with pytest.raises(OSError):
+            while time.monotonic() - answered < LINGER_SECONDS + 15:
+                sock.sendall(chunk)
+                time.sleep(0.02)
+    finally:
+        sock.close()
 
 
 # --- size caps -------------------------------------------------------------------------------
