@@ -27,7 +27,7 @@ from typing import Any
 
 import requests
 
-from rm_workbench.sync.wire import API_PREFIX
+from rm_contract.wire import API_PREFIX
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "bench" / "out"

@@ -64,13 +64,17 @@ from _service import (
 )
 
 from central_crm.demo_book import SIZES, generate_book
+from rm_contract.types import JSONList
+from rm_contract.wire import (
+    API_PREFIX,
+    PROTOCOL_VERSION,
+    SnapshotPage,
+)
 from rm_workbench.db.cache import open_cache
 from rm_workbench.errors import OfflineError
 from rm_workbench.models import Base
-from rm_workbench.models.types import JSONList
 from rm_workbench.sync.client import SyncClient
 from rm_workbench.sync.engine import SyncEngine, device_id
-from rm_workbench.sync.wire import API_PREFIX, PROTOCOL_VERSION, SnapshotPage
 
 TARGET_ROWS_PER_SECOND = 50_000
 TARGET_RATIO = 5.0
@@ -135,7 +139,7 @@ def process_cpu(pid: int) -> float:
 
 
 def login(base_root: str, cache: Any, username: str, **kwargs: Any) -> CountingClient:
-    from rm_workbench.sync.wire import LoginRequest
+    from rm_contract.wire import LoginRequest
 
     client = CountingClient(base_root, **kwargs)
     client.login(

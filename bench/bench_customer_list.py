@@ -70,6 +70,7 @@ from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QHeaderView, QTableView  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
+from rm_contract.wire import PullResponse, encode_row  # noqa: E402
 from rm_workbench.db.cache import open_cache  # noqa: E402
 from rm_workbench.db.engine import Cache  # noqa: E402
 from rm_workbench.db.search import name_readings, normalize  # noqa: E402
@@ -77,7 +78,6 @@ from rm_workbench.models import Base  # noqa: E402
 from rm_workbench.services.changes import Change  # noqa: E402
 from rm_workbench.services.customers import CustomerQuery, CustomerService  # noqa: E402
 from rm_workbench.sync.engine import CURSOR, SyncEngine, SyncReport  # noqa: E402
-from rm_workbench.sync.wire import PullResponse, encode_row  # noqa: E402
 from rm_workbench.ui.background import (  # noqa: E402
     freeze_startup_objects,
     run_in_background,

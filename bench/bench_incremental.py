@@ -64,12 +64,15 @@ from _service import (
 )
 from sqlalchemy import text
 
+from rm_contract.wire import (
+    PROTOCOL_VERSION,
+    LoginRequest,
+)
 from rm_workbench.db.cache import open_cache
 from rm_workbench.db.engine import Cache
 from rm_workbench.sync.client import SyncClient
 from rm_workbench.sync.engine import SyncEngine, SyncReport, device_id
 from rm_workbench.sync.outbox import insert_row, update_row
-from rm_workbench.sync.wire import PROTOCOL_VERSION, LoginRequest
 
 TARGET_INCREMENTAL_S = 1.0
 TARGET_NOOP_MS = 50.0

@@ -36,10 +36,10 @@ from sqlalchemy import Boolean, Date, Table
 from sqlalchemy import Enum as SAEnum
 
 from central_crm.demo_book import SIZES, generate_book
+from rm_contract.types import JSONList, Money, Rate, UTCDateTime, decimal_to_fen, utc_iso
 from rm_workbench.db.bulk import load_book
 from rm_workbench.db.cache import open_cache
 from rm_workbench.models import Base
-from rm_workbench.models.types import JSONList, Money, Rate, UTCDateTime, decimal_to_fen, utc_iso
 
 OUT = Path(__file__).resolve().parent / "out" / "load.json"
 Prepared = list[tuple[str, list[str], list[tuple[Any, ...]]]]

@@ -64,7 +64,7 @@ from _service import (
 )
 
 from central_crm import db
-from rm_workbench.sync.wire import PROTOCOL_VERSION
+from rm_contract.wire import PROTOCOL_VERSION
 
 TARGET_RATE = 50.0
 TARGET_P95_MS = 100.0

@@ -43,9 +43,13 @@ from central_crm.schema import (
     eviction,
     server_metadata,
 )
-from rm_workbench.models.enums import VisitStatus
-from rm_workbench.models.types import FEN
-from rm_workbench.sync.wire import CUSTOMER_CHILD_TABLES, SYNCED_TABLES, decode_row
+from rm_contract.policy import (
+    CUSTOMER_CHILD_TABLES,
+    SYNCED_TABLES,
+)
+from rm_contract.types import FEN
+from rm_contract.vocabulary import VisitStatus
+from rm_contract.wire import decode_row
 
 CHUNK = 900  # ids per IN (...) list: below SQLite's old 999-parameter limit
 

@@ -1,6 +1,6 @@
 """Request and response models of the service's own endpoints (admin, logout, resolve).
 
-The sync protocol's models live in :mod:`rm_workbench.sync.wire`, shared with the
+The sync protocol's models live in :mod:`rm_contract.wire`, shared with the
 workbench; these are only spoken by the bank's administrators and tools, and are
 published in the same OpenAPI document.
 """

@@ -1,4 +1,4 @@
-"""The central CRM's HTTP service: the sync protocol of ``rm_workbench.sync.wire`` under
+"""The central CRM's HTTP service: the sync protocol of ``rm_contract.wire`` under
 ``/api/v1``, plus the administrators' endpoints.
 
 ``create_app(database_url)`` returns a FastAPI application; the wire models are its
@@ -52,7 +52,7 @@ from central_crm.auth import Principal
 from central_crm.errors import ApiError, GzipRequestMiddleware, install_error_handlers
 from central_crm.security import BodyLimits, RequestGuardMiddleware, SecurityHeadersMiddleware
 from central_crm.throttle import DEFAULT_POLICY, LoginPolicy
-from rm_workbench.sync.wire import (
+from rm_contract.wire import (
     API_PREFIX,
     MAX_SEQ,
     ChecksumResponse,

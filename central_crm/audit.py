@@ -4,7 +4,7 @@
   :func:`stamp` overwrites the "who" columns of what an RM creates (a contact's RM and
   recorder, a proposal's RM, an audit row's user) and an audit row's time (the
   device's claimed time is kept in ``client_time``).
-* Each device chains its audit entries (:mod:`rm_workbench.sync.audit_chain`);
+* Each device chains its audit entries (:mod:`rm_contract.audit_chain`);
   :class:`AuditChain` checks, inside the push's transaction, that a push's entries
   continue the last one the server accepted from that device. A missing entry (a
   gap), an entry whose hash does not match its content, one that does not follow the
@@ -34,8 +34,8 @@ from sqlalchemy import Connection, Engine, select
 from central_crm import db
 from central_crm.auth import Principal
 from central_crm.schema import SYNCED, audit_alarm, audit_chain
-from rm_workbench.sync.audit_chain import CHAINED, entry_hash, genesis
-from rm_workbench.sync.wire import Mutation
+from rm_contract.audit_chain import CHAINED, entry_hash, genesis
+from rm_contract.wire import Mutation
 
 log = logging.getLogger(__name__)
 

@@ -35,10 +35,7 @@ from faker import Faker
 from stdnum import numdb
 from stdnum.cn import ric, uscc
 
-from rm_workbench.config import BankConfig, bank_config
-from rm_workbench.domain.segmentation import assign_tier, life_stage, lifecycle_status
-from rm_workbench.models import Customer
-from rm_workbench.models.enums import (
+from rm_contract.vocabulary import (
     AccountStatus,
     ContactChannel,
     CustomerCategory,
@@ -59,6 +56,9 @@ from rm_workbench.models.enums import (
     VisitCategory,
     VisitStatus,
 )
+from rm_workbench.config import BankConfig, bank_config
+from rm_workbench.domain.segmentation import assign_tier, life_stage, lifecycle_status
+from rm_workbench.models import Customer
 
 Row = dict[str, Any]
 _CUSTOMER_COLUMNS: Final = tuple(Customer.__table__.columns.keys())

@@ -1,6 +1,6 @@
 """Errors as the API shows them, and the gzip request-body middleware.
 
-Every 4xx/5xx answer is an :class:`~rm_workbench.sync.wire.ErrorBody`: a ``code`` a
+Every 4xx/5xx answer is an :class:`~rm_contract.wire.ErrorBody`: a ``code`` a
 program can test and a ``message`` a person reads (Chinese first, then English, so an
 RM and a bank's integrator both understand it). An unexpected exception becomes a 500
 whose body says nothing about the code; the stack trace goes to the server log only.

@@ -49,8 +49,8 @@ from sqlalchemy import (
 )
 
 from central_crm.schema import SERVER_ONLY_COLUMNS, SYNCED
-from rm_workbench.models.types import JSONList, Money
-from rm_workbench.sync.wire import encode_row
+from rm_contract.types import JSONList, Money
+from rm_contract.wire import encode_row
 
 
 def _text(value: str) -> ColumnElement[Any]:

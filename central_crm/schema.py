@@ -1,8 +1,8 @@
 """The central CRM's tables, on their own MetaData (``server_metadata``).
 
-* Every synced cache table (``wire.SYNCED_TABLES``) is copied from the workbench's
-  models, so both sides store exactly the same columns and types; ``encode_row`` and
-  ``decode_row`` therefore work unchanged on the server.
+* Every synced table (:mod:`rm_contract.tables`) is copied from the contract, as the
+  workbench's cache copies it, so both sides store exactly the same columns and
+  types; ``encode_row`` and ``decode_row`` therefore work unchanged on the server.
 * Customer-scoped tables (``customer``, the ``CUSTOMER_CHILD_TABLES`` and ``audit_log``)
   gain ``owner_rm_id``: the RM whose book the row is in now. It is denormalized onto
   every child so that a scope query (snapshot, pull, checksums) is one index range
@@ -35,10 +35,13 @@ from sqlalchemy import (
     true,
 )
 
-from rm_workbench.models import Base
-from rm_workbench.models.base import NAMING_CONVENTION
-from rm_workbench.models.types import UTCDateTime
-from rm_workbench.sync.wire import CUSTOMER_CHILD_TABLES, GLOBAL_TABLES, SYNCED_TABLES
+from rm_contract.policy import (
+    CUSTOMER_CHILD_TABLES,
+    GLOBAL_TABLES,
+    SYNCED_TABLES,
+)
+from rm_contract.tables import NAMING_CONVENTION, TABLES
+from rm_contract.types import UTCDateTime
 
 server_metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -50,7 +53,7 @@ OWNED_TABLES: tuple[str, ...] = ("customer", *CUSTOMER_CHILD_TABLES, "audit_log"
 SERVER_ONLY_COLUMNS: frozenset[str] = frozenset({"owner_rm_id", "written_by"})
 
 for _name in SYNCED_TABLES:
-    _table = Base.metadata.tables[_name].to_metadata(server_metadata)
+    _table = TABLES[_name].to_metadata(server_metadata)
     # The cache holds some numbers (contact_no, …) in unique indexes, which its
     # bootstrap builds after the last page; the service keeps them as the unique
     # constraints they always were here.
@@ -210,7 +213,7 @@ sync_counter = Table(
     Column("value", BigInteger, nullable=False),
 )
 
-# Per device, the last audit entry accepted in its chain (rm_workbench.sync.audit_chain):
+# Per device, the last audit entry accepted in its chain (rm_contract.audit_chain):
 # every push checks that the device's new entries continue it.
 audit_chain = Table(
     "audit_chain",

@@ -38,7 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from central_crm import auth, db
 from central_crm.errors import ApiError
-from rm_workbench.sync.wire import API_PREFIX
+from rm_contract.wire import API_PREFIX
 
 KIB = 2**10
 MIB = 2**20

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import uvicorn
 from fastapi import FastAPI
 
-from rm_workbench.sync.wire import API_PREFIX
+from rm_contract.wire import API_PREFIX
 
 
 @dataclass

@@ -82,18 +82,20 @@ from central_crm.schema import (
     sync_conflict,
     sync_counter,
 )
-from rm_workbench.models.enums import VisitStatus
-from rm_workbench.models.labels import table_label
-from rm_workbench.sync.wire import (
+from rm_contract.labels import table_label
+from rm_contract.policy import (
     APPEND_FIELDS,
     APPEND_ONLY_TABLES,
     CUSTOMER_CHILD_TABLES,
     GLOBAL_TABLES,
-    PROTOCOL_VERSION,
     READ_ONLY_TABLES,
     SERVER_OWNED_FIELDS,
     SYNC_COLUMNS,
     SYNCED_TABLES,
+)
+from rm_contract.vocabulary import VisitStatus
+from rm_contract.wire import (
+    PROTOCOL_VERSION,
     ChecksumResponse,
     ConflictDetail,
     ConflictDetailList,
@@ -420,8 +422,8 @@ def snapshot_body(
     protocol: int = 1,
 ) -> bytes:
     """One page of a table's live rows in the caller's scope, in id order, as the JSON
-    of a :class:`~rm_workbench.sync.wire.SnapshotPage` (protocol 1) or, for
-    ``protocol`` 2, a :class:`~rm_workbench.sync.wire.ColumnarSnapshotPage` (rows
+    of a :class:`~rm_contract.wire.SnapshotPage` (protocol 1) or, for
+    ``protocol`` 2, a :class:`~rm_contract.wire.ColumnarSnapshotPage` (rows
     built by the database either way: see :mod:`central_crm.rows`)."""
     _check_table(table_name)
     codec = CODECS[table_name]
@@ -468,7 +470,7 @@ def _snapshot_statement(
 
 def pull_body(engine: Engine, token: str | None, cursor: int, limit: int) -> bytes:
     """The changes after ``cursor`` in the caller's scope, as the JSON of a
-    :class:`~rm_workbench.sync.wire.PullResponse`.
+    :class:`~rm_contract.wire.PullResponse`.
 
     Two passes in one snapshot: first the sequence numbers alone (index-only scans of
     ``(owner_rm_id, version)`` per table, at most ``limit + 1`` each, and the caller's
@@ -595,7 +597,7 @@ def _pull_statements(dialect: str, kind: str) -> _PullStatements | None:
 
 def checksums(engine: Engine, principal: Principal, protocol: int = 1) -> ChecksumResponse:
     """Per-table count and digest of the caller's live rows, in one snapshot: for
-    ``protocol`` 2 :func:`~rm_workbench.sync.wire.version_digest`, summed by the
+    ``protocol`` 2 :func:`~rm_contract.wire.version_digest`, summed by the
     database in one statement; for protocol 1 ``row_digest`` of every row, in Python."""
     if protocol >= 2:
         return _version_checksums(engine, principal)
@@ -668,7 +670,7 @@ class Refused(Exception):
 
 def _value_problem(table: str, column: str, raw: Any) -> str | None:
     """Why a wire value does not fit the column (None when it does): the rule the
-    workbench applies to what this service sends (:func:`rm_workbench.sync.wire.value_problem`)."""
+    workbench applies to what this service sends (:func:`rm_contract.wire.value_problem`)."""
     return value_problem(table, column, raw)
 
 

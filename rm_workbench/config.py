@@ -16,8 +16,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from rm_contract.vocabulary import MaritalStatus
 from rm_workbench.errors import ConfigError
-from rm_workbench.models.enums import MaritalStatus
 
 CONFIG_ENV = "RM_WORKBENCH_BANK_CONFIG"
 

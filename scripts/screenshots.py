@@ -254,6 +254,8 @@ def stage_sync_answers(workbench: Workbench) -> dict[str, str]:
     No central CRM runs here. Returns the customers used, by purpose."""
     from sqlalchemy import delete, exists, insert, select, update
 
+    from rm_contract.vocabulary import ContactChannel, CustomerCategory, VisitCategory
+    from rm_contract.wire import ConflictDetail
     from rm_workbench.db.search import index_customers
     from rm_workbench.domain.formatting import SHANGHAI
     from rm_workbench.models import (
@@ -265,9 +267,7 @@ def stage_sync_answers(workbench: Workbench) -> dict[str, str]:
         RelationshipManager,
         SyncState,
     )
-    from rm_workbench.models.enums import ContactChannel, CustomerCategory, VisitCategory
     from rm_workbench.sync.engine import LAST_SYNC, store_conflict
-    from rm_workbench.sync.wire import ConflictDetail
 
     cache = workbench.cache
     now = datetime.now(UTC)

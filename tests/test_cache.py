@@ -15,6 +15,7 @@ from alembic.script import ScriptDirectory
 from keyring.backends.fail import Keyring as FailKeyring
 from sqlalchemy import select, text
 
+from rm_contract.vocabulary import CustomerCategory, LifecycleStatus
 from rm_workbench.db.cache import open_cache, open_profile_cache
 from rm_workbench.db.engine import Cache, is_plain_sqlite, open_engine
 from rm_workbench.db.migrate import alembic_config, current_revision, head_revision, upgrade_cache
@@ -26,7 +27,6 @@ from rm_workbench.errors import (
     DiskFullError,
 )
 from rm_workbench.models import Base, Customer, Product
-from rm_workbench.models.enums import CustomerCategory, LifecycleStatus
 
 try:
     from rm_workbench.db.search import SEARCH_INTERNAL_TABLES

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select, text, update
 
+from rm_contract.vocabulary import CustomerCategory, LifecycleStatus, MaritalStatus
 from rm_workbench.config import bank_config
 from rm_workbench.db.engine import Cache, open_engine
 from rm_workbench.db.migrate import upgrade_cache
@@ -27,7 +28,6 @@ from rm_workbench.db.search import (
 )
 from rm_workbench.domain.segmentation import life_stage
 from rm_workbench.models import Branch, Customer
-from rm_workbench.models.enums import CustomerCategory, LifecycleStatus, MaritalStatus
 from rm_workbench.services.customers import (
     CustomerQuery,
     CustomerService,

@@ -26,6 +26,8 @@ from central_crm.demo_book import (
     DemoBook,
     generate_book,
 )
+from rm_contract.types import JSONList, Money, Rate, UTCDateTime
+from rm_contract.vocabulary import GroupRole, ProductType
 from rm_workbench.config import bank_config
 from rm_workbench.db.bulk import bulk_upsert, load_book
 from rm_workbench.db.engine import Cache
@@ -40,8 +42,6 @@ from rm_workbench.models import (
     Product,
     Visit,
 )
-from rm_workbench.models.enums import GroupRole, ProductType
-from rm_workbench.models.types import JSONList, Money, Rate, UTCDateTime
 
 TABLES = Base.metadata.tables
 MOBILE = re.compile(r"^1(3\d|5[0-35-9]|8\d|9[1356-9])\d{8}$")

@@ -50,10 +50,10 @@ from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from rm_contract.labels import table_label
+from rm_contract.types import JSONList, Money, Rate, UTCDateTime
 from rm_workbench.errors import ValidationError
 from rm_workbench.models import Base
-from rm_workbench.models.labels import table_label
-from rm_workbench.models.types import JSONList, Money, Rate, UTCDateTime
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ def _plain_column(processor: _Processor) -> _ColumnConverter:
 #
 # What a server sends is checked by the conversion itself, value by value where a column
 # is not in its canonical form and by whole columns where it is, with the rule of
-# ``rm_workbench.sync.wire.value_problem`` (the per-value statement of it, shared with the
+# ``rm_contract.wire.value_problem`` (the per-value statement of it, shared with the
 # central service; tests/sync/test_value_rules.py holds the two to the same verdicts): a
 # boolean is a JSON boolean, an integer an integer within 64 bits (a version 0 or more),
 # money and rates finite decimals that fit their columns, dates and times ISO text,
@@ -623,7 +623,7 @@ def bulk_upsert(
     and converted by the column types; a key repeated in ``rows`` ends with its last
     row. Runs in the caller's transaction; returns the number of rows written.
     Raises ValueError for unknown or inconsistent columns. With ``wire`` the values
-    are the sync protocol's JSON values (see ``rm_workbench.sync.wire``), converted
+    are the sync protocol's JSON values (see ``rm_contract.wire``), converted
     straight to their stored form and validated on the way (a pulled page).
     """
     if not rows:

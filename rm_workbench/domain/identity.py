@@ -36,8 +36,8 @@ from stdnum import numdb
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
 
+from rm_contract.vocabulary import Gender
 from rm_workbench.domain.segmentation import age_on
-from rm_workbench.models.enums import Gender
 
 _DIGITS = frozenset("0123456789")
 # Separators people type or that spreadsheets leave behind (BOM, zero-width space).

@@ -8,8 +8,8 @@ Possible duplicates need the whole book and come from :mod:`duplicates`.
 
 from __future__ import annotations
 
+from rm_contract.vocabulary import CustomerCategory, IdType
 from rm_workbench.domain.identity import check_credit_code, check_resident_id
-from rm_workbench.models.enums import CustomerCategory, IdType
 
 
 def record_warnings(

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from rm_contract.vocabulary import LifecycleStatus, MaritalStatus
 from rm_workbench.config import BankConfig, LifeStageRule, TierRule, bank_config
-from rm_workbench.models.enums import LifecycleStatus, MaritalStatus
 
 
 def assign_tier(aum: Decimal, contribution: Decimal, config: BankConfig | None = None) -> TierRule:

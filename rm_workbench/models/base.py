@@ -1,46 +1,38 @@
-"""Declarative base, naming convention and the columns every synced row carries."""
+"""The cache's declarative base, and the contract's synced tables copied onto it.
+
+The synced tables are defined once, in :mod:`rm_contract.tables`; each ORM class maps
+onto the cache's copy of its table (:func:`synced_table`), and :class:`Synced` gives
+the typed attributes of the sync columns every such row carries. The cache's own
+tables (outbox, search index, sync state …) are declared here as usual.
+"""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, MetaData, String, false
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import MetaData, Table
+from sqlalchemy.orm import DeclarativeBase, Mapped
 
-from rm_workbench.models.types import UTCDateTime
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from rm_contract.tables import NAMING_CONVENTION, TABLES, new_id, utcnow
 
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def new_id() -> str:
-    """A client-generated row key (UUID4 text), so a row made offline never collides."""
-    return str(uuid.uuid4())
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+def synced_table(name: str) -> Table:
+    """The contract's table ``name`` on the cache's metadata."""
+    return TABLES[name].to_metadata(Base.metadata)
 
 
 class Synced:
-    """Columns the sync protocol needs on every row shared with the central CRM.
+    """The typed sync columns of a synced row (see :mod:`rm_contract.tables`)."""
 
-    ``version`` is the server's sequence number of the last change the cache has seen
-    (None: created here and never acknowledged); ``deleted`` is the tombstone.
-    """
+    id: Mapped[str]
+    version: Mapped[int | None]
+    deleted: Mapped[bool]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    version: Mapped[int | None] = mapped_column(BigInteger)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+__all__ = ["Base", "Synced", "new_id", "synced_table", "utcnow"]

@@ -17,8 +17,11 @@ from datetime import datetime
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rm_workbench.models.base import Base, utcnow
-from rm_workbench.models.types import UTCDateTime
+from rm_contract.types import UTCDateTime
+from rm_workbench.models.base import (
+    Base,
+    utcnow,
+)
 
 
 class OutboxEntry(Base):

@@ -21,6 +21,13 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, select
 
+from rm_contract.vocabulary import (
+    ContactChannel,
+    NeedCategory,
+    NeedStatus,
+    Priority,
+    SalesStage,
+)
 from rm_workbench.db.engine import Cache
 from rm_workbench.domain import validation as check
 from rm_workbench.domain.formatting import format_datetime, format_wan
@@ -35,13 +42,6 @@ from rm_workbench.models import (
     Product,
     SyncState,
     utcnow,
-)
-from rm_workbench.models.enums import (
-    ContactChannel,
-    NeedCategory,
-    NeedStatus,
-    Priority,
-    SalesStage,
 )
 from rm_workbench.services.changes import Change, write_transaction
 from rm_workbench.services.sync import USERNAME

@@ -17,17 +17,22 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, delete, select, update
 
+from rm_contract.labels import field_label, table_label
+from rm_contract.policy import SYNCED_TABLES
+from rm_contract.wire import (
+    ResolveResult,
+    decode_value,
+    value_problem,
+)
 from rm_workbench.db.engine import Cache
 from rm_workbench.db.search import index_customers
 from rm_workbench.errors import AuthRequired, ServerAnswerError
 from rm_workbench.models import Base, Customer, LocalConflict
-from rm_workbench.models.labels import field_label, table_label
 from rm_workbench.services.changes import Change
 from rm_workbench.services.sync import SyncService
 from rm_workbench.sync.client import SyncClient
 from rm_workbench.sync.engine import check_conflict, store_conflict
 from rm_workbench.sync.outbox import pending_fields
-from rm_workbench.sync.wire import SYNCED_TABLES, ResolveResult, decode_value, value_problem
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 
+from rm_contract.wire import API_PREFIX
 from rm_workbench.errors import InsecureServerAddress
 from rm_workbench.sync.address import check_server_url
-from rm_workbench.sync.wire import API_PREFIX
 
 log = logging.getLogger(__name__)
 

@@ -20,6 +20,18 @@ from typing import Any, Final, Literal, get_args
 
 from sqlalchemy import Connection, and_, func, or_, select
 
+from rm_contract.vocabulary import (
+    AccountStatus,
+    CustomerCategory,
+    Education,
+    Gender,
+    GroupKind,
+    GroupRole,
+    IdType,
+    LifecycleStatus,
+    MaritalStatus,
+    ProductType,
+)
 from rm_workbench.config import BankConfig, bank_config
 from rm_workbench.db.engine import Cache
 from rm_workbench.domain import validation as check
@@ -42,18 +54,6 @@ from rm_workbench.models import (
     Opportunity,
     RelationshipManager,
     Visit,
-)
-from rm_workbench.models.enums import (
-    AccountStatus,
-    CustomerCategory,
-    Education,
-    Gender,
-    GroupKind,
-    GroupRole,
-    IdType,
-    LifecycleStatus,
-    MaritalStatus,
-    ProductType,
 )
 from rm_workbench.services.activities import (
     CHANNEL_LABELS,

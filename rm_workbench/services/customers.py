@@ -38,6 +38,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from rm_contract.types import fen_to_decimal
+from rm_contract.vocabulary import CustomerCategory, LifecycleStatus
 from rm_workbench.config import BankConfig, LifeStageRule, bank_config
 from rm_workbench.db.engine import Cache
 from rm_workbench.db.search import (
@@ -56,8 +58,6 @@ from rm_workbench.domain.masking import mask
 from rm_workbench.domain.quality import record_warnings
 from rm_workbench.domain.segmentation import life_stage
 from rm_workbench.models import Customer
-from rm_workbench.models.enums import CustomerCategory, LifecycleStatus
-from rm_workbench.models.types import fen_to_decimal
 
 # "Contains" and in-order matches are added to a search only when fewer customers than
 # this match exactly or by prefix.

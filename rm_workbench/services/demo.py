@@ -18,11 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
+from rm_contract.policy import (
+    CUSTOMER_CHILD_TABLES,
+    GLOBAL_TABLES,
+)
 from rm_workbench.db.bulk import load_book
 from rm_workbench.db.engine import Cache
 from rm_workbench.db.search import index_customers
 from rm_workbench.models import Customer
-from rm_workbench.sync.wire import CUSTOMER_CHILD_TABLES, GLOBAL_TABLES
 
 if TYPE_CHECKING:
     from central_crm.server import RunningServer

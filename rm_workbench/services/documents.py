@@ -35,6 +35,7 @@ from typing import Final, Literal
 
 from sqlalchemy import Connection, func, select
 
+from rm_contract.vocabulary import CustomerCategory
 from rm_workbench.config import CONFIG_ENV, BankConfig, bank_config
 from rm_workbench.db.engine import Cache
 from rm_workbench.domain.formatting import format_date, format_money, format_short_date, format_wan
@@ -42,7 +43,6 @@ from rm_workbench.domain.masking import document_name
 from rm_workbench.domain.reminders import day_start, local_date, local_today
 from rm_workbench.errors import ReportError, ValidationError
 from rm_workbench.models import ContactLog, Customer, RelationshipManager
-from rm_workbench.models.enums import CustomerCategory
 from rm_workbench.reports import brief as brief_layout
 from rm_workbench.reports.brief import brief_pdf, briefs_pdf
 from rm_workbench.reports.data import (

@@ -38,6 +38,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlalchemy import Connection, select
 
+from rm_contract.vocabulary import CustomerCategory, VisitStatus
 from rm_workbench.config import BankConfig, bank_config
 from rm_workbench.db.engine import Cache
 from rm_workbench.domain import validation as check
@@ -46,7 +47,6 @@ from rm_workbench.domain.masking import mask
 from rm_workbench.domain.reminders import day_start, local_today
 from rm_workbench.errors import ExportError, ValidationError
 from rm_workbench.models import Branch, Customer, RelationshipManager, Visit
-from rm_workbench.models.enums import CustomerCategory, VisitStatus
 from rm_workbench.services.activities import now_or
 from rm_workbench.services.audit import record_audit
 from rm_workbench.services.changes import Change, write_transaction

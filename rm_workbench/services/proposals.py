@@ -25,6 +25,12 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, select
 
+from rm_contract.vocabulary import (
+    AccountStatus,
+    CustomerCategory,
+    ProposalStatus,
+    SalesStage,
+)
 from rm_workbench.config import BankConfig, bank_config
 from rm_workbench.db.engine import Cache
 from rm_workbench.domain import validation as check
@@ -57,12 +63,6 @@ from rm_workbench.models import (
     Need,
     Product,
     RelationshipManager,
-)
-from rm_workbench.models.enums import (
-    AccountStatus,
-    CustomerCategory,
-    ProposalStatus,
-    SalesStage,
 )
 from rm_workbench.services.activities import OPEN_NEED_STATUSES, in_book, new_number, now_or
 from rm_workbench.services.changes import Change, write_transaction

@@ -18,12 +18,13 @@ from typing import Any
 from sqlalchemy import Boolean, Connection, Integer, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from rm_contract.labels import field_label, table_label
+from rm_contract.types import UTCDateTime, parse_utc
+from rm_contract.wire import decode_value
 from rm_workbench.db.engine import Cache
 from rm_workbench.domain.formatting import SHANGHAI
 from rm_workbench.errors import ValidationError
 from rm_workbench.models import Base, Customer, RejectedEdit
-from rm_workbench.models.labels import field_label, table_label
-from rm_workbench.models.types import UTCDateTime, parse_utc
 from rm_workbench.services.activities import (
     CHANNEL_LABELS,
     NEED_CATEGORY_LABELS,
@@ -34,7 +35,6 @@ from rm_workbench.services.activities import (
 from rm_workbench.services.changes import Change, write_transaction
 from rm_workbench.services.visits import VISIT_CATEGORY_LABELS, VISIT_STATUS_LABELS
 from rm_workbench.sync.outbox import delete_row, requeue_insert, update_row
-from rm_workbench.sync.wire import decode_value
 
 OPS = {"insert": "新建", "update": "修改", "delete": "删除"}
 

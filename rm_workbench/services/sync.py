@@ -17,6 +17,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from rm_contract.wire import (
+    LoginRequest,
+    UserInfo,
+)
 from rm_workbench import keystore
 from rm_workbench.db import protect
 from rm_workbench.db.engine import Cache
@@ -33,7 +37,6 @@ from rm_workbench.sync.engine import (
     SyncReport,
     device_id,
 )
-from rm_workbench.sync.wire import LoginRequest, UserInfo
 
 log = logging.getLogger(__name__)
 

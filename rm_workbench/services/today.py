@@ -35,6 +35,12 @@ from typing import Any, Final
 from sqlalchemy import Connection, and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
+from rm_contract.vocabulary import (
+    CustomerCategory,
+    LifecycleStatus,
+    ProductType,
+    VisitStatus,
+)
 from rm_workbench.config import BankConfig, bank_config
 from rm_workbench.db.engine import Cache
 from rm_workbench.domain.formatting import (
@@ -57,12 +63,6 @@ from rm_workbench.domain.reminders import (
 )
 from rm_workbench.domain.segmentation import age_on
 from rm_workbench.models import Account, ContactLog, Customer, Need, Opportunity, Visit, utcnow
-from rm_workbench.models.enums import (
-    CustomerCategory,
-    LifecycleStatus,
-    ProductType,
-    VisitStatus,
-)
 from rm_workbench.services.activities import (
     NEED_STATUS_LABELS,
     OPEN_NEED_STATUSES,

@@ -20,13 +20,13 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, select
 
+from rm_contract.vocabulary import Priority, ProductType, VisitCategory, VisitStatus
 from rm_workbench.db.engine import Cache
 from rm_workbench.domain import validation as check
 from rm_workbench.domain.formatting import format_datetime
 from rm_workbench.domain.reminders import day_start, local_date, local_today, week_of
 from rm_workbench.errors import ValidationError
 from rm_workbench.models import Customer, Product, Visit
-from rm_workbench.models.enums import Priority, ProductType, VisitCategory, VisitStatus
 from rm_workbench.services.activities import (
     CLOCK_SLACK,
     NeedDraft,

@@ -45,17 +45,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import from_json
 
-from rm_workbench.errors import (
-    AuthRequired,
-    OfflineError,
-    ProtocolUnsupported,
-    RedirectRefused,
-    RequestRejected,
-    ServerAnswerError,
-    SyncError,
-)
-from rm_workbench.sync.address import check_server_url
-from rm_workbench.sync.wire import (
+from rm_contract.wire import (
     API_PREFIX,
     PROTOCOL_VERSION,
     ChecksumResponse,
@@ -71,6 +61,16 @@ from rm_workbench.sync.wire import (
     ResolveRequest,
     ResolveResult,
 )
+from rm_workbench.errors import (
+    AuthRequired,
+    OfflineError,
+    ProtocolUnsupported,
+    RedirectRefused,
+    RequestRejected,
+    ServerAnswerError,
+    SyncError,
+)
+from rm_workbench.sync.address import check_server_url
 
 if TYPE_CHECKING:
     import requests

@@ -56,6 +56,34 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.schema import CreateTable
 
+from rm_contract.labels import field_label, table_label
+from rm_contract.policy import (
+    CUSTOMER_CHILD_TABLES,
+    SYNC_COLUMNS,
+    SYNCED_TABLES,
+)
+from rm_contract.wire import (
+    MAX_SEQ,
+    PROTOCOL_VERSION,
+    ChangeItem,
+    ColumnarSnapshotPage,
+    ConflictDetail,
+    ConflictInfo,
+    FieldChange,
+    HelloRequest,
+    HelloResponse,
+    Mutation,
+    MutationResult,
+    PullResponse,
+    PushRequest,
+    SnapshotPage,
+    TableChecksum,
+    decode_value,
+    row_problem,
+    value_problem,
+    version_digest_of_sums,
+    version_mix_sql,
+)
 from rm_workbench.db.bulk import (
     ColumnValueError,
     Written,
@@ -76,34 +104,8 @@ from rm_workbench.db.search import (
 )
 from rm_workbench.errors import ServerAnswerError
 from rm_workbench.models import Base, LocalConflict, OutboxEntry, RejectedEdit, SyncState
-from rm_workbench.models.labels import field_label, table_label
 from rm_workbench.sync.client import SyncClient
 from rm_workbench.sync.outbox import device_id_of, pending_fields
-from rm_workbench.sync.wire import (
-    CUSTOMER_CHILD_TABLES,
-    MAX_SEQ,
-    PROTOCOL_VERSION,
-    SYNC_COLUMNS,
-    SYNCED_TABLES,
-    ChangeItem,
-    ColumnarSnapshotPage,
-    ConflictDetail,
-    ConflictInfo,
-    FieldChange,
-    HelloRequest,
-    HelloResponse,
-    Mutation,
-    MutationResult,
-    PullResponse,
-    PushRequest,
-    SnapshotPage,
-    TableChecksum,
-    decode_value,
-    row_problem,
-    value_problem,
-    version_digest_of_sums,
-    version_mix_sql,
-)
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ one; the server merges field by field with them. Several edits to a row before a
 push are folded into one entry that keeps the first base, but an entry that was
 already sent is never changed: a replay must carry exactly what was sent.
 
-An audit row is chained as it is written (:mod:`rm_workbench.sync.audit_chain`): the
+An audit row is chained as it is written (:mod:`rm_contract.audit_chain`): the
 next number and hash of this device's chain, whose head is kept in ``sync_state``
 (``audit_chain_head``) in the same transaction.
 """
@@ -25,19 +25,19 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from rm_workbench.db.search import index_customers, remove_customers
-from rm_workbench.errors import ValidationError
-from rm_workbench.models import Base, OutboxEntry, SyncState, new_id, utcnow
-from rm_workbench.sync.audit_chain import CHAINED, entry_hash, genesis
-from rm_workbench.sync.wire import (
+from rm_contract.audit_chain import CHAINED, entry_hash, genesis
+from rm_contract.policy import (
     APPEND_ONLY_TABLES,
     CUSTOMER_CHILD_TABLES,
     READ_ONLY_TABLES,
     SERVER_OWNED_FIELDS,
     SYNC_COLUMNS,
     SYNCED_TABLES,
-    encode_value,
 )
+from rm_contract.wire import encode_value
+from rm_workbench.db.search import index_customers, remove_customers
+from rm_workbench.errors import ValidationError
+from rm_workbench.models import Base, OutboxEntry, SyncState, new_id, utcnow
 
 OUTBOX = Base.metadata.tables[OutboxEntry.__tablename__]
 STATE = Base.metadata.tables[SyncState.__tablename__]

@@ -39,18 +39,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rm_workbench.domain import validation as check
-from rm_workbench.domain.formatting import SHANGHAI, format_wan
-from rm_workbench.domain.reminders import local_today
-from rm_workbench.errors import ValidationError, WorkbenchError
-from rm_workbench.models import utcnow
-from rm_workbench.models.enums import (
+from rm_contract.vocabulary import (
     ContactChannel,
     NeedCategory,
     NeedStatus,
     Priority,
     SalesStage,
 )
+from rm_workbench.domain import validation as check
+from rm_workbench.domain.formatting import SHANGHAI, format_wan
+from rm_workbench.domain.reminders import local_today
+from rm_workbench.errors import ValidationError, WorkbenchError
+from rm_workbench.models import utcnow
 from rm_workbench.services.activities import (
     ActivityService,
     NeedItem,

@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rm_contract.wire import UserInfo
 from rm_workbench.errors import WorkbenchError
 from rm_workbench.services.sync import SyncService, check_server_url
-from rm_workbench.sync.wire import UserInfo
 from rm_workbench.ui.background import run_in_background
 
 

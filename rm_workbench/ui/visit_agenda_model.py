@@ -24,8 +24,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QFont
 
+from rm_contract.vocabulary import VisitStatus
 from rm_workbench.domain.formatting import SHANGHAI
-from rm_workbench.models.enums import VisitStatus
 from rm_workbench.services.visits import VisitSummary
 
 ModelIndex = QModelIndex | QPersistentModelIndex

@@ -38,10 +38,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rm_contract.vocabulary import NeedCategory, Priority, VisitCategory, VisitStatus
 from rm_workbench.domain.formatting import SHANGHAI, format_date, format_datetime, format_money
 from rm_workbench.errors import WorkbenchError
 from rm_workbench.models import utcnow
-from rm_workbench.models.enums import NeedCategory, Priority, VisitCategory, VisitStatus
 from rm_workbench.services.activities import NEED_CATEGORY_LABELS, PRIORITY_LABELS, NeedDraft
 from rm_workbench.services.changes import Change
 from rm_workbench.services.customers import CustomerSummary

@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rm_contract.vocabulary import VisitStatus
 from rm_workbench.domain.formatting import format_date, format_short_date
 from rm_workbench.domain.reminders import local_date, local_today, week_of
 from rm_workbench.models import utcnow
-from rm_workbench.models.enums import VisitStatus
 from rm_workbench.services.changes import Change
 from rm_workbench.services.visits import VisitSummary, WeekCalendar
 from rm_workbench.ui.background import Task, run_in_background

@@ -28,13 +28,16 @@ from central_crm import auth, db
 from central_crm.app import create_app
 from central_crm.schema import SYNCED, assignment, server_metadata
 from central_crm.server import run_in_thread
+from rm_contract.wire import (
+    PROTOCOL_VERSION,
+    LoginRequest,
+)
 from rm_workbench.db.cache import open_cache
 from rm_workbench.db.engine import Cache
 from rm_workbench.models import Base, LocalConflict, OutboxEntry
 from rm_workbench.sync.client import SyncClient
 from rm_workbench.sync.engine import SyncEngine, SyncReport, device_id
 from rm_workbench.sync.outbox import update_row
-from rm_workbench.sync.wire import PROTOCOL_VERSION, LoginRequest
 
 PG_HOST = os.environ.get("CENTRAL_TEST_PG_HOST", "127.0.0.1")
 PG_URL = f"postgresql+psycopg://postgres@{PG_HOST}:5432/test"

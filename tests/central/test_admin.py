@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from central_crm.schema import SYNCED, assignment
-from rm_workbench.sync.wire import row_digest
+from rm_contract.wire import row_digest
 from tests.central.conftest import (
     PASSWORD,
     Api,

@@ -9,7 +9,7 @@ import requests
 from sqlalchemy import select
 
 from central_crm.schema import app_user, auth_token, device
-from rm_workbench.sync.wire import PROTOCOL_VERSION
+from rm_contract.wire import PROTOCOL_VERSION
 from tests.central.conftest import PASSWORD, Api, Book, Service, assert_error, counter
 
 

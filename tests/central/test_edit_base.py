@@ -19,10 +19,10 @@ import pytest
 from PySide6.QtCore import Qt, QTime
 from PySide6.QtWidgets import QWidget
 
+from rm_contract.wire import encode_value
 from rm_workbench.services.activities import ActivityService
 from rm_workbench.services.customer360 import Customer360Service
 from rm_workbench.services.visits import VisitService
-from rm_workbench.sync.wire import encode_value
 from rm_workbench.ui.activity_dialogs import NeedDialog
 from rm_workbench.ui.contact_dialog import ContactDetailsDialog
 from rm_workbench.ui.visit_dialogs import RescheduleDialog

@@ -10,7 +10,7 @@ from typing import Any
 
 import requests
 
-from rm_workbench.sync.wire import API_PREFIX
+from rm_contract.wire import API_PREFIX
 from tests.central.conftest import Api, Book, Service, assert_error, fetch
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from central_crm.rows import CODECS
 from central_crm.schema import SYNCED, device
-from rm_workbench.sync.wire import row_digest
+from rm_contract.wire import row_digest
 from tests.central.conftest import (
     Api,
     Book,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from central_crm.schema import sync_conflict
-from rm_workbench.sync.wire import CUSTOMER_CHILD_TABLES
+from rm_contract.policy import CUSTOMER_CHILD_TABLES
 from tests.central.conftest import (
     Api,
     Book,

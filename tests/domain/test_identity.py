@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from stdnum import numdb
 from stdnum.cn import ric, uscc
 
+from rm_contract.vocabulary import Gender
 from rm_workbench.domain.identity import (
     area_code_exists,
     check_credit_code,
@@ -17,7 +18,6 @@ from rm_workbench.domain.identity import (
     clean_id_number,
     normalize_phone,
 )
-from rm_workbench.models.enums import Gender
 
 TODAY = date(2026, 6, 1)
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from rm_contract.vocabulary import LifecycleStatus, MaritalStatus
 from rm_workbench.config import BankConfig, load_config
 from rm_workbench.domain.segmentation import age_on, assign_tier, life_stage, lifecycle_status
 from rm_workbench.errors import ConfigError
-from rm_workbench.models.enums import LifecycleStatus, MaritalStatus
 
 TODAY = date(2026, 6, 1)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from rm_workbench.models.types import utc_iso
+from rm_contract.types import utc_iso
 from rm_workbench.sync.outbox import insert_row
 from tests.central.conftest import Api, Book, Service, fetch, new_id
 from tests.support.security_audit import audit_row, utc
@@ -131,7 +131,11 @@ def test_every_who_column_is_stamped_or_said_why_not() -> None:
     """A guard: a new ``rm_id``, ``user_name`` or ``*_by`` column of a table RMs write
     must be added to ``central_crm.audit.STAMPED`` or to ``NOT_STAMPED`` above."""
     from central_crm.audit import STAMPED
-    from rm_workbench.sync.wire import READ_ONLY_TABLES, SYNCED_TABLES, table_of
+    from rm_contract.policy import (
+        READ_ONLY_TABLES,
+        SYNCED_TABLES,
+    )
+    from rm_contract.wire import table_of
 
     for name in SYNCED_TABLES:
         if name in READ_ONLY_TABLES:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from central_crm.cli import main
-from rm_workbench.sync.audit_chain import CHAINED, canonical, entry_hash, genesis
+from rm_contract.audit_chain import CHAINED, canonical, entry_hash, genesis
 from tests.central.conftest import Api, Book, Service, assert_error, fetch, new_id
 from tests.support.security_audit import alarms
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import text
 
+from rm_contract.audit_chain import CHAINED, entry_hash, genesis
 from rm_workbench.db.engine import open_engine
 from rm_workbench.db.migrate import upgrade_cache
-from rm_workbench.sync.audit_chain import CHAINED, entry_hash, genesis
 from tests.central.conftest import Api, Book, Device, Service, fetch
 from tests.support.security_audit import alarms, record
 

@@ -25,13 +25,15 @@ from sqlalchemy import String, select
 from central_crm.app import create_app
 from central_crm.schema import SYNCED
 from central_crm.sync import DEVICE_TABLES
-from rm_workbench.sync.wire import (
-    API_PREFIX,
+from rm_contract.policy import (
     GLOBAL_TABLES,
-    PROTOCOL_VERSION,
     READ_ONLY_TABLES,
     SYNC_COLUMNS,
     SYNCED_TABLES,
+)
+from rm_contract.wire import (
+    API_PREFIX,
+    PROTOCOL_VERSION,
     value_problem,
 )
 from tests.central.conftest import Api, Book, Service, counter

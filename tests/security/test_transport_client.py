@@ -20,11 +20,15 @@ from typing import Any
 
 import pytest
 
+from rm_contract.wire import (
+    HelloRequest,
+    LoginRequest,
+    PushRequest,
+)
 from rm_workbench.errors import InsecureServerAddress, RedirectRefused, WorkbenchError
 from rm_workbench.services.connectivity import probe
 from rm_workbench.sync.address import check_server_url, is_loopback
 from rm_workbench.sync.client import SyncClient
-from rm_workbench.sync.wire import HelloRequest, LoginRequest, PushRequest
 from tests.support.security_transport import Recorder, redirecting_to
 
 REMOTE_HTTP = [

@@ -29,6 +29,10 @@ from sqlalchemy import select
 
 from central_crm import db
 from central_crm.security import HSTS
+from rm_contract.wire import (
+    API_PREFIX,
+    LoginRequest,
+)
 from rm_workbench.db.cache import open_cache
 from rm_workbench.db.engine import Cache
 from rm_workbench.errors import RedirectRefused, SyncError
@@ -36,7 +40,6 @@ from rm_workbench.models import Base
 from rm_workbench.sync.client import SyncClient
 from rm_workbench.sync.engine import SyncEngine, SyncReport, device_id
 from rm_workbench.sync.outbox import update_row
-from rm_workbench.sync.wire import API_PREFIX, LoginRequest
 from tests.central.conftest import PASSWORD, Book, Service, fetch, seed
 from tests.support.security_transport import (
     REPO,

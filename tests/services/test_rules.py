@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from rm_contract.vocabulary import SalesStage
 from rm_workbench.domain import validation as check
 from rm_workbench.domain.reminders import (
     Dormancy,
@@ -21,7 +22,6 @@ from rm_workbench.domain.reminders import (
     week_of,
 )
 from rm_workbench.errors import ValidationError
-from rm_workbench.models.enums import SalesStage
 
 
 def test_day_boundaries_are_beijing_midnight() -> None:

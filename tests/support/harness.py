@@ -79,19 +79,10 @@ from central_crm import db as central_db
 from central_crm.auth import Principal
 from central_crm.schema import SYNCED, applied_mutation, sync_conflict
 from central_crm.sync import DEVICE_TABLES, scope_filter
-from rm_workbench.db.cache import open_cache
-from rm_workbench.db.engine import Cache
-from rm_workbench.errors import AuthRequired, WorkbenchError
-from rm_workbench.models import Base, LocalConflict, OutboxEntry, RejectedEdit
-from rm_workbench.models.enums import NeedStatus, Priority, SalesStage
-from rm_workbench.services.conflicts import ConflictService
-from rm_workbench.services.rejected import RejectedEditService
-from rm_workbench.sync.client import SyncClient
-from rm_workbench.sync.engine import SyncEngine, SyncReport, device_id
-from rm_workbench.sync.outbox import delete_row, insert_row, update_row
-from rm_workbench.sync.wire import (
+from rm_contract.policy import APPEND_FIELDS
+from rm_contract.vocabulary import NeedStatus, Priority, SalesStage
+from rm_contract.wire import (
     API_PREFIX,
-    APPEND_FIELDS,
     ChangeItem,
     HelloResponse,
     LoginRequest,
@@ -102,6 +93,15 @@ from rm_workbench.sync.wire import (
     decode_value,
     encode_value,
 )
+from rm_workbench.db.cache import open_cache
+from rm_workbench.db.engine import Cache
+from rm_workbench.errors import AuthRequired, WorkbenchError
+from rm_workbench.models import Base, LocalConflict, OutboxEntry, RejectedEdit
+from rm_workbench.services.conflicts import ConflictService
+from rm_workbench.services.rejected import RejectedEditService
+from rm_workbench.sync.client import SyncClient
+from rm_workbench.sync.engine import SyncEngine, SyncReport, device_id
+from rm_workbench.sync.outbox import delete_row, insert_row, update_row
 from tests.central.conftest import (
     PASSWORD,
     Book,

@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
+from rm_contract.wire import encode_value
 from rm_workbench.models import Base, OutboxEntry
 from rm_workbench.services.audit import record_audit
-from rm_workbench.sync.wire import encode_value
 
 AUDIT = Base.metadata.tables["audit_log"]
 OUTBOX = Base.metadata.tables[OutboxEntry.__tablename__]

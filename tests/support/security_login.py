@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from central_crm.app import create_app
 from central_crm.server import run_in_thread
-from rm_workbench.sync.wire import API_PREFIX
+from rm_contract.wire import API_PREFIX
 
 # argon2id as the service hashes by default, but cheaper (19 MiB, 2 passes: the
 # OWASP minimum): still tens of milliseconds a check, so a login that skips it shows.

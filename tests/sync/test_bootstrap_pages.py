@@ -18,6 +18,19 @@ import pytest
 from sqlalchemy import Connection, select, text
 from sqlalchemy.exc import IntegrityError
 
+from rm_contract.policy import SYNCED_TABLES
+from rm_contract.wire import (
+    PROTOCOL_VERSION,
+    ChangeItem,
+    ChecksumResponse,
+    ColumnarSnapshotPage,
+    ConflictDetailList,
+    HelloResponse,
+    PullResponse,
+    SnapshotPage,
+    encode_row,
+    version_digest,
+)
 from rm_workbench.db.bulk import DEFERRED_INDEXES, bulk_upsert, defer_indexes, restore_indexes
 from rm_workbench.db.cache import open_cache
 from rm_workbench.db.engine import Cache
@@ -31,19 +44,6 @@ from rm_workbench.sync.engine import (
     ParentNotHere,
     SyncEngine,
     SyncReport,
-)
-from rm_workbench.sync.wire import (
-    PROTOCOL_VERSION,
-    SYNCED_TABLES,
-    ChangeItem,
-    ChecksumResponse,
-    ColumnarSnapshotPage,
-    ConflictDetailList,
-    HelloResponse,
-    PullResponse,
-    SnapshotPage,
-    encode_row,
-    version_digest,
 )
 
 NOW = "2026-11-22T01:00:00.000000+00:00"

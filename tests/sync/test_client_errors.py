@@ -13,6 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from rm_contract.wire import (
+    HelloRequest,
+    LoginRequest,
+)
 from rm_workbench.errors import (
     AuthRequired,
     OfflineError,
@@ -21,7 +25,6 @@ from rm_workbench.errors import (
     ServerAnswerError,
 )
 from rm_workbench.sync.client import SyncClient
-from rm_workbench.sync.wire import HelloRequest, LoginRequest
 
 Behaviour = Callable[[BaseHTTPRequestHandler], None]
 
@@ -171,7 +174,11 @@ def test_slow_server_times_out_as_offline(central: FakeCentral) -> None:
 
 
 def test_large_bodies_go_gzipped_with_the_token(central: FakeCentral) -> None:
-    from rm_workbench.sync.wire import FieldChange, Mutation, PushRequest
+    from rm_contract.wire import (
+        FieldChange,
+        Mutation,
+        PushRequest,
+    )
 
     central.behaviour = _answer(200, json.dumps({"results": []}).encode())
     mutations = [

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
+from rm_contract.policy import SYNCED_TABLES
 from rm_workbench.db.bulk import defer_indexes
 from rm_workbench.db.cache import open_cache
-from rm_workbench.sync.wire import SYNCED_TABLES
 from tests.support.forking import wait_child
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="kills a forked child")

@@ -42,6 +42,8 @@ from sqlalchemy import select, text
 
 from central_crm.app import create_app
 from central_crm.server import run_in_thread
+from rm_contract.policy import SYNCED_TABLES
+from rm_contract.wire import encode_row
 from rm_workbench.db.cache import open_cache
 from rm_workbench.db.engine import Cache
 from rm_workbench.db.search import search_customers
@@ -51,7 +53,6 @@ from rm_workbench.services.sync import SyncService
 from rm_workbench.sync.client import SyncClient
 from rm_workbench.sync.engine import SyncEngine, SyncReport
 from rm_workbench.sync.outbox import delete_row, insert_row, update_row
-from rm_workbench.sync.wire import SYNCED_TABLES, encode_row
 from tests.central.conftest import FAST_HASHER, PASSWORD, Book, Service, fetch, reset, seed
 
 API = "/api/v1"

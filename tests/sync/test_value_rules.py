@@ -10,9 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy.dialects import sqlite
 
+from rm_contract.policy import SYNCED_TABLES
+from rm_contract.wire import (
+    MAX_SEQ,
+    value_problem,
+)
 from rm_workbench.db.bulk import ColumnValueError, _converted, _wire_converter
 from rm_workbench.models import Base
-from rm_workbench.sync.wire import MAX_SEQ, SYNCED_TABLES, value_problem
 
 DIALECT = sqlite.dialect()
 

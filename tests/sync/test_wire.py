@@ -8,11 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from central_crm.demo_book import generate_book
-from rm_workbench.db.bulk import bulk_upsert, insert_columns, load_book
-from rm_workbench.db.cache import open_cache
-from rm_workbench.models import Base
-from rm_workbench.sync.wire import (
-    SYNCED_TABLES,
+from rm_contract.policy import SYNCED_TABLES
+from rm_contract.wire import (
     ColumnarSnapshotPage,
     decode_row,
     encode_row,
@@ -21,6 +18,9 @@ from rm_workbench.sync.wire import (
     version_digest_of_sums,
     version_mix_sql,
 )
+from rm_workbench.db.bulk import bulk_upsert, insert_columns, load_book
+from rm_workbench.db.cache import open_cache
+from rm_workbench.models import Base
 
 
 @pytest.fixture(scope="module")

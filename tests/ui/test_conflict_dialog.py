@@ -15,10 +15,10 @@ from PySide6.QtCore import QSize, Qt, QTranslator
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import insert, select
 
+from rm_contract.wire import ConflictDetail
 from rm_workbench.models import Customer, RejectedEdit
 from rm_workbench.services.workbench import Workbench
 from rm_workbench.sync.engine import store_conflict
-from rm_workbench.sync.wire import ConflictDetail
 from rm_workbench.ui.background import wait_for_background
 from rm_workbench.ui.conflict_dialog import ConflictDialog
 from rm_workbench.ui.status_bar import SyncStatusBar

@@ -12,10 +12,10 @@ import pytest
 from PySide6.QtCore import QModelIndex, QPoint, Qt
 from PySide6.QtWidgets import QComboBox
 
+from rm_contract.vocabulary import CustomerCategory, LifecycleStatus
 from rm_workbench.db.engine import Cache
 from rm_workbench.db.search import index_customers, rebuild_index
 from rm_workbench.models import Branch, Customer
-from rm_workbench.models.enums import CustomerCategory, LifecycleStatus
 from rm_workbench.services.changes import Change
 from rm_workbench.services.customers import CustomerQuery, CustomerService, SortColumn
 from rm_workbench.ui.background import wait_for_background

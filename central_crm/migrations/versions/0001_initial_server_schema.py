@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import rm_workbench.models.types
+import rm_contract.types
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("mutation_id", sa.BigInteger(), nullable=False),
         sa.Column("idempotency_key", sa.String(length=64), nullable=False),
         sa.Column("result", sa.Text(), nullable=False),
-        sa.Column("applied_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("applied_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
         sa.PrimaryKeyConstraint("device_id", "mutation_id", name=op.f("pk_applied_mutation")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_applied_mutation_idempotency_key")),
     )
@@ -51,7 +51,7 @@ def upgrade() -> None:
 
     op.create_table(
         "audit_log",
-        sa.Column("at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("at", rm_contract.types.UTCDateTime(length=32), nullable=False),
         sa.Column("user_name", sa.String(length=32), nullable=False),
         sa.Column("action", sa.String(length=32), nullable=False),
         sa.Column("entity_type", sa.String(length=32), nullable=True),
@@ -60,8 +60,8 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=True),
         sa.Column("deleted", sa.Boolean(), server_default=sa.false(), nullable=False),
-        sa.Column("created_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
-        sa.Column("updated_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("created_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("updated_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
         sa.Column("owner_rm_id", sa.String(length=36), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
     )
@@ -81,8 +81,8 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=True),
         sa.Column("deleted", sa.Boolean(), server_default=sa.false(), nullable=False),
-        sa.Column("created_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
-        sa.Column("updated_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("created_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("updated_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_branch")),
         sa.UniqueConstraint("code", name=op.f("uq_branch_code")),
     )
@@ -133,21 +133,21 @@ def upgrade() -> None:
             sa.Enum("R1", "R2", "R3", "R4", "R5", name="risklevel", native_enum=False),
             nullable=True,
         ),
-        sa.Column("min_amount", rm_workbench.models.types.Money(), nullable=True),
+        sa.Column("min_amount", rm_contract.types.Money(), nullable=True),
         sa.Column("term_months", sa.Integer(), nullable=True),
-        sa.Column("rate", rm_workbench.models.types.Rate(length=24), nullable=True),
-        sa.Column("fee_rate", rm_workbench.models.types.Rate(length=24), nullable=True),
+        sa.Column("rate", rm_contract.types.Rate(length=24), nullable=True),
+        sa.Column("fee_rate", rm_contract.types.Rate(length=24), nullable=True),
         sa.Column("currency", sa.String(length=3), nullable=False),
-        sa.Column("target_life_stages", rm_workbench.models.types.JSONList(), nullable=False),
-        sa.Column("target_tiers", rm_workbench.models.types.JSONList(), nullable=False),
+        sa.Column("target_life_stages", rm_contract.types.JSONList(), nullable=False),
+        sa.Column("target_tiers", rm_contract.types.JSONList(), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("disclosure", sa.Text(), nullable=True),
         sa.Column("on_sale", sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=True),
         sa.Column("deleted", sa.Boolean(), server_default=sa.false(), nullable=False),
-        sa.Column("created_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
-        sa.Column("updated_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("created_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("updated_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_product")),
         sa.UniqueConstraint("code", name=op.f("uq_product_code")),
     )
@@ -177,8 +177,8 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=True),
         sa.Column("deleted", sa.Boolean(), server_default=sa.false(), nullable=False),
-        sa.Column("created_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
-        sa.Column("updated_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("created_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("updated_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
         sa.ForeignKeyConstraint(
             ["branch_id"], ["branch.id"], name=op.f("fk_relationship_manager_branch_id_branch")
         ),
@@ -197,7 +197,7 @@ def upgrade() -> None:
         sa.Column("rm_id", sa.String(length=36), nullable=True),
         sa.Column("password_hash", sa.String(length=255), nullable=False),
         sa.Column("active", sa.Boolean(), server_default=sa.true(), nullable=False),
-        sa.Column("created_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("created_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
         sa.ForeignKeyConstraint(
             ["rm_id"],
             ["relationship_manager.id"],
@@ -300,8 +300,8 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("aum", rm_workbench.models.types.Money(), nullable=False),
-        sa.Column("contribution", rm_workbench.models.types.Money(), nullable=False),
+        sa.Column("aum", rm_contract.types.Money(), nullable=False),
+        sa.Column("contribution", rm_contract.types.Money(), nullable=False),
         sa.Column("customer_since", sa.Date(), nullable=True),
         sa.Column("last_transaction_on", sa.Date(), nullable=True),
         sa.Column("rm_id", sa.String(length=36), nullable=True),
@@ -310,8 +310,8 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=True),
         sa.Column("deleted", sa.Boolean(), server_default=sa.false(), nullable=False),
-        sa.Column("created_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
-        sa.Column("updated_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("created_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("updated_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
         sa.Column("owner_rm_id", sa.String(length=36), nullable=True),
         sa.ForeignKeyConstraint(
             ["branch_id"], ["branch.id"], name=op.f("fk_customer_branch_id_branch")
@@ -347,8 +347,8 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=True),
         sa.Column("deleted", sa.Boolean(), server_default=sa.false(), nullable=False),
-        sa.Column("created_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
-        sa.Column("updated_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("created_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("updated_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
         sa.ForeignKeyConstraint(
             ["rm_id"],
             ["relationship_manager.id"],
@@ -389,11 +389,11 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("product_name", sa.String(length=100), nullable=True),
-        sa.Column("balance", rm_workbench.models.types.Money(), nullable=False),
+        sa.Column("balance", rm_contract.types.Money(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("opened_on", sa.Date(), nullable=True),
         sa.Column("matures_on", sa.Date(), nullable=True),
-        sa.Column("rate", rm_workbench.models.types.Rate(length=24), nullable=True),
+        sa.Column("rate", rm_contract.types.Rate(length=24), nullable=True),
         sa.Column(
             "status",
             sa.Enum(
@@ -410,8 +410,8 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=True),
         sa.Column("deleted", sa.Boolean(), server_default=sa.false(), nullable=False),
-        sa.Column("created_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
-        sa.Column("updated_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("created_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("updated_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
         sa.Column("owner_rm_id", sa.String(length=36), nullable=True),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customer.id"], name=op.f("fk_account_customer_id_customer")
@@ -436,9 +436,9 @@ def upgrade() -> None:
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.String(length=36), nullable=False),
         sa.Column("device_id", sa.String(length=64), nullable=False),
-        sa.Column("created_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
-        sa.Column("expires_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
-        sa.Column("revoked_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=True),
+        sa.Column("created_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("expires_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("revoked_at", rm_contract.types.UTCDateTime(length=32), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["app_user.id"], name=op.f("fk_auth_token_user_id_app_user")
         ),
@@ -452,8 +452,8 @@ def upgrade() -> None:
         sa.Column("contact_no", sa.String(length=24), nullable=False),
         sa.Column("customer_id", sa.String(length=36), nullable=False),
         sa.Column("rm_id", sa.String(length=36), nullable=True),
-        sa.Column("started_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
-        sa.Column("ended_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=True),
+        sa.Column("started_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("ended_at", rm_contract.types.UTCDateTime(length=32), nullable=True),
         sa.Column(
             "channel",
             sa.Enum(
@@ -476,8 +476,8 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=True),
         sa.Column("deleted", sa.Boolean(), server_default=sa.false(), nullable=False),
-        sa.Column("created_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
-        sa.Column("updated_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("created_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("updated_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
         sa.Column("owner_rm_id", sa.String(length=36), nullable=True),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customer.id"], name=op.f("fk_contact_log_customer_id_customer")
@@ -505,7 +505,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.String(length=36), nullable=False),
         sa.Column("name", sa.String(length=100), server_default="", nullable=False),
-        sa.Column("last_seen_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=True),
+        sa.Column("last_seen_at", rm_contract.types.UTCDateTime(length=32), nullable=True),
         sa.Column("cursor", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("last_mutation_id", sa.BigInteger(), server_default="0", nullable=False),
         sa.ForeignKeyConstraint(
@@ -543,8 +543,8 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=True),
         sa.Column("deleted", sa.Boolean(), server_default=sa.false(), nullable=False),
-        sa.Column("created_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
-        sa.Column("updated_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("created_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("updated_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
         sa.Column("owner_rm_id", sa.String(length=36), nullable=True),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customer.id"], name=op.f("fk_group_membership_customer_id_customer")
@@ -629,8 +629,8 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=True),
         sa.Column("deleted", sa.Boolean(), server_default=sa.false(), nullable=False),
-        sa.Column("created_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
-        sa.Column("updated_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("created_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("updated_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
         sa.Column("owner_rm_id", sa.String(length=36), nullable=True),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customer.id"], name=op.f("fk_need_customer_id_customer")
@@ -659,8 +659,8 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(length=36), nullable=False),
         sa.Column("device_id", sa.String(length=64), nullable=True),
         sa.Column("created_seq", sa.BigInteger(), nullable=False),
-        sa.Column("created_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
-        sa.Column("resolved_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=True),
+        sa.Column("created_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("resolved_at", rm_contract.types.UTCDateTime(length=32), nullable=True),
         sa.Column("resolution", sa.String(length=8), nullable=True),
         sa.ForeignKeyConstraint(
             ["created_by"], ["app_user.id"], name=op.f("fk_sync_conflict_created_by_app_user")
@@ -678,12 +678,10 @@ def upgrade() -> None:
         sa.Column("visit_no", sa.String(length=24), nullable=False),
         sa.Column("customer_id", sa.String(length=36), nullable=False),
         sa.Column("rm_id", sa.String(length=36), nullable=True),
-        sa.Column(
-            "planned_start", rm_workbench.models.types.UTCDateTime(length=32), nullable=False
-        ),
-        sa.Column("planned_end", rm_workbench.models.types.UTCDateTime(length=32), nullable=True),
-        sa.Column("actual_start", rm_workbench.models.types.UTCDateTime(length=32), nullable=True),
-        sa.Column("actual_end", rm_workbench.models.types.UTCDateTime(length=32), nullable=True),
+        sa.Column("planned_start", rm_contract.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("planned_end", rm_contract.types.UTCDateTime(length=32), nullable=True),
+        sa.Column("actual_start", rm_contract.types.UTCDateTime(length=32), nullable=True),
+        sa.Column("actual_end", rm_contract.types.UTCDateTime(length=32), nullable=True),
         sa.Column("place", sa.String(length=200), nullable=True),
         sa.Column("purpose", sa.String(length=200), nullable=True),
         sa.Column(
@@ -714,7 +712,7 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("cost", rm_workbench.models.types.Money(), nullable=True),
+        sa.Column("cost", rm_contract.types.Money(), nullable=True),
         sa.Column("attendees", sa.String(length=200), nullable=True),
         sa.Column("outcome", sa.String(length=200), nullable=True),
         sa.Column("report", sa.Text(), nullable=True),
@@ -722,8 +720,8 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=True),
         sa.Column("deleted", sa.Boolean(), server_default=sa.false(), nullable=False),
-        sa.Column("created_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
-        sa.Column("updated_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("created_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("updated_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
         sa.Column("owner_rm_id", sa.String(length=36), nullable=True),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customer.id"], name=op.f("fk_visit_customer_id_customer")
@@ -775,12 +773,12 @@ def upgrade() -> None:
         ),
         sa.Column("summary", sa.String(length=200), nullable=False),
         sa.Column("content", sa.Text(), nullable=True),
-        sa.Column("expected_value", rm_workbench.models.types.Money(), nullable=True),
+        sa.Column("expected_value", rm_contract.types.Money(), nullable=True),
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=True),
         sa.Column("deleted", sa.Boolean(), server_default=sa.false(), nullable=False),
-        sa.Column("created_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
-        sa.Column("updated_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("created_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("updated_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
         sa.Column("owner_rm_id", sa.String(length=36), nullable=True),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customer.id"], name=op.f("fk_opportunity_customer_id_customer")
@@ -829,8 +827,8 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=True),
         sa.Column("deleted", sa.Boolean(), server_default=sa.false(), nullable=False),
-        sa.Column("created_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
-        sa.Column("updated_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("created_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("updated_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
         sa.Column("owner_rm_id", sa.String(length=36), nullable=True),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customer.id"], name=op.f("fk_bundle_proposal_customer_id_customer")

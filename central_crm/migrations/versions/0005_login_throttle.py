@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import rm_workbench.models.types
+import rm_contract.types
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -29,12 +29,10 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("subject", sa.String(length=128), nullable=False),
         sa.Column("failures", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("window_start", rm_workbench.models.types.UTCDateTime(length=32), nullable=True),
-        sa.Column(
-            "last_failure_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=True
-        ),
-        sa.Column("blocked_until", rm_workbench.models.types.UTCDateTime(length=32), nullable=True),
-        sa.Column("locked_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=True),
+        sa.Column("window_start", rm_contract.types.UTCDateTime(length=32), nullable=True),
+        sa.Column("last_failure_at", rm_contract.types.UTCDateTime(length=32), nullable=True),
+        sa.Column("blocked_until", rm_contract.types.UTCDateTime(length=32), nullable=True),
+        sa.Column("locked_at", rm_contract.types.UTCDateTime(length=32), nullable=True),
         sa.PrimaryKeyConstraint("kind", "subject", name=op.f("pk_login_throttle")),
     )
 

@@ -2,7 +2,7 @@
 
 * ``audit_log`` gains the device's claimed time (``client_time``: the server stamps
   ``at`` with its own clock) and the chain of each device's entries (``device_seq``,
-  ``prev_hash``, ``chain_hash``; see ``rm_workbench.sync.audit_chain``);
+  ``prev_hash``, ``chain_hash``; see ``rm_contract.audit_chain``);
 * ``audit_chain``: per device, the last audit entry accepted in its chain;
 * ``audit_alarm``: every break of a device's chain (a missing, altered, reused or
   unchained entry), for the bank's security staff.
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import rm_workbench.models.types
+import rm_contract.types
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -30,7 +30,7 @@ def upgrade() -> None:
     # Plain ADD COLUMNs (nullable, no default): no table copy on SQLite.
     op.add_column(
         "audit_log",
-        sa.Column("client_time", rm_workbench.models.types.UTCDateTime(length=32), nullable=True),
+        sa.Column("client_time", rm_contract.types.UTCDateTime(length=32), nullable=True),
     )
     op.add_column("audit_log", sa.Column("device_seq", sa.BigInteger(), nullable=True))
     op.add_column("audit_log", sa.Column("prev_hash", sa.String(length=64), nullable=True))
@@ -40,7 +40,7 @@ def upgrade() -> None:
         sa.Column("device_id", sa.String(length=64), nullable=False),
         sa.Column("last_seq", sa.BigInteger(), nullable=False),
         sa.Column("last_hash", sa.String(length=64), nullable=False),
-        sa.Column("updated_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("updated_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
         sa.PrimaryKeyConstraint("device_id", name=op.f("pk_audit_chain")),
     )
     op.create_table(
@@ -55,7 +55,7 @@ def upgrade() -> None:
         sa.Column("expected_seq", sa.BigInteger(), nullable=True),
         sa.Column("received_seq", sa.BigInteger(), nullable=True),
         sa.Column("message", sa.Text(), nullable=False),
-        sa.Column("created_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("created_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_alarm")),
     )
     with op.batch_alter_table("audit_alarm", schema=None) as batch_op:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import rm_workbench.models.types
+import rm_contract.types
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -32,7 +32,7 @@ def upgrade() -> None:
         sa.Column("base", sa.Text(), nullable=True),
         sa.Column("theirs", sa.Text(), nullable=True),
         sa.Column("yours", sa.Text(), nullable=True),
-        sa.Column("received_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("received_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
         sa.PrimaryKeyConstraint("conflict_id", name=op.f("pk_local_conflict")),
     )
     with op.batch_alter_table("local_conflict", schema=None) as batch_op:
@@ -50,8 +50,8 @@ def upgrade() -> None:
         sa.Column("customer_id", sa.String(length=36), nullable=True),
         sa.Column("op", sa.String(length=8), nullable=False),
         sa.Column("fields", sa.Text(), nullable=False),
-        sa.Column("created_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
-        sa.Column("sent_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=True),
+        sa.Column("created_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("sent_at", rm_contract.types.UTCDateTime(length=32), nullable=True),
         sa.PrimaryKeyConstraint("mutation_id", name=op.f("pk_outbox")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_outbox_idempotency_key")),
         sqlite_autoincrement=True,

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import rm_workbench.models.types
+import rm_contract.types
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -35,7 +35,7 @@ def upgrade() -> None:
         sa.Column("op", sa.String(length=8), nullable=False),
         sa.Column("fields", sa.Text(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("rejected_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("rejected_at", rm_contract.types.UTCDateTime(length=32), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rejected_edit")),
         sqlite_autoincrement=True,
     )
@@ -49,7 +49,7 @@ def upgrade() -> None:
     op.add_column("local_conflict", sa.Column("theirs_by", sa.String(length=100), nullable=True))
     op.add_column(
         "local_conflict",
-        sa.Column("created_at", rm_workbench.models.types.UTCDateTime(length=32), nullable=True),
+        sa.Column("created_at", rm_contract.types.UTCDateTime(length=32), nullable=True),
     )
 
 

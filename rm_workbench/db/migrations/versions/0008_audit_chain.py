@@ -1,7 +1,7 @@
 """the audit chain: audit rows gain the device's chain and the claimed time
 
 ``audit_log`` gains ``device_seq``, ``prev_hash`` and ``chain_hash`` (this device's
-chain of audit entries, see ``rm_workbench.sync.audit_chain``) and ``client_time``
+chain of audit entries, see ``rm_contract.audit_chain``) and ``client_time``
 (the time the device claimed, which the central CRM keeps when it stamps ``at``).
 Audit rows still queued and never sent are chained here, in queue order, so the
 first push after the upgrade raises no alarm; rows already sent stay as they were
@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-import rm_workbench.models.types
+import rm_contract.types
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -35,7 +35,7 @@ def upgrade() -> None:
     # Plain ADD COLUMNs (nullable, no default): no table copy.
     op.add_column(
         "audit_log",
-        sa.Column("client_time", rm_workbench.models.types.UTCDateTime(length=32), nullable=True),
+        sa.Column("client_time", rm_contract.types.UTCDateTime(length=32), nullable=True),
     )
     op.add_column("audit_log", sa.Column("device_seq", sa.BigInteger(), nullable=True))
     op.add_column("audit_log", sa.Column("prev_hash", sa.String(length=64), nullable=True))
@@ -43,7 +43,7 @@ def upgrade() -> None:
     _chain_queued_entries(op.get_bind())
 
 
-# rm_workbench.sync.audit_chain, version 1.
+# rm_contract.audit_chain, version 1.
 _CHAINED = ("id", "at", "user_name", "action", "entity_type", "entity_id", "details")
 
 

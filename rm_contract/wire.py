@@ -18,7 +18,7 @@ Protocol (version 2), all under ``/api/v1`` and JSON (gzip both ways):
   first answer. Updates carry each field's ``base`` (the value the device last saw) and
   ``new`` value; the server merges field by field. Who and when of what an RM creates
   come from the token and the server's clock (``central_crm.audit.STAMPED``), and each
-  audit entry carries its device's chain (:mod:`rm_workbench.sync.audit_chain`).
+  audit entry carries its device's chain (:mod:`rm_contract.audit_chain`).
 * ``GET /sync/pull?cursor=N``: the changes after the cursor in the RM's scope, in
   sequence order: changed rows (tombstones included) and evictions (a customer
   reassigned away). The client applies a page and its cursor in one transaction.
@@ -33,7 +33,8 @@ and a message telling the RM to upgrade.
 
 Row values travel as JSON scalars: money and rates as decimal strings, dates as
 ``YYYY-MM-DD``, times as ISO-8601 with offset, enums as their value. ``encode_row``
-and ``decode_row`` convert using the cache table's column types, so both sides agree.
+and ``decode_row`` convert using the column types of :mod:`rm_contract.tables`, so
+both sides agree.
 """
 
 from __future__ import annotations
@@ -51,8 +52,8 @@ from pydantic_core import from_json
 from sqlalchemy import Boolean, Date, Integer, String, Table
 from sqlalchemy import Enum as SAEnum
 
-from rm_workbench.models import Base
-from rm_workbench.models.types import JSONList, Money, Rate, UTCDateTime, parse_utc, utc_iso
+from rm_contract.tables import TABLES
+from rm_contract.types import JSONList, Money, Rate, UTCDateTime, parse_utc, utc_iso
 
 # 2: columnar snapshot pages and the version digest (see the module docstring).
 # 3: conflicts listed with who made each side (``?protocol=3``), "keep mine" with the
@@ -62,63 +63,6 @@ PROTOCOL_VERSION = 3
 # databases; the contract says so, so an absurd number is a 422, not an overflow.
 MAX_SEQ = 2**63 - 1
 API_PREFIX = "/api/v1"
-
-# Tables that travel, in foreign-key order (parents first): those with the sync
-# columns. The cache's own bookkeeping (search index, outbox, sync state) stays local.
-SYNCED_TABLES: tuple[str, ...] = tuple(
-    t.name for t in Base.metadata.sorted_tables if "version" in t.c and "deleted" in t.c
-)
-
-# Tables whose rows belong to one customer through ``customer_id``.
-CUSTOMER_CHILD_TABLES: tuple[str, ...] = (
-    "account",
-    "visit",
-    "contact_log",
-    "need",
-    "opportunity",
-    "bundle_proposal",
-    "group_membership",
-)
-
-# Reference data every RM receives (no customer in it).
-GLOBAL_TABLES: tuple[str, ...] = ("branch", "relationship_manager", "product", "bundle_template")
-
-# Fields only the central CRM may change (core banking, catalog); a push that
-# touches them has those fields rejected, the rest of the mutation still applies.
-SERVER_OWNED_FIELDS: dict[str, frozenset[str]] = {
-    "customer": frozenset(
-        {
-            "customer_no",
-            "category",
-            "aum",
-            "contribution",
-            "tier",
-            "lifecycle_status",
-            "customer_since",
-            "last_transaction_on",
-            "rm_id",
-            "branch_id",
-            "name",
-            "id_type",
-            "id_number",
-            "credit_code",
-            "birth_date",
-            "gender",
-        }
-    ),
-    "customer_group": frozenset({"group_no", "kind", "rm_id"}),
-}
-# Whole tables the RM reads but never writes.
-READ_ONLY_TABLES: frozenset[str] = frozenset(
-    {"account", "product", "bundle_template", "branch", "relationship_manager"}
-)
-# Insert-only tables: records of what happened, never edited, never in conflict.
-APPEND_ONLY_TABLES: frozenset[str] = frozenset({"contact_log", "audit_log"})
-# Free-text fields where two edits are both kept (theirs, then yours) instead of
-# conflicting: a visit's notes are never lost.
-APPEND_FIELDS: dict[str, frozenset[str]] = {"visit": frozenset({"report"})}
-# Columns the sync itself manages; never sent as edits.
-SYNC_COLUMNS: frozenset[str] = frozenset({"id", "version", "created_at", "updated_at"})
 
 
 class WireModel(BaseModel):
@@ -437,7 +381,7 @@ def _decoder(table: Table, name: str) -> Any:
 
 _ENCODERS: dict[str, dict[str, Any]] = {}
 _DECODERS: dict[str, dict[str, Any]] = {}
-for _table in Base.metadata.sorted_tables:
+for _table in TABLES.values():
     _ENCODERS[_table.name] = {
         c.name: f for c in _table.columns if (f := _encoder(_table, c.name)) is not None
     }
@@ -447,7 +391,7 @@ for _table in Base.metadata.sorted_tables:
 
 
 def table_of(name: str) -> Table:
-    return Base.metadata.tables[name]
+    return TABLES[name]
 
 
 def encode_value(table: str, column: str, value: Any) -> Any:
@@ -585,7 +529,7 @@ def _rule(table: Table, column: str) -> Any:
 
 _RULES: dict[str, dict[str, Any]] = {
     table.name: {column.name: _rule(table, column.name) for column in table.columns}
-    for table in Base.metadata.sorted_tables
+    for table in TABLES.values()
 }
 
 
