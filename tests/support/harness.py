@@ -555,6 +555,11 @@ class Oracle:
     sent: dict[str, SentMutation] = field(default_factory=dict)
     processed: set[str] = field(default_factory=set)
     watermark: datetime = EPOCH
+    # Conflicts the server stored, by (device, row, field), not yet matched to the edit
+    # that met them: a handed-over edit's answer does not list its conflicts (they are
+    # the new RM's), so they are found here.
+    stored: dict[tuple[str, str, str], list[Any]] = field(default_factory=dict)
+    matched: set[str] = field(default_factory=set)
 
     def load(self, engine: Engine) -> None:
         with engine.connect() as conn:
@@ -586,6 +591,13 @@ class Oracle:
                     sync_conflict.c.resolved_at >= self.watermark,
                 )
             ).all()
+            for c in conn.execute(
+                select(sync_conflict).where(sync_conflict.c.created_at >= self.watermark)
+            ):
+                if c.id not in self.matched and c.device_id is not None:
+                    bucket = self.stored.setdefault((c.device_id, c.row_id, c.field), [])
+                    if all(other.id != c.id for other in bucket):
+                        bucket.append(c)
         events: list[tuple[datetime, str, int, str, Any]] = []
         for r in records:
             if r.idempotency_key not in self.processed:
@@ -612,6 +624,10 @@ class Oracle:
             result.mutations_checked += 1
             result.statuses[answer.status] += 1
             self._mutation(sent, answer, problems)
+        for key in list(self.stored):
+            self.stored[key] = [c for c in self.stored[key] if c.id not in self.matched]
+            if not self.stored[key]:
+                del self.stored[key]
         for sent in self.sent.values():
             problems.append(
                 f"{sent.table} {sent.op} {sent.row_id} (device {sent.device_id[:8]}, mutation "
@@ -640,6 +656,18 @@ class Oracle:
         conflicted = {c.field for c in answer.conflicts}
         for c in answer.conflicts:
             self.conflicted[c.conflict_id] = f"{where}.{c.field}={c.yours!r}"
+            self.matched.add(c.conflict_id)
+        if answer.status == "handed_over":
+            # Stored for the new RM and left out of the answer: found on the server.
+            for name, change in sent.fields.items():
+                bucket = self.stored.get((sent.device_id, sent.row_id, name), [])
+                for c in bucket:
+                    if c.id not in self.matched and json.loads(c.yours) == change.get("new"):
+                        self.matched.add(c.id)
+                        bucket.remove(c)
+                        conflicted.add(name)
+                        self.conflicted[c.id] = f"{where}.{name}={change.get('new')!r}"
+                        break
         refused = answer.status == "rejected" or bool(answer.rejected_fields)
         if refused and not sent.device_id.startswith("harness-admin"):
             self.refused[(sent.device_id, sent.mutation_id)] = sent
