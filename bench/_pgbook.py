@@ -34,8 +34,8 @@ from argon2 import PasswordHasher
 from sqlalchemy import Engine, text
 
 from central_crm import db
-from central_crm.demo_book import generate_book
 from central_crm.schema import SYNCED
+from rm_demo.book import generate_book
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬建国志华海燕春梅"

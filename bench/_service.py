@@ -2,7 +2,7 @@
 
 * :class:`ServiceProcess` runs ``central-crm serve`` (``python -m central_crm.cli``) on a
   free loopback port and stops it by its PID;
-* :func:`load_demo` fills a database with ``central-crm load-demo`` (another process);
+* :func:`load_demo` fills a database with ``central-crm-demo load-demo`` (another process);
 * :class:`PgSchema` is a PostgreSQL schema of the bench's own (127.0.0.1:5432, user
   postgres, database test, trust auth), created and dropped by the bench, reached
   through ``?options=-csearch_path%3D<schema>`` like the tests do.
@@ -44,15 +44,19 @@ def free_port() -> int:
 
 
 def cli(*args: str) -> list[str]:
-    """The ``central-crm`` command line, run by this interpreter."""
+    """The ``central-crm`` command line, run by this interpreter (``load-demo``:
+    ``central-crm-demo``'s)."""
     wrapper = os.environ.get("BENCH_SERVE_WRAPPER")  # experiments only
     if wrapper and args and args[0] == "serve":
         return [sys.executable, wrapper, *args]
+    if args and args[0] == "load-demo":
+        return [sys.executable, "-c", "import sys; from rm_demo.cli import central_main; "
+                "sys.exit(central_main(sys.argv[1:]))", *args]
     return [sys.executable, "-m", "central_crm.cli", *args]
 
 
 def load_demo(db_url: str, size: str, *, password: str = DEMO_PASSWORD) -> str:
-    """``central-crm load-demo`` into ``db_url`` (a separate process); returns its output."""
+    """``central-crm-demo load-demo`` into ``db_url`` (a separate process); returns its output."""
     done = subprocess.run(
         cli("load-demo", "--db", db_url, "--size", size, "--password", password),
         check=True,

@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_bootstrap.py [--size 5k] [--repeat 3] [--backend sqlite|pg]
 
 The service runs in a separate process (``central-crm serve`` on loopback, over a
-SQLite file filled by ``central-crm load-demo --size 5k``, or over a PostgreSQL schema
+SQLite file filled by ``central-crm-demo load-demo --size 5k``, or over a PostgreSQL schema
 of the bench's own with ``--backend pg``); the client is this process. ``--repeat``
 runs each, alternating, every run into a fresh cache file migrated by ``open_cache``:
 
@@ -63,13 +63,13 @@ from _service import (
     pg_unreachable,
 )
 
-from central_crm.demo_book import SIZES, generate_book
 from rm_contract.types import JSONList
 from rm_contract.wire import (
     API_PREFIX,
     PROTOCOL_VERSION,
     SnapshotPage,
 )
+from rm_demo.book import SIZES, generate_book
 from rm_workbench.db.cache import open_cache
 from rm_workbench.errors import OfflineError
 from rm_workbench.models import Base
@@ -389,7 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--central-db",
         type=Path,
         default=None,
-        help="a SQLite file `central-crm load-demo` filled before (copied; saves the load)",
+        help="a SQLite file `central-crm-demo load-demo` filled before (copied; saves the load)",
     )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)

@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_briefs.py [--samples 30] [--batch 100] [--out PATH]
 
 Fills a fresh cache with the first RM's share of the demo book
-(:func:`~rm_workbench.services.demo.load_demo_book`: 300 customers with their
+(:func:`~rm_demo.cache.load_demo_book`: 300 customers with their
 holdings, ~11,000 contacts, visits, needs), then through the real
 :class:`~rm_workbench.services.documents.DocumentService` as that RM:
 
@@ -45,13 +45,13 @@ from reportlab.lib.pagesizes import A4  # noqa: E402
 from reportlab.pdfgen.canvas import Canvas  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from central_crm.demo_book import DEFAULT_TODAY  # noqa: E402
+from rm_demo.book import DEFAULT_TODAY  # noqa: E402
+from rm_demo.cache import load_demo_book  # noqa: E402
 from rm_workbench.db.cache import open_cache  # noqa: E402
 from rm_workbench.domain.reminders import day_start  # noqa: E402
 from rm_workbench.models import ContactLog, Customer, Visit  # noqa: E402
 from rm_workbench.reports.brief import brief_pdf  # noqa: E402
 from rm_workbench.reports.fonts import register_cjk_font  # noqa: E402
-from rm_workbench.services.demo import load_demo_book  # noqa: E402
 from rm_workbench.services.documents import DocumentService  # noqa: E402
 from rm_workbench.services.visits import VisitService  # noqa: E402
 

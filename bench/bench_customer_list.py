@@ -100,7 +100,7 @@ SYNC_PAGE_ROWS = 1000  # the service's largest pull page (SyncEngine.PULL_LIMIT)
 
 
 def build_cache(path: Path, customers: int, seed: int) -> str:
-    from central_crm.demo_book import BookSize, generate_book
+    from rm_demo.book import BookSize, generate_book
     from rm_workbench.db.bulk import load_book
     from rm_workbench.db.search import rebuild_index
 
@@ -116,7 +116,7 @@ def build_cache(path: Path, customers: int, seed: int) -> str:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         cache.dispose()
-    return f"central_crm.demo_book.generate_book({size!r})"
+    return f"rm_demo.book.generate_book({size!r})"
 
 
 # --- measuring the event loop ------------------------------------------------------------

@@ -35,8 +35,8 @@ from typing import Any
 from sqlalchemy import Boolean, Date, Table
 from sqlalchemy import Enum as SAEnum
 
-from central_crm.demo_book import SIZES, generate_book
 from rm_contract.types import JSONList, Money, Rate, UTCDateTime, decimal_to_fen, utc_iso
+from rm_demo.book import SIZES, generate_book
 from rm_workbench.db.bulk import load_book
 from rm_workbench.db.cache import open_cache
 from rm_workbench.models import Base

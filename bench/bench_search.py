@@ -64,7 +64,7 @@ TOP = "\U0010ffff"
 def load_demo_book(cache: Cache, customers: int, seed: int) -> str | None:
     """Load the shared demo book generator's book, if that code exists yet."""
     try:
-        from central_crm.demo_book import BookSize, generate_book
+        from rm_demo.book import BookSize, generate_book
         from rm_workbench.db.bulk import load_book
     except ImportError:
         return None
@@ -73,7 +73,7 @@ def load_demo_book(cache: Cache, customers: int, seed: int) -> str | None:
     book = generate_book(size, seed=seed, with_activity=False)
     with cache.engine.begin() as conn:
         load_book(conn, book.tables)
-    return f"central_crm.demo_book.generate_book({size!r})"
+    return f"rm_demo.book.generate_book({size!r})"
 
 
 CREDIT_CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100: no I O Z S V

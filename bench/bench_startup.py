@@ -85,10 +85,10 @@ print("USABLE", 0.0, time.process_time(), flush=True)
 def build_profile(home: Path) -> dict[str, int]:
     os.environ["RM_WORKBENCH_HOME"] = str(home)
     sys.path.insert(0, str(ROOT))
-    from central_crm.demo_book import generate_book
+    from rm_demo.book import generate_book
+    from rm_demo.cache import rm_share
     from rm_workbench.db.bulk import load_book
     from rm_workbench.db.search import index_customers
-    from rm_workbench.services.demo import rm_share
     from rm_workbench.services.workbench import open_workbench
 
     workbench = open_workbench("bench", encrypt=False)

@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_working_day.py [--actions 20000] [--seed N]
     xvfb-run -a -s "-screen 0 1280x720x24" .venv/bin/python bench/bench_working_day.py
 
-What ``rm-workbench --demo`` does (``rm_workbench.cli.main(["--demo"])``: the embedded
+What ``rm-workbench-demo`` does (``rm_demo.cli.workbench_main([])``: the embedded
 demo central CRM on loopback, login, first sync, the main window), in a child process
 with a profile folder of its own and an in-memory keyring (the cache is encrypted as
 on an RM's laptop). Once the first sync is in, a seeded random mix of ``--actions``
@@ -151,7 +151,7 @@ def child_main(args: argparse.Namespace) -> int:
     faulthandler.enable()  # a crash shows where Python was
     if "QT_QPA_PLATFORM" not in os.environ:  # under Xvfb its X server, else offscreen
         os.environ["QT_QPA_PLATFORM"] = "xcb" if os.environ.get("DISPLAY") else "offscreen"
-    from rm_workbench import cli
+    from rm_demo.cli import workbench_main
     from tests.conftest import MemoryKeyring  # (after the platform: it sets a default)
 
     work = Path(args.workdir)
@@ -162,7 +162,7 @@ def child_main(args: argparse.Namespace) -> int:
     drive = Drive(args, work)
     drive.install()
     QTimer.singleShot(0, drive.start)
-    status = cli.main(["--demo"])
+    status = workbench_main([])
     drive.figures["app_exit_status"] = status
     drive.save_progress(final=True)
     return status

@@ -1,5 +1,5 @@
-"""What the bank's side does to the data: reassignment, demo book, catalog, core feed,
-tombstone garbage collection.
+"""What the bank's side does to the data: reassignment, catalog, core feed, tombstone
+garbage collection.
 
 These are the server-side changes that reach the RMs by pull. Each function runs in
 the caller's write transaction (``central_crm.db.write_begin``), takes the counter's
@@ -10,33 +10,25 @@ lock first and gives every row it writes a fresh version, like a push does (see
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from argon2 import PasswordHasher
-from sqlalchemy import Connection, Engine, Table, bindparam, exists, false, func, select, true
+from sqlalchemy import Connection, Table, bindparam, exists, false, func, select, true
 
 from central_crm import db
 from central_crm.api_models import (
     AssignResponse,
     CoreFeedRequest,
-    DemoBookRequest,
-    DemoBookResponse,
     GcResponse,
     UpsertResponse,
 )
-from central_crm.auth import create_user, utcnow
-from central_crm.demo_book import generate_book
+from central_crm.auth import utcnow
 from central_crm.errors import ApiError
-from central_crm.passwords import check_password
 from central_crm.schema import (
-    OWNED_TABLES,
     SYNCED,
-    app_user,
     applied_mutation,
     assignment,
     device,
@@ -204,104 +196,6 @@ def assign(conn: Connection, customer_ids: Sequence[str], rm_id: str) -> AssignR
             rows += _reversion(conn, table, live, now)
         moved += 1
     return AssignResponse(moved=moved, rows=rows, evictions=evictions, unchanged=unchanged)
-
-
-# --- demo book ----------------------------------------------------------------------
-
-
-def load_demo_book(
-    engine: Engine, hasher: PasswordHasher, request: DemoBookRequest
-) -> DemoBookResponse:
-    """Load the generated demo book with versions from the counter, owners from each
-    customer's RM, and one login per RM (username = employee number)."""
-    started = time.perf_counter()
-    check_password(request.password)
-    book = generate_book(request.size, seed=request.seed, with_activity=request.with_activity)
-    customers = book.tables["customer"]
-    owner_of = {row["id"]: row["rm_id"] for row in customers}
-    # One password rule for every login (the default demo-password passes it).
-    for rm in book.tables["relationship_manager"]:
-        check_password(request.password, rm["employee_no"])
-    # Hashing is slow on purpose; do it before taking the write lock.
-    password_hash = hasher.hash(request.password)
-    users: list[str] = []
-    with db.write_begin(engine) as conn:
-        db.lock_counter(conn)
-        table = SYNCED["customer"]
-        if conn.execute(select(table.c.id).limit(1)).first() is not None:
-            raise ApiError(
-                409,
-                "already_loaded",
-                "总行数据库中已有客户数据，示范客户簿只能载入空数据库。 "
-                "/ The database already holds customers; the demo book loads into an empty one.",
-            )
-        seq = db.take_seqs(conn, book.row_count())
-        for name in SYNCED_TABLES:
-            rows = book.tables.get(name)
-            if not rows:
-                continue
-            for row in rows:
-                row["version"] = seq
-                seq += 1
-                if name == "customer":
-                    row["owner_rm_id"] = row["rm_id"]
-                elif name in OWNED_TABLES:
-                    row["owner_rm_id"] = owner_of.get(row.get("customer_id", ""))
-            conn.execute(SYNCED[name].insert(), rows)
-        conn.execute(
-            assignment.insert(),
-            [
-                {"customer_id": row["id"], "rm_id": row["rm_id"], "from_seq": row["version"]}
-                for row in customers
-                if row["rm_id"] is not None
-            ],
-        )
-        taken = set(conn.execute(select(app_user.c.username)).scalars())
-        now = utcnow()
-        logins = [
-            {
-                "id": str(uuid.uuid4()),
-                "username": rm["employee_no"],
-                "display_name": rm["name"],
-                "role": "rm",
-                "rm_id": rm["id"],
-                "password_hash": password_hash,
-                "active": True,
-                "created_at": now,
-            }
-            for rm in book.tables["relationship_manager"]
-            if rm["employee_no"] not in taken
-        ]
-        if logins:
-            conn.execute(app_user.insert(), logins)
-        users = [login["username"] for login in logins]
-        server_seq = db.current_seq(conn)
-    with engine.begin() as conn:
-        # Fresh statistics, or the planner guesses from an empty table: on PostgreSQL
-        # a snapshot page then sorts the whole book instead of walking the index.
-        conn.exec_driver_sql("ANALYZE")
-    return DemoBookResponse(
-        tables=book.counts(),
-        users=users,
-        seconds=round(time.perf_counter() - started, 3),
-        server_seq=server_seq,
-    )
-
-
-def create_demo_admin(engine: Engine, hasher: PasswordHasher, username: str, password: str) -> None:
-    """An admin login, unless the username exists (for the embedded demo)."""
-    with db.write_begin(engine) as conn:
-        if conn.execute(select(app_user.c.id).where(app_user.c.username == username)).first():
-            return
-        create_user(
-            conn,
-            hasher,
-            username=username,
-            password=password,
-            display_name="系统管理员",
-            role="admin",
-            rm_id=None,
-        )
 
 
 # --- catalog ------------------------------------------------------------------------

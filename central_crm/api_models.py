@@ -13,8 +13,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from central_crm.demo_book import DEFAULT_SEED
-
 
 class ApiModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -58,21 +56,6 @@ class AssignResponse(ApiModel):
     rows: int  # rows re-versioned (customers, their subtrees and groups)
     evictions: int
     unchanged: list[str] = Field(default_factory=list)  # already with that RM
-
-
-class DemoBookRequest(ApiModel):
-    size: Literal["default", "5k", "50k"] = "default"
-    seed: int = DEFAULT_SEED
-    with_activity: bool = True
-    # The RMs' password; it must pass the password rule (the default does).
-    password: str = Field(default="demo-password", min_length=1, max_length=256)
-
-
-class DemoBookResponse(ApiModel):
-    tables: dict[str, int]
-    users: list[str]
-    seconds: float
-    server_seq: int
 
 
 class CatalogRequest(ApiModel):

@@ -40,8 +40,6 @@ from central_crm.api_models import (
     CatalogRequest,
     CoreFeedRequest,
     CreateUserRequest,
-    DemoBookRequest,
-    DemoBookResponse,
     GcRequest,
     GcResponse,
     OkResponse,
@@ -537,15 +535,6 @@ def create_app(
     def assign(body: AssignRequest, _admin: Admin) -> AssignResponse:
         with db.write_begin(engine) as conn:
             return admin.assign(conn, body.customer_ids, body.rm_id)
-
-    @app.post(
-        f"{API_PREFIX}/admin/demo-book",
-        response_model=DemoBookResponse,
-        tags=["admin"],
-        responses=admin_errors,
-    )
-    def demo_book(body: DemoBookRequest, _admin: Admin) -> DemoBookResponse:
-        return admin.load_demo_book(engine, hasher, body)
 
     @app.post(
         f"{API_PREFIX}/admin/catalog",

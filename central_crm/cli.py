@@ -10,12 +10,14 @@ new one is one more function and one more line in :func:`build_parser`:
 * ``disable-user``, ``enable-user``, ``revoke-tokens``, ``set-password``, ``unlock``:
   an administrator's actions on a login (disabling and a new password revoke its
   tokens; unlock lifts the lockout after too many wrong passwords);
-* ``load-demo``: load the demo book into an empty database, one login per RM;
 * ``assign``: hand customers to another RM (evictions, pull for the new RM);
 * ``gc``: purge old tombstones (devices behind the horizon re-bootstrap);
 * ``audit-alarms``: list the breaks of the devices' audit chains (exit status 3 when
-  there is one, for a monitoring job);
-* ``demo-book``: print the demo book's row counts (no database).
+  there is one, for a monitoring job).
+
+The demo's commands (``load-demo``, ``demo-book``, and ``serve`` with the demo's
+endpoint) are ``central-crm-demo``'s (:mod:`rm_demo.cli`), built on
+:func:`build_parser`.
 
 Database commands take ``--db URL`` (default ``sqlite:///central.db``, or the
 ``CENTRAL_CRM_DB`` environment variable).
@@ -28,11 +30,9 @@ import getpass
 import logging
 import os
 import sys
-import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from central_crm.demo_book import DEFAULT_SEED, SIZES, generate_book
 from central_crm.errors import ApiError
 
 if TYPE_CHECKING:
@@ -121,7 +121,9 @@ def _serve(args: argparse.Namespace) -> int:
     extra = {} if args.threads is None else {"threads": args.threads}
     if args.push_lanes is not None:
         extra["push_lanes"] = args.push_lanes
-    app = create_app(args.db, gzip_level=args.gzip_level, **extra)
+    # ``central-crm-demo serve`` makes the app with the demo's endpoint (rm_demo.cli).
+    factory = getattr(args, "app_factory", None) or create_app
+    app = factory(args.db, gzip_level=args.gzip_level, **extra)
     tls: dict[str, str] = {}
     if args.tls_cert:
         tls = {"ssl_certfile": args.tls_cert, "ssl_keyfile": args.tls_key}
@@ -317,43 +319,6 @@ def add_account_actions(subparsers: argparse._SubParsersAction[argparse.Argument
         parser.set_defaults(handler=_account_action)
 
 
-def _load_demo(args: argparse.Namespace) -> int:
-    from argon2 import PasswordHasher
-
-    from central_crm import admin
-    from central_crm.api_models import DemoBookRequest
-
-    engine = _engine(args.db)
-    hasher = PasswordHasher()
-    result = admin.load_demo_book(
-        engine,
-        hasher,
-        DemoBookRequest(size=args.size, seed=args.seed, password=args.password),
-    )
-    if args.admin:
-        admin.create_demo_admin(engine, hasher, args.admin, args.password)
-    print(f"示范客户簿已载入（{result.seconds:.1f} s，序号至 {result.server_seq}）")
-    for name, count in result.tables.items():
-        print(f"  {name:<22} {count:>9,}")
-    print(f"客户经理登录名（密码 {args.password}）：{', '.join(result.users) or '（已存在）'}")
-    return 0
-
-
-def add_load_demo(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "load-demo",
-        help="load the demo book into an empty database",
-        description="Load the generated demo book; every RM gets a login named after the "
-        "employee number with the given password.",
-    )
-    _add_db(parser)
-    parser.add_argument("--size", choices=sorted(SIZES), default="default")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--password", default="demo-password")
-    parser.add_argument("--admin", default="admin", help="also create this admin login ('' = none)")
-    parser.set_defaults(handler=_load_demo)
-
-
 def _assign(args: argparse.Namespace) -> int:
     from central_crm import admin, db
 
@@ -452,46 +417,6 @@ def add_gc(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.set_defaults(handler=_gc)
 
 
-def _demo_book(args: argparse.Namespace) -> int:
-    started = time.perf_counter()
-    book = generate_book(args.size, seed=args.seed, with_activity=not args.no_activity)
-    elapsed = time.perf_counter() - started
-    customers = len(book.tables["customer"])
-    print(f"示范客户簿 size={args.size} seed={book.seed} today={book.today.isoformat()}")
-    print(f"generated in {elapsed:.2f} s")
-    print()
-    width = max(len(name) for name in book.tables)
-    for name, count in book.counts().items():
-        print(f"  {name:<{width}}  {count:>9,}")
-    print(f"  {'total':<{width}}  {book.row_count():>9,}")
-    print()
-    print("deliberate data-quality defects:")
-    for kind, ids in book.mess.items():
-        print(f"  {kind:<{width}}  {len(ids):>9,}")
-    messy = len(book.messy_customer_ids())
-    print(f"  {'customers affected':<{width}}  {messy:>9,}  ({messy / customers:.1%})")
-    sparse = len(book.sparse_profiles)
-    print(f"  {'name + ID only':<{width}}  {sparse:>9,}  ({sparse / customers:.1%})")
-    return 0
-
-
-def add_demo_book(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "demo-book",
-        help="generate the demo book and print its row counts",
-        description="Generate the deterministic demo book and print per-table row counts "
-        "and the deliberate data-quality defects.",
-    )
-    parser.add_argument("--size", choices=sorted(SIZES), default="default")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument(
-        "--no-activity",
-        action="store_true",
-        help="only branches, RMs, products, customers and groups (fast, for search benchmarks)",
-    )
-    parser.set_defaults(handler=_demo_book)
-
-
 def _audit_alarms(args: argparse.Namespace) -> int:
     from central_crm import audit
 
@@ -520,25 +445,28 @@ def add_audit_alarms(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     parser.set_defaults(handler=_audit_alarms)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with one subparser per command."""
-    parser = argparse.ArgumentParser(prog="central-crm", description="示范银行 central CRM")
+Adder = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+
+
+def build_parser(prog: str = "central-crm", extra: Sequence[Adder] = ()) -> argparse.ArgumentParser:
+    """The top-level parser with one subparser per command (``extra``: more commands)."""
+    parser = argparse.ArgumentParser(prog=prog, description="示范银行 central CRM")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_serve(subparsers)
     add_create_user(subparsers)
     add_account_actions(subparsers)
-    add_load_demo(subparsers)
     add_assign(subparsers)
     add_gc(subparsers)
     add_publish_catalog(subparsers)
-    add_demo_book(subparsers)
     add_audit_alarms(subparsers)
+    for add in extra:
+        add(subparsers)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``central-crm`` command line; returns the process exit status."""
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
+    """Run the ``central-crm`` command line (or ``parser``'s); returns the exit status."""
+    args = (parser or build_parser()).parse_args(argv)
     try:
         status: int = args.handler(args)
     except ApiError as exc:

@@ -10,6 +10,7 @@ import os
 import sys
 
 from rm_workbench.errors import WorkbenchError
+from rm_workbench.launch import Demo
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,9 +18,6 @@ def build_parser() -> argparse.ArgumentParser:
         prog="rm-workbench", description="客户经理工作台 / RM Workbench"
     )
     parser.add_argument("--profile", default=None, help="profile name (one cache per profile)")
-    parser.add_argument(
-        "--demo", action="store_true", help="open the demo profile, filled with a demo book"
-    )
     parser.add_argument(
         "--no-encrypt",
         action="store_true",
@@ -188,17 +186,18 @@ def start_early(profile: str) -> None:
     start_integrity_check(cache_path(profile))
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, demo: Demo | None = None) -> int:
+    """``demo``: a demo launch (``rm-workbench-demo``, :mod:`rm_workbench.launch`)."""
     # Whatever the workbench writes (cache, its WAL, backups, settings, exports) is
     # the RM's alone; files under the profile are also chmod-ed explicitly.
     previous = os.umask(0o077)
     try:
-        return _main(argv)
+        return _main(argv, demo)
     finally:
         os.umask(previous)
 
 
-def _main(argv: list[str] | None) -> int:
+def _main(argv: list[str] | None, demo: Demo | None) -> int:
     args = build_parser().parse_args(argv)
     # Quiet unless asked: the window and the sync's own summary say what the RM needs
     # (a migration's steps, the demo service's start are INFO, shown with --verbose).
@@ -206,7 +205,7 @@ def _main(argv: list[str] | None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    profile = args.profile or ("demo" if args.demo else "default")
+    profile = args.profile or (demo.profile if demo is not None else "default")
     if args.command in ("sync", "logout"):
         try:
             return (run_sync if args.command == "sync" else run_logout)(args, profile)
@@ -222,7 +221,7 @@ def _main(argv: list[str] | None) -> int:
         print(f"无法启动图形界面（Qt 缺少系统库）：{exc}", file=sys.stderr)
         return 2
     try:
-        return run(profile, demo=args.demo, encrypt=not args.no_encrypt, language=args.lang)
+        return run(profile, demo=demo, encrypt=not args.no_encrypt, language=args.lang)
     except WorkbenchError as exc:
         print(exc.user_message, file=sys.stderr)
         if exc.details:

@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh app
-exec .venv/bin/rm-workbench --demo "$@"
+exec .venv/bin/rm-workbench-demo "$@"

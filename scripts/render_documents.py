@@ -32,13 +32,13 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from central_crm.demo_book import DEFAULT_TODAY  # noqa: E402
+from rm_demo.book import DEFAULT_TODAY  # noqa: E402
+from rm_demo.cache import load_demo_book  # noqa: E402
 from rm_workbench.config import bank_config  # noqa: E402
 from rm_workbench.db.cache import open_cache  # noqa: E402
 from rm_workbench.domain.recommend import BundleSuggestion  # noqa: E402
 from rm_workbench.domain.reminders import day_start  # noqa: E402
 from rm_workbench.models import Account, Customer, Visit  # noqa: E402
-from rm_workbench.services.demo import load_demo_book  # noqa: E402
 from rm_workbench.services.documents import DocumentService  # noqa: E402
 from rm_workbench.services.proposals import ProposalItem, ProposalService  # noqa: E402
 

@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["RM_WORKBENCH_HOME"] = tempfile.mkdtemp(prefix="rm-shots-")
     from PySide6.QtCore import QSettings
 
+    from rm_demo.cache import fill_if_empty
     from rm_workbench.services.workbench import open_workbench
     from rm_workbench.ui.app import has_chinese_font, install_translators
     from rm_workbench.ui.background import wait_for_background
@@ -99,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         print("no Chinese font: screenshots would show boxes", file=sys.stderr)
         return 1
     OUT.mkdir(parents=True, exist_ok=True)
-    workbench = open_workbench("demo", demo=True, encrypt=False)
+    workbench = open_workbench("demo", fill=fill_if_empty, encrypt=False)
     if args.only in (None, "main"):
         main_screens(app, workbench)
     if args.only in (None, "sync"):

@@ -85,7 +85,7 @@ def test_an_empty_file_is_not_at_head(cache_path: Path) -> None:
 def test_0006_turns_the_numbers_into_unique_indexes_and_keeps_every_row(
     cache_path: Path,
 ) -> None:
-    from rm_workbench.services.demo import load_demo_book
+    from rm_demo.cache import load_demo_book
 
     tables = ["customer", "account", "contact_log", "visit", "need", "customer_search"]
     cache = open_engine(cache_path)

@@ -12,9 +12,9 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from rm_demo.cache import load_demo_book
 from rm_workbench.db.engine import Cache
 from rm_workbench.services.customers import CustomerService
-from rm_workbench.services.demo import load_demo_book
 from rm_workbench.services.workbench import Workbench, open_workbench
 from rm_workbench.sync.engine import SyncReport
 from rm_workbench.ui.background import wait_for_background
@@ -147,7 +147,11 @@ def test_the_demo_launch_logs_in_to_the_embedded_central_crm_and_syncs(
     window.show()
     outcomes: list[SyncOutcome] = []
     controller.finished.connect(outcomes.append)
-    launcher = DemoLauncher(window, controller)
+    from rm_demo.central import DEMO_PASSWORD, start_demo_central
+    from rm_workbench.launch import Demo
+
+    demo = Demo(start_central=start_demo_central, password=DEMO_PASSWORD)
+    launcher = DemoLauncher(window, controller, demo)
     try:
         assert workbench.customers.count() == 0
         launcher.start()

@@ -6,6 +6,7 @@ The UI holds a :class:`Workbench` and calls its services; it never sees a sessio
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -163,25 +164,22 @@ class Workbench:
 def open_workbench(
     profile: str,
     *,
-    demo: bool = False,
+    fill: Callable[[Cache], object] | None = None,
     encrypt: bool = True,
     ca_bundle: str | None = None,
     find_duplicates: bool = True,
     password: str | None = None,
 ) -> Workbench:
-    """Open (and migrate) the profile's cache. ``demo`` fills an empty cache directly
-    with the demo RM's share (screenshots, benchmarks); the ``--demo`` launch instead
-    syncs from the embedded central CRM (rm_workbench.ui.app). ``password``: the
+    """Open (and migrate) the profile's cache. ``fill`` is called with the cache
+    before anything reads it (``rm_demo.cache.fill_if_empty``: the demo RM's share,
+    for screenshots and benchmarks; the demo launch instead syncs from the embedded
+    central CRM). ``password``: the
     RM's, needed only where no keyring holds the cache's key (CachePasswordRequired
     says when)."""
     opened = open_profile_cache(cache_path(profile), profile, encrypt=encrypt, password=password)
     cache = opened.cache
-    if demo:
-        from rm_workbench.services.demo import cache_is_empty, load_demo_book
-
-        if cache_is_empty(cache):
-            counts = load_demo_book(cache)
-            log.info("demo book loaded: %s", counts)
+    if fill is not None:
+        fill(cache)
     customers = CustomerService(cache)
     if find_duplicates:
         customers.refresh_duplicates()

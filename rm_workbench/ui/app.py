@@ -1,5 +1,6 @@
 """Starting the Qt application: translations, the Chinese-font check, the main window,
-the first login, and for the demo an embedded central CRM on loopback."""
+the first login, and for a demo launch (:class:`rm_workbench.launch.Demo`) the
+embedded central CRM on loopback."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from rm_workbench.errors import CachePasswordRequired, WorkbenchError
+from rm_workbench.launch import Demo, EmbeddedCentral
 from rm_workbench.paths import profile_dir
-from rm_workbench.services.demo import DEMO_PASSWORD, DemoCentral, start_demo_central
 from rm_workbench.services.workbench import Workbench, open_workbench
 from rm_workbench.ui.background import (
     freeze_startup_objects,
@@ -58,10 +59,11 @@ class DemoLauncher:
     """The demo's first steps, all off the GUI thread: start the embedded central CRM
     (loading the demo book on first use), log in as the demo RM, sync."""
 
-    def __init__(self, window: MainWindow, controller: SyncController) -> None:
+    def __init__(self, window: MainWindow, controller: SyncController, demo: Demo) -> None:
         self.window = window
         self.controller = controller
-        self.central: DemoCentral | None = None
+        self.demo = demo
+        self.central: EmbeddedCentral | None = None
 
     def start(self) -> None:
         self.window.statusBar().showMessage(
@@ -70,9 +72,10 @@ class DemoLauncher:
             )
         )
         folder = profile_dir(self.window.workbench.profile)
-        run_in_background(lambda: start_demo_central(folder), self._started, self._failed)
+        start = self.demo.start_central
+        run_in_background(lambda: start(folder), self._started, self._failed)
 
-    def _started(self, central: DemoCentral) -> None:
+    def _started(self, central: EmbeddedCentral) -> None:
         self.central = central
         service = self.controller.service
         run_in_background(
@@ -96,7 +99,7 @@ class DemoLauncher:
             self.central.stop()
 
 
-def run(profile: str, *, demo: bool, encrypt: bool, language: str = "zh_CN") -> int:
+def run(profile: str, *, demo: Demo | None, encrypt: bool, language: str = "zh_CN") -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setOrganizationName("rm-workbench")
@@ -115,7 +118,7 @@ def run(profile: str, *, demo: bool, encrypt: bool, language: str = "zh_CN") -> 
         )
     # Without a keyring the cache's key is wrapped with the RM's password: asked here,
     # before anything is opened (the demo knows its own). Never opened plain instead.
-    password = DEMO_PASSWORD if demo else None
+    password = demo.password if demo is not None else None
     while True:
         try:
             # Duplicate flags are computed once the window is on screen (MainWindow).
@@ -135,15 +138,17 @@ def run(profile: str, *, demo: bool, encrypt: bool, language: str = "zh_CN") -> 
     return run_window(app, workbench, settings, demo=demo)
 
 
-def run_window(app: QApplication, workbench: Workbench, settings: Settings, *, demo: bool) -> int:
+def run_window(
+    app: QApplication, workbench: Workbench, settings: Settings, *, demo: Demo | None
+) -> int:
     assert workbench.sync is not None
     controller = SyncController(workbench.sync)
     window = MainWindow(workbench, controller, settings)
     window.show()
     freeze_startup_objects()
     launcher: DemoLauncher | None = None
-    if demo:
-        launcher = DemoLauncher(window, controller)
+    if demo is not None:
+        launcher = DemoLauncher(window, controller, demo)
         launcher.start()
     elif workbench.sync.configured_server() is None:
         window.ask_login(app.translate("App", "Welcome. Log in to your bank's central CRM."))

@@ -318,38 +318,6 @@ def test_gc_defaults_to_the_slowest_device(
     assert alice.ok(alice.hello(cursor=seq))["must_bootstrap"] is False
 
 
-def test_demo_book_loads_with_one_login_per_rm(svc: Service) -> None:
-    from tests.central.conftest import seed
-
-    seed_book = seed(svc.engine)
-    # The demo book needs an empty database: start again with only an admin.
-    from tests.central.conftest import reset
-
-    reset(svc.engine)
-    from central_crm import admin as admin_module
-    from tests.central.conftest import FAST_HASHER
-
-    admin_module.create_demo_admin(svc.engine, FAST_HASHER, "root", PASSWORD)
-    root = Api(svc, "root", "device-root-1")
-    answer = root.ok(root.post("/admin/demo-book", {"size": "default", "password": PASSWORD}))
-    assert answer["tables"]["customer"] == 1500 and len(answer["users"]) == 5
-    assert answer["server_seq"] == sum(answer["tables"].values())
-    assert_error(root.post("/admin/demo-book", {"password": PASSWORD}), 409, "already_loaded")
-    rm = Api(svc, answer["users"][0], "device-demo-rm-1")
-    hello = rm.ok(rm.hello())
-    total = 0
-    for table in hello["tables"]:
-        rows = rm.snapshot_all(table, limit=5000)
-        total += len(rows)
-        checksum = rm.ok(rm.get("/sync/checksums"))["tables"][table]
-        assert checksum == row_digest((r["id"], r["version"]) for r in rows).model_dump()
-    customers = rm.snapshot_all("customer")
-    assert {c["rm_id"] for c in customers} == {rm.login["user"]["rm_id"]}
-    assert len(customers) == 300 and total > 10_000
-    assert json.dumps(customers[0], ensure_ascii=False)  # plain JSON values
-    assert seed_book.customers  # the seeded book was replaced
-
-
 def test_gc_forgets_old_push_answers_and_a_late_replay_still_changes_nothing(
     svc: Service, book: Book, alice: Api
 ) -> None:

@@ -140,7 +140,6 @@ def test_admin_endpoints_need_the_admin_role(svc: Service, alice: Api, book: Boo
         ("/admin/gc", {}),
         ("/admin/catalog", {"products": [{"code": "X"}]}),
         ("/admin/core-feed", {}),
-        ("/admin/demo-book", {}),
     ]:
         assert_error(alice.post(path, body), 403, "admin_only")
 

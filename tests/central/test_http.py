@@ -140,7 +140,6 @@ def test_openapi_is_the_contract(svc: Service) -> None:
         "/sync/conflicts/{conflict_id}/resolve",
         "/admin/users",
         "/admin/assign",
-        "/admin/demo-book",
         "/admin/catalog",
         "/admin/core-feed",
         "/admin/gc",

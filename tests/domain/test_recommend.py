@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from central_crm.demo_book import _BUNDLES, _PRODUCTS
+from rm_demo.book import _BUNDLES, _PRODUCTS
 from rm_workbench.config import load_config
 from rm_workbench.domain.recommend import (
     PERSONAL_TYPES,

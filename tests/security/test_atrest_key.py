@@ -144,18 +144,21 @@ def test_the_demo_launch_encrypts_without_a_keyring(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qapp: Any
 ) -> None:
     """The README's first command on a headless machine: the demo knows its password."""
+    from rm_demo.central import DEMO_PASSWORD, start_demo_central
+    from rm_workbench.launch import Demo
     from rm_workbench.ui import app
 
     monkeypatch.setenv("RM_WORKBENCH_HOME", str(tmp_path))
     opened: list[Any] = []
+    demo = Demo(start_central=start_demo_central, password=DEMO_PASSWORD)
 
-    def window(_app: Any, workbench: Any, _settings: Any, *, demo: bool) -> int:
+    def window(_app: Any, workbench: Any, _settings: Any, *, demo: Demo | None) -> int:
         opened.append((workbench.cache.encrypted, workbench.warning, demo))
         workbench.close()
         return 0
 
     monkeypatch.setattr(app, "run_window", window)
     with no_keyring():
-        assert app.run("demo", demo=True, encrypt=True, language="en") == 0
-    assert opened == [(True, None, True)]
+        assert app.run("demo", demo=demo, encrypt=True, language="en") == 0
+    assert opened == [(True, None, demo)]
     assert not is_plain_sqlite(tmp_path / "demo" / "cache.db")

@@ -9,11 +9,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from central_crm.api_models import DemoBookRequest
 from central_crm.cli import main
-from central_crm.errors import ApiError
 from central_crm.schema import app_user
-from tests.central.conftest import FAST_HASHER, PASSWORD, Api, Book, Service, assert_error
+from tests.central.conftest import PASSWORD, Api, Book, Service, assert_error
 from tests.support.security_login import db_url, login
 
 WEAK = ["12345678", "password", " " * 8, "carol", "Password2024!", "abcdefghijkl", "x" * 9]
@@ -81,14 +79,3 @@ def test_login_change_password_follows_the_rule(
     assert "密码不符合要求" in capsys.readouterr().err
     assert login(svc.base, "carol", PASSWORD, "device-carol-1").status_code == 200
     assert_error(admin.post("/admin/users/nobody/password", {"password": "Fine-Pass-42"}), 404)
-
-
-def test_login_demo_book_keeps_its_password_and_refuses_weak_ones(svc: Service) -> None:
-    from central_crm import admin
-    from central_crm.passwords import check_password
-
-    check_password(DemoBookRequest().password)  # the printed demo-password passes
-    with pytest.raises(ApiError) as refused:
-        admin.load_demo_book(svc.engine, FAST_HASHER, DemoBookRequest(password="12345678"))
-    assert refused.value.code == "weak_password"
-    assert users(svc) == 0

@@ -31,12 +31,12 @@ from rm_contract.wire import (
     encode_row,
     version_digest,
 )
+from rm_demo.cache import load_demo_book
 from rm_workbench.db.bulk import DEFERRED_INDEXES, bulk_upsert, defer_indexes, restore_indexes
 from rm_workbench.db.cache import open_cache
 from rm_workbench.db.engine import Cache
 from rm_workbench.errors import OfflineError, ServerAnswerError
 from rm_workbench.models import Base
-from rm_workbench.services.demo import load_demo_book
 from rm_workbench.sync.engine import (
     LAST_VERIFY,
     REBOOTSTRAP,
@@ -528,8 +528,8 @@ def test_a_page_retried_without_its_orphans_keeps_its_amounts(cache: Cache) -> N
 @pytest.fixture(scope="module")
 def small_book() -> dict[str, list[dict[str, Any]]]:
     """Twenty customers of the demo RM's book with everything they have, as wire rows."""
-    from central_crm.demo_book import generate_book
-    from rm_workbench.services.demo import rm_share
+    from rm_demo.book import generate_book
+    from rm_demo.cache import rm_share
 
     book = generate_book("default")
     share = rm_share(book.tables, book.tables["relationship_manager"][0]["id"])

@@ -7,7 +7,6 @@ import sqlite3
 import pytest
 from sqlalchemy import select
 
-from central_crm.demo_book import generate_book
 from rm_contract.policy import SYNCED_TABLES
 from rm_contract.wire import (
     ColumnarSnapshotPage,
@@ -18,6 +17,7 @@ from rm_contract.wire import (
     version_digest_of_sums,
     version_mix_sql,
 )
+from rm_demo.book import generate_book
 from rm_workbench.db.bulk import bulk_upsert, insert_columns, load_book
 from rm_workbench.db.cache import open_cache
 from rm_workbench.models import Base

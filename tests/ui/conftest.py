@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from rm_demo.cache import load_demo_book
 from rm_workbench.db.cache import open_cache
 from rm_workbench.services.customers import CustomerService
-from rm_workbench.services.demo import load_demo_book
 from rm_workbench.services.workbench import Workbench
 from rm_workbench.ui.background import wait_for_background
 

@@ -14,7 +14,7 @@ from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from sqlalchemy import select, text
 
-from central_crm.demo_book import DEFAULT_TODAY
+from rm_demo.book import DEFAULT_TODAY
 from rm_workbench.domain.reminders import day_start
 from rm_workbench.models import AuditLog, Customer
 from rm_workbench.services.workbench import Workbench

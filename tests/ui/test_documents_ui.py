@@ -25,7 +25,7 @@ from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QLineEdit, QMessageBox
 from sqlalchemy import select, text
 
-from central_crm.demo_book import DEFAULT_TODAY
+from rm_demo.book import DEFAULT_TODAY
 from rm_workbench.domain.reminders import day_start
 from rm_workbench.models import AuditLog, BundleProposal, Opportunity
 from rm_workbench.services.workbench import Workbench

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QWidget
 
-from central_crm.demo_book import DEFAULT_TODAY
+from rm_demo.book import DEFAULT_TODAY
 from rm_workbench.db.engine import Cache
 from rm_workbench.domain.reminders import day_start
 from rm_workbench.services.customers import CustomerService

@@ -17,7 +17,7 @@ from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QComboBox, QWidget
 from sqlalchemy import select
 
-from central_crm.demo_book import DEFAULT_TODAY
+from rm_demo.book import DEFAULT_TODAY
 from rm_workbench.db.search import name_readings
 from rm_workbench.domain.formatting import format_short_date
 from rm_workbench.domain.reminders import day_start

@@ -1,4 +1,4 @@
-"""The demo book generator (central_crm.demo_book) and the bulk loader (db.bulk)."""
+"""The demo book generator (rm_demo.book) and the bulk loader (db.bulk)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import Boolean, Date, Enum, func, select
 from stdnum.cn import ric, uscc
 
-from central_crm.cli import main as cli_main
-from central_crm.demo_book import (
+from rm_contract.types import JSONList, Money, Rate, UTCDateTime
+from rm_contract.vocabulary import GroupRole, ProductType
+from rm_demo.book import (
     ACTIVITY_TABLES,
     COMPOUND_SURNAMES,
     ID_MESS_KINDS,
@@ -26,8 +27,7 @@ from central_crm.demo_book import (
     DemoBook,
     generate_book,
 )
-from rm_contract.types import JSONList, Money, Rate, UTCDateTime
-from rm_contract.vocabulary import GroupRole, ProductType
+from rm_demo.cli import central_main as cli_main
 from rm_workbench.config import bank_config
 from rm_workbench.db.bulk import bulk_upsert, load_book
 from rm_workbench.db.engine import Cache
@@ -428,7 +428,7 @@ def test_load_book_round_trips_through_the_orm(cache: Cache, book: DemoBook) -> 
         Customer, Account, Product, Visit, Opportunity, GroupMembership,
     )  # fmt: skip
     for model in models:
-        rows = {row["id"]: row for row in book.tables[model.__tablename__]}
+        rows = {row["id"]: row for row in book.tables[model.__table__.name]}
         columns = [c.name for c in model.__table__.columns]
         with cache.session() as session:
             loaded: Sequence[Any] = session.scalars(select(model)).all()
