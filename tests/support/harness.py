@@ -623,7 +623,7 @@ class Oracle:
             answer = MutationResult.model_validate_json(record.result)
             result.mutations_checked += 1
             result.statuses[answer.status] += 1
-            self._mutation(sent, answer, problems)
+            self._mutation(sent, answer, problems, at)
         for key in list(self.stored):
             self.stored[key] = [c for c in self.stored[key] if c.id not in self.matched]
             if not self.stored[key]:
@@ -644,7 +644,9 @@ class Oracle:
         yours = None if c.yours is None else json.loads(c.yours)
         self.values[key][c.field] = decode_value(c.table_name, c.field, yours)
 
-    def _mutation(self, sent: SentMutation, answer: MutationResult, problems: list[str]) -> None:
+    def _mutation(
+        self, sent: SentMutation, answer: MutationResult, problems: list[str], at: datetime
+    ) -> None:
         key = (sent.table, sent.row_id)
         where = f"{sent.table} {sent.op} {sent.row_id} by {sent.device_id[:8]}#{sent.mutation_id}"
         if answer.status == "duplicate":
@@ -658,11 +660,16 @@ class Oracle:
             self.conflicted[c.conflict_id] = f"{where}.{c.field}={c.yours!r}"
             self.matched.add(c.conflict_id)
         if answer.status == "handed_over":
-            # Stored for the new RM and left out of the answer: found on the server.
+            # Stored for the new RM and left out of the answer: found on the server, made
+            # by the same push (its clock; a "keep mine" that moved makes one too).
             for name, change in sent.fields.items():
                 bucket = self.stored.get((sent.device_id, sent.row_id, name), [])
                 for c in bucket:
-                    if c.id not in self.matched and json.loads(c.yours) == change.get("new"):
+                    if (
+                        c.id not in self.matched
+                        and _as_dt(c.created_at) == at
+                        and json.loads(c.yours) == change.get("new")
+                    ):
                         self.matched.add(c.id)
                         bucket.remove(c)
                         conflicted.add(name)
