@@ -50,6 +50,7 @@ from central_crm.auth import Principal
 from central_crm.errors import ApiError, GzipRequestMiddleware, install_error_handlers
 from central_crm.security import BodyLimits, RequestGuardMiddleware, SecurityHeadersMiddleware
 from central_crm.throttle import DEFAULT_POLICY, LoginPolicy
+from rm_contract.rows import describe_rows
 from rm_contract.wire import (
     API_PREFIX,
     MAX_SEQ,
@@ -144,6 +145,13 @@ class CentralApp(FastAPI):
 
     def build_middleware_stack(self) -> ASGIApp:
         return SecurityHeadersMiddleware(super().build_middleware_stack())
+
+    def openapi(self) -> dict[str, Any]:
+        """The document, with a typed model of every synced table's row (the wire
+        models carry rows as objects: rm_contract.rows)."""
+        if self.openapi_schema is None:
+            self.openapi_schema = describe_rows(super().openapi())
+        return self.openapi_schema
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
