@@ -72,7 +72,7 @@ from sqlalchemy import select  # noqa: E402
 
 from rm_workbench.db.cache import open_cache  # noqa: E402
 from rm_workbench.db.engine import Cache  # noqa: E402
-from rm_workbench.db.search import name_readings, normalize  # noqa: E402
+from rm_workbench.domain.names import name_readings, normalize  # noqa: E402
 from rm_workbench.models import Base  # noqa: E402
 from rm_workbench.services.changes import Change  # noqa: E402
 from rm_workbench.services.customers import CustomerQuery, CustomerService  # noqa: E402
