@@ -75,7 +75,8 @@ from rm_workbench.db.engine import Cache  # noqa: E402
 from rm_workbench.domain.names import name_readings, normalize  # noqa: E402
 from rm_workbench.models import Base  # noqa: E402
 from rm_workbench.services.changes import Change  # noqa: E402
-from rm_workbench.services.customers import CustomerQuery, CustomerService  # noqa: E402
+from rm_workbench.services.customer_query import CustomerQuery  # noqa: E402
+from rm_workbench.services.customers import CustomerService  # noqa: E402
 from rm_workbench.sync.engine import CURSOR, SyncEngine, SyncReport  # noqa: E402
 from rm_workbench.sync.wire import PullResponse, encode_row  # noqa: E402
 from rm_workbench.ui.background import (  # noqa: E402

@@ -28,12 +28,8 @@ from rm_workbench.domain.names import name_sort_key
 from rm_workbench.domain.segmentation import life_stage
 from rm_workbench.models import Branch, Customer
 from rm_workbench.models.enums import CustomerCategory, LifecycleStatus, MaritalStatus
-from rm_workbench.services.customers import (
-    CustomerQuery,
-    CustomerService,
-    CustomerSummary,
-    SortColumn,
-)
+from rm_workbench.services.customer_query import CustomerQuery, SortColumn
+from rm_workbench.services.customers import CustomerService, CustomerSummary
 
 TODAY = date(2026, 3, 1)
 

@@ -53,7 +53,7 @@ module only turns them into terms and order rows and queries them.
 The customer list's order
 =========================
 The same table holds one *order row* per customer and sort column of the customer list
-(:mod:`rm_workbench.services.customers`), so that every page of that list, in any
+(:mod:`rm_workbench.services.customer_query`), so that every page of that list, in any
 order, is a range scan of this B-tree with the customer id as the tie-breaker:
 
 =============  ====================================================================

@@ -51,13 +51,8 @@ from rm_workbench.services.activities import now_or
 from rm_workbench.services.audit import record_audit
 from rm_workbench.services.changes import Change, write_transaction
 from rm_workbench.services.customer360 import LIFECYCLE_LABELS
-from rm_workbench.services.customers import (
-    CustomerQuery,
-    CustomerService,
-    CustomerSummary,
-    PageKey,
-    SortColumn,
-)
+from rm_workbench.services.customer_query import CustomerQuery, PageKey, SortColumn
+from rm_workbench.services.customers import CustomerService, CustomerSummary
 from rm_workbench.services.visits import VisitSummary, visit_summary, visits_query
 
 log = logging.getLogger(__name__)
