@@ -78,7 +78,8 @@ from sqlalchemy import Connection, Engine, false, func, select
 from central_crm import db as central_db
 from central_crm.auth import Principal
 from central_crm.schema import SYNCED, applied_mutation, sync_conflict
-from central_crm.sync import DEVICE_TABLES, scope_filter
+from central_crm.sync.read import DEVICE_TABLES
+from central_crm.sync.scope import scope_filter
 from rm_workbench.db.cache import open_cache
 from rm_workbench.db.engine import Cache
 from rm_workbench.errors import AuthRequired, WorkbenchError
