@@ -50,8 +50,13 @@ def cli(*args: str) -> list[str]:
     if wrapper and args and args[0] == "serve":
         return [sys.executable, wrapper, *args]
     if args and args[0] == "load-demo":
-        return [sys.executable, "-c", "import sys; from rm_demo.cli import central_main; "
-                "sys.exit(central_main(sys.argv[1:]))", *args]
+        return [
+            sys.executable,
+            "-c",
+            "import sys; from rm_demo.cli import central_main; "
+            "sys.exit(central_main(sys.argv[1:]))",
+            *args,
+        ]
     return [sys.executable, "-m", "central_crm.cli", *args]
 
 

@@ -73,10 +73,11 @@ from sqlalchemy import select  # noqa: E402
 from rm_contract.wire import PullResponse, encode_row  # noqa: E402
 from rm_workbench.db.cache import open_cache  # noqa: E402
 from rm_workbench.db.engine import Cache  # noqa: E402
-from rm_workbench.db.search import name_readings, normalize  # noqa: E402
+from rm_workbench.domain.names import name_readings, normalize  # noqa: E402
 from rm_workbench.models import Base  # noqa: E402
 from rm_workbench.services.changes import Change  # noqa: E402
-from rm_workbench.services.customers import CustomerQuery, CustomerService  # noqa: E402
+from rm_workbench.services.customer_query import CustomerQuery  # noqa: E402
+from rm_workbench.services.customers import CustomerService  # noqa: E402
 from rm_workbench.sync.engine import CURSOR, SyncEngine, SyncReport  # noqa: E402
 from rm_workbench.ui.background import (  # noqa: E402
     freeze_startup_objects,

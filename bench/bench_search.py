@@ -45,11 +45,10 @@ from rm_workbench.db.search import (  # noqa: E402
     TABLE,
     _probes,
     index_customers,
-    name_readings,
-    normalize,
     rebuild_index,
     search_customers,
 )
+from rm_workbench.domain.names import name_readings, normalize  # noqa: E402
 from rm_workbench.models import Customer  # noqa: E402
 from rm_workbench.services.customers import CustomerService  # noqa: E402
 

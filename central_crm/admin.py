@@ -4,7 +4,7 @@ garbage collection.
 These are the server-side changes that reach the RMs by pull. Each function runs in
 the caller's write transaction (``central_crm.db.write_begin``), takes the counter's
 lock first and gives every row it writes a fresh version, like a push does (see
-:mod:`central_crm.sync`). They are used by the admin endpoints and by the command line.
+:mod:`central_crm.sync.push`). They are used by the admin endpoints and by the command line.
 """
 
 from __future__ import annotations

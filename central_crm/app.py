@@ -49,6 +49,9 @@ from central_crm.api_models import (
 from central_crm.auth import Principal
 from central_crm.errors import ApiError, GzipRequestMiddleware, install_error_handlers
 from central_crm.security import BodyLimits, RequestGuardMiddleware, SecurityHeadersMiddleware
+from central_crm.sync import conflicts as sync_conflicts
+from central_crm.sync import push as sync_push
+from central_crm.sync import read as sync_read
 from central_crm.throttle import DEFAULT_POLICY, LoginPolicy
 from rm_contract.rows import describe_rows
 from rm_contract.wire import (
@@ -363,7 +366,7 @@ def create_app(
     )
     def hello(body: HelloRequest, credentials: Bearer) -> Response:
         # Serialized here: FastAPI would validate the answer again (every sync, twice).
-        answer = sync.hello(engine, _token(credentials), body)
+        answer = sync_read.hello(engine, _token(credentials), body)
         return json_response(answer.model_dump_json().encode())
 
     @app.get(
@@ -378,13 +381,13 @@ def create_app(
         table: Annotated[str, Query(max_length=64)],
         after_id: Annotated[str | None, Query(max_length=36)] = None,
         limit: Annotated[
-            int, Query(ge=1, le=sync.SNAPSHOT_MAX_LIMIT)
-        ] = sync.SNAPSHOT_DEFAULT_LIMIT,
-        protocol: Annotated[int, Query(ge=1, le=sync.PROTOCOL_MAX)] = 1,
+            int, Query(ge=1, le=sync_read.SNAPSHOT_MAX_LIMIT)
+        ] = sync_read.SNAPSHOT_DEFAULT_LIMIT,
+        protocol: Annotated[int, Query(ge=1, le=sync_read.PROTOCOL_MAX)] = 1,
     ) -> Response:
         """Protocol 2 clients ask with ``protocol=2`` for columnar pages."""
         principal = current_principal(request, credentials)
-        body = sync.snapshot_body(engine, principal, table, after_id, limit, protocol)
+        body = sync_read.snapshot_body(engine, principal, table, after_id, limit, protocol)
         return json_response(body)
 
     @app.post(
@@ -392,7 +395,7 @@ def create_app(
     )
     async def push(body: PushRequest, credentials: Bearer) -> Response:
         def run() -> bytes:
-            return sync.push(engine, _token(credentials), body).model_dump_json().encode()
+            return sync_push.push(engine, _token(credentials), body).model_dump_json().encode()
 
         async with _push_gate(max(1, min(push_lanes, threads))):
             return json_response(await run_in_threadpool(run))
@@ -403,9 +406,11 @@ def create_app(
     def pull(
         credentials: Bearer,
         cursor: Annotated[int, Query(ge=0, le=MAX_SEQ)],
-        limit: Annotated[int, Query(ge=1, le=sync.PULL_MAX_LIMIT)] = sync.PULL_DEFAULT_LIMIT,
+        limit: Annotated[
+            int, Query(ge=1, le=sync_read.PULL_MAX_LIMIT)
+        ] = sync_read.PULL_DEFAULT_LIMIT,
     ) -> Response:
-        return json_response(sync.pull_body(engine, _token(credentials), cursor, limit))
+        return json_response(sync_read.pull_body(engine, _token(credentials), cursor, limit))
 
     @app.get(
         f"{API_PREFIX}/sync/checksums",
@@ -414,10 +419,10 @@ def create_app(
         responses=_ERRORS,
     )
     def checksums(
-        principal: Caller, protocol: Annotated[int, Query(ge=1, le=sync.PROTOCOL_MAX)] = 1
+        principal: Caller, protocol: Annotated[int, Query(ge=1, le=sync_read.PROTOCOL_MAX)] = 1
     ) -> ChecksumResponse:
         """Protocol 2 clients ask with ``protocol=2`` for the version digest."""
-        return sync.checksums(engine, principal, protocol)
+        return sync_read.checksums(engine, principal, protocol)
 
     @app.get(
         f"{API_PREFIX}/sync/conflicts",
@@ -426,11 +431,11 @@ def create_app(
         responses=_ERRORS,
     )
     def conflicts(
-        principal: Caller, protocol: Annotated[int, Query(ge=1, le=sync.PROTOCOL_MAX)] = 1
+        principal: Caller, protocol: Annotated[int, Query(ge=1, le=sync_read.PROTOCOL_MAX)] = 1
     ) -> ConflictList | ConflictDetailList:
         """The unresolved conflicts of the caller's customers; with ``protocol=3``,
         whose customer and who made each side."""
-        return sync.list_conflicts(engine, principal, protocol)
+        return sync_conflicts.list_conflicts(engine, principal, protocol)
 
     @app.post(
         f"{API_PREFIX}/sync/conflicts/{{conflict_id}}/resolve",
@@ -448,7 +453,9 @@ def create_app(
         body: ResolveRequest,
         principal: Caller,
     ) -> ResolveResult:
-        return sync.resolve_conflict(engine, principal, conflict_id, body.choice, body.seen)
+        return sync_conflicts.resolve_conflict(
+            engine, principal, conflict_id, body.choice, body.seen
+        )
 
     # --- admin --------------------------------------------------------------------
 

@@ -43,34 +43,34 @@ def _value_type(table: Table, column: Column[Any]) -> Any:
     """The wire type of one column's (non-null) value, with its bounds."""
     kind = column.type
     label = field_label(column.name)
-    described = {} if label == column.name else {"description": label}
+    about = None if label == column.name else label
     if isinstance(kind, Money):
         return Annotated[
             str,
             Field(
                 pattern=MONEY_PATTERN,
-                description=f"{described.get('description', column.name)}（元，两位小数）",
+                description=f"{about or column.name}（元，两位小数）",
             ),
         ]
     if isinstance(kind, Rate):
-        return Annotated[str, Field(pattern=RATE_PATTERN, max_length=24, **described)]
+        return Annotated[str, Field(pattern=RATE_PATTERN, max_length=24, description=about)]
     if isinstance(kind, UTCDateTime):
-        return Annotated[datetime, Field(**described)]
+        return Annotated[datetime, Field(description=about)]
     if isinstance(kind, Date):
-        return Annotated[date, Field(**described)]
+        return Annotated[date, Field(description=about)]
     if isinstance(kind, Boolean):
-        return Annotated[bool, Field(**described)]
+        return Annotated[bool, Field(description=about)]
     if isinstance(kind, JSONList):
-        return Annotated[list[str], Field(**described)]
+        return Annotated[list[str], Field(description=about)]
     if isinstance(kind, SAEnum):
         values = tuple(kind.enums)
-        return Annotated[Literal[values], Field(**described)]  # type: ignore[valid-type]
+        return Annotated[Literal[values], Field(description=about)]
     if isinstance(kind, Integer | BigInteger):
         low, high = (0, MAX_SEQ) if column.name == "version" else (INT64_MIN, INT64_MAX)
-        return Annotated[int, Field(ge=low, le=high, **described)]
+        return Annotated[int, Field(ge=low, le=high, description=about)]
     if isinstance(kind, String | Text):
         length = getattr(kind, "length", None)
-        return Annotated[str, Field(max_length=length, **described)]
+        return Annotated[str, Field(max_length=length, description=about)]
     raise TypeError(f"{table.name}.{column.name}: no wire type for {kind!r}")
 
 
@@ -82,13 +82,13 @@ def _row_model(table: Table) -> type[RowModel]:
             fields[column.name] = (value | None, ...)
         else:
             fields[column.name] = (value, ...)
-    model = create_model(  # type: ignore[call-overload]
+    model = create_model(
         f"{_camel(table.name)}Row",
         __base__=RowModel,
         __doc__=f"A row of ``{table.name}`` ({table_label(table.name)}) on the wire.",
         **fields,
     )
-    return model  # type: ignore[no-any-return]
+    return model
 
 
 # Table name -> its row model, in foreign-key order.

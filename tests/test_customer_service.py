@@ -23,17 +23,13 @@ from rm_workbench.db.search import (
     ORDER_KINDS,
     TABLE,
     index_customers,
-    name_sort_key,
     rebuild_index,
 )
+from rm_workbench.domain.names import name_sort_key
 from rm_workbench.domain.segmentation import life_stage
 from rm_workbench.models import Branch, Customer
-from rm_workbench.services.customers import (
-    CustomerQuery,
-    CustomerService,
-    CustomerSummary,
-    SortColumn,
-)
+from rm_workbench.services.customer_query import CustomerQuery, SortColumn
+from rm_workbench.services.customers import CustomerService, CustomerSummary
 
 TODAY = date(2026, 3, 1)
 

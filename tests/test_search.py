@@ -19,13 +19,12 @@ from rm_workbench.db.search import (
     SEARCH_INTERNAL_TABLES,
     SearchHit,
     index_customers,
-    name_readings,
-    normalize,
     rebuild_index,
     remove_customers,
     search_customers,
     search_terms,
 )
+from rm_workbench.domain.names import name_readings, normalize
 from rm_workbench.models import Base, Customer, RelationshipManager
 from rm_workbench.services.customers import CustomerService
 

@@ -55,19 +55,11 @@ from rm_workbench.models import (
     RelationshipManager,
     Visit,
 )
-from rm_workbench.services.activities import (
-    CHANNEL_LABELS,
-    NEED_CATEGORY_LABELS,
-    NEED_STATUS_LABELS,
-    OPEN_NEED_STATUSES,
-    OPEN_SALES_STAGES,
-    SALES_STAGE_LABELS,
-    UNSET,
-    _Unset,
-    in_book,
-    now_or,
-)
 from rm_workbench.services.changes import Change, write_transaction
+from rm_workbench.services.contacts import CHANNEL_LABELS
+from rm_workbench.services.needs import NEED_CATEGORY_LABELS, NEED_STATUS_LABELS, OPEN_NEED_STATUSES
+from rm_workbench.services.opportunities import OPEN_SALES_STAGES, SALES_STAGE_LABELS
+from rm_workbench.services.records import UNSET, _Unset, in_book, now_or
 from rm_workbench.sync.outbox import insert_row, update_row
 
 PRODUCT_TYPE_LABELS: Final[dict[str, str]] = {

@@ -62,11 +62,12 @@ from rm_workbench.reports.data import (
 from rm_workbench.reports.fonts import register_cjk_font
 from rm_workbench.reports.proposal import proposal_pdf
 from rm_workbench.reports.visit_report import visit_report_pdf
-from rm_workbench.services.activities import ActivityService, now_or
+from rm_workbench.services.activities import ActivityService
 from rm_workbench.services.audit import record_audit
 from rm_workbench.services.changes import Change, write_transaction
 from rm_workbench.services.customer360 import Customer360, Customer360Service, Profile
 from rm_workbench.services.proposals import ProposalService
+from rm_workbench.services.records import now_or
 from rm_workbench.services.visits import VisitService, VisitSummary
 
 log = logging.getLogger(__name__)

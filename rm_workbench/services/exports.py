@@ -47,17 +47,12 @@ from rm_workbench.domain.masking import mask
 from rm_workbench.domain.reminders import day_start, local_today
 from rm_workbench.errors import ExportError, ValidationError
 from rm_workbench.models import Branch, Customer, RelationshipManager, Visit
-from rm_workbench.services.activities import now_or
 from rm_workbench.services.audit import record_audit
 from rm_workbench.services.changes import Change, write_transaction
 from rm_workbench.services.customer360 import LIFECYCLE_LABELS
-from rm_workbench.services.customers import (
-    CustomerQuery,
-    CustomerService,
-    CustomerSummary,
-    PageKey,
-    SortColumn,
-)
+from rm_workbench.services.customer_query import CustomerQuery, PageKey, SortColumn
+from rm_workbench.services.customers import CustomerService, CustomerSummary
+from rm_workbench.services.records import now_or
 from rm_workbench.services.visits import VisitSummary, visit_summary, visits_query
 
 log = logging.getLogger(__name__)

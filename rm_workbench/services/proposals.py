@@ -64,8 +64,9 @@ from rm_workbench.models import (
     Product,
     RelationshipManager,
 )
-from rm_workbench.services.activities import OPEN_NEED_STATUSES, in_book, new_number, now_or
 from rm_workbench.services.changes import Change, write_transaction
+from rm_workbench.services.needs import OPEN_NEED_STATUSES
+from rm_workbench.services.records import in_book, new_number, now_or
 from rm_workbench.sync.outbox import insert_row, update_row
 
 log = logging.getLogger(__name__)

@@ -25,14 +25,11 @@ from rm_workbench.db.engine import Cache
 from rm_workbench.domain.formatting import SHANGHAI
 from rm_workbench.errors import ValidationError
 from rm_workbench.models import Base, Customer, RejectedEdit
-from rm_workbench.services.activities import (
-    CHANNEL_LABELS,
-    NEED_CATEGORY_LABELS,
-    NEED_STATUS_LABELS,
-    PRIORITY_LABELS,
-    SALES_STAGE_LABELS,
-)
 from rm_workbench.services.changes import Change, write_transaction
+from rm_workbench.services.contacts import CHANNEL_LABELS
+from rm_workbench.services.needs import NEED_CATEGORY_LABELS, NEED_STATUS_LABELS
+from rm_workbench.services.opportunities import SALES_STAGE_LABELS
+from rm_workbench.services.records import PRIORITY_LABELS
 from rm_workbench.services.visits import VISIT_CATEGORY_LABELS, VISIT_STATUS_LABELS
 from rm_workbench.sync.outbox import delete_row, requeue_insert, update_row
 

@@ -63,13 +63,9 @@ from rm_workbench.domain.reminders import (
 )
 from rm_workbench.domain.segmentation import age_on
 from rm_workbench.models import Account, ContactLog, Customer, Need, Opportunity, Visit, utcnow
-from rm_workbench.services.activities import (
-    NEED_STATUS_LABELS,
-    OPEN_NEED_STATUSES,
-    OPEN_SALES_STAGES,
-    SALES_STAGE_LABELS,
-)
 from rm_workbench.services.customer360 import PRODUCT_TYPE_LABELS
+from rm_workbench.services.needs import NEED_STATUS_LABELS, OPEN_NEED_STATUSES
+from rm_workbench.services.opportunities import OPEN_SALES_STAGES, SALES_STAGE_LABELS
 from rm_workbench.services.visits import VISIT_CATEGORY_LABELS, visits_query
 
 # Holdings whose maturity is a reason to call: money about to be free to re-invest.

@@ -27,17 +27,10 @@ from rm_workbench.domain.formatting import format_datetime
 from rm_workbench.domain.reminders import day_start, local_date, local_today, week_of
 from rm_workbench.errors import ValidationError
 from rm_workbench.models import Customer, Product, Visit
-from rm_workbench.services.activities import (
-    CLOCK_SLACK,
-    NeedDraft,
-    book_customer,
-    insert_need,
-    need_values,
-    new_number,
-    now_or,
-)
 from rm_workbench.services.changes import Change, write_transaction
 from rm_workbench.services.customer360 import PRODUCT_TYPE_LABELS
+from rm_workbench.services.needs import NeedDraft, insert_need, need_values
+from rm_workbench.services.records import CLOCK_SLACK, book_customer, new_number, now_or
 from rm_workbench.sync.outbox import delete_row, insert_row, update_row
 
 VISIT_CATEGORY_LABELS: Final[dict[str, str]] = {

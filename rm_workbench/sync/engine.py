@@ -100,8 +100,8 @@ from rm_workbench.db.search import (
     indexed_state,
     rebuild_index,
     remove_customers,
-    warm_up_readings,
 )
+from rm_workbench.domain.names import warm_up_readings
 from rm_workbench.errors import ServerAnswerError
 from rm_workbench.models import Base, LocalConflict, OutboxEntry, RejectedEdit, SyncState
 from rm_workbench.sync.client import SyncClient

@@ -51,13 +51,10 @@ from rm_workbench.domain.formatting import SHANGHAI, format_wan
 from rm_workbench.domain.reminders import local_today
 from rm_workbench.errors import ValidationError, WorkbenchError
 from rm_workbench.models import utcnow
-from rm_workbench.services.activities import (
-    ActivityService,
-    NeedItem,
-    OpportunityItem,
-    ProductChoice,
-)
+from rm_workbench.services.activities import ActivityService
 from rm_workbench.services.changes import Change
+from rm_workbench.services.needs import NeedItem
+from rm_workbench.services.opportunities import OpportunityItem, ProductChoice
 from rm_workbench.ui.background import run_in_background
 from rm_workbench.ui.error_dialog import show_error
 from rm_workbench.ui.events import changed

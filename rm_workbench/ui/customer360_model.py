@@ -10,7 +10,6 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from rm_workbench.domain.formatting import format_date, format_datetime, format_rate
-from rm_workbench.services.activities import PRIORITY_LABELS, NeedItem, OpportunityItem
 from rm_workbench.services.customer360 import (
     GroupMember,
     GroupView,
@@ -19,6 +18,9 @@ from rm_workbench.services.customer360 import (
     Holdings,
     TimelineEntry,
 )
+from rm_workbench.services.needs import NeedItem
+from rm_workbench.services.opportunities import OpportunityItem
+from rm_workbench.services.records import PRIORITY_LABELS
 from rm_workbench.ui.rows_model import RowsModel
 
 GRAY = QColor("#6b7280")

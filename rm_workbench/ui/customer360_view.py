@@ -49,9 +49,10 @@ from PySide6.QtWidgets import (
 from rm_workbench.domain.formatting import format_date
 from rm_workbench.errors import WorkbenchError
 from rm_workbench.models import utcnow
-from rm_workbench.services.activities import NeedItem, OpportunityItem, ProductChoice
 from rm_workbench.services.changes import Change
 from rm_workbench.services.customer360 import ContactDetails, Customer360, Profile, Revealed
+from rm_workbench.services.needs import NeedItem
+from rm_workbench.services.opportunities import OpportunityItem, ProductChoice
 from rm_workbench.services.proposals import ProposalSummary
 from rm_workbench.ui.activity_dialogs import (
     ActivityDialog,

@@ -32,14 +32,8 @@ from PySide6.QtCore import (
 from PySide6.QtWidgets import QApplication, QStyle
 
 from rm_workbench.domain.formatting import format_wan
-from rm_workbench.services.customers import (
-    CustomerPage,
-    CustomerQuery,
-    CustomerService,
-    CustomerSummary,
-    PageKey,
-    SortColumn,
-)
+from rm_workbench.services.customer_query import CustomerQuery, PageKey, SortColumn
+from rm_workbench.services.customers import CustomerPage, CustomerService, CustomerSummary
 from rm_workbench.ui.background import run_in_background
 
 log = logging.getLogger(__name__)

@@ -42,9 +42,10 @@ from rm_contract.vocabulary import NeedCategory, Priority, VisitCategory, VisitS
 from rm_workbench.domain.formatting import SHANGHAI, format_date, format_datetime, format_money
 from rm_workbench.errors import WorkbenchError
 from rm_workbench.models import utcnow
-from rm_workbench.services.activities import NEED_CATEGORY_LABELS, PRIORITY_LABELS, NeedDraft
 from rm_workbench.services.changes import Change
 from rm_workbench.services.customers import CustomerSummary
+from rm_workbench.services.needs import NEED_CATEGORY_LABELS, NeedDraft
+from rm_workbench.services.records import PRIORITY_LABELS
 from rm_workbench.services.visits import (
     VISIT_CATEGORY_LABELS,
     ProductOption,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from central_crm.sync import APPEND_SEPARATOR, append_merge
+from central_crm.sync.push import APPEND_SEPARATOR, append_merge
 from tests.central.conftest import Api, Book, Service, fetch
 
 

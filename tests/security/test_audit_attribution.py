@@ -121,7 +121,7 @@ def test_a_proposal_names_the_rm_who_pushed_it(svc: Service, book: Book, alice: 
 
 # "Who" columns an RM may write that the server does not stamp, and why.
 NOT_STAMPED = {
-    ("customer", "rm_id"): "server-owned: the owner, the caller's RM on insert (sync.py)",
+    ("customer", "rm_id"): "server-owned: the owner, the caller's RM on insert (sync/push.py)",
     ("customer_group", "rm_id"): "server-owned: the owner, the caller's RM on insert",
     ("visit", "rm_id"): "the RM the visit is planned for; moves with the customer",
 }

@@ -24,7 +24,7 @@ from sqlalchemy import String, select
 
 from central_crm.app import create_app
 from central_crm.schema import SYNCED
-from central_crm.sync import DEVICE_TABLES
+from central_crm.sync.read import DEVICE_TABLES
 from rm_contract.policy import (
     GLOBAL_TABLES,
     READ_ONLY_TABLES,

@@ -26,7 +26,8 @@ from rm_workbench.errors import DiskFullError, ExportError, ValidationError
 from rm_workbench.models import AuditLog
 from rm_workbench.services import exports
 from rm_workbench.services.changes import write_transaction
-from rm_workbench.services.customers import CustomerQuery, CustomerService, SortColumn
+from rm_workbench.services.customer_query import CustomerQuery, SortColumn
+from rm_workbench.services.customers import CustomerService
 from rm_workbench.services.exports import ExportService
 from rm_workbench.services.visits import VisitService
 from tests.services.helpers import NOW, TODAY, Book, at, count_rows, outbox

@@ -512,8 +512,8 @@ def test_view_prices_for_the_tier_and_shows_the_disclosure(book: Book, young: st
 def test_the_recommenders_words_are_the_screens_words() -> None:
     """The domain keeps its own copy of the labels (it may not import services)."""
     from rm_workbench.domain import recommend
-    from rm_workbench.services.activities import NEED_CATEGORY_LABELS
     from rm_workbench.services.customer360 import PRODUCT_TYPE_LABELS
+    from rm_workbench.services.needs import NEED_CATEGORY_LABELS
 
     assert dict(recommend.PRODUCT_TYPE_LABELS) == PRODUCT_TYPE_LABELS
     assert dict(recommend.NEED_CATEGORY_LABELS) == NEED_CATEGORY_LABELS

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from rm_workbench.errors import ValidationError
 from rm_workbench.models import Base, Need, Visit
-from rm_workbench.services.activities import NeedDraft
+from rm_workbench.services.needs import NeedDraft
 from rm_workbench.services.visits import VisitService
 from tests.services.helpers import NOW, TODAY, Book, at, days_ago, outbox
 

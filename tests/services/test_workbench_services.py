@@ -15,9 +15,10 @@ from rm_workbench.db.cache import open_cache
 from rm_workbench.db.engine import Cache
 from rm_workbench.domain.reminders import day_start
 from rm_workbench.models import Customer
-from rm_workbench.services.activities import ActivityService, NeedDraft
+from rm_workbench.services.activities import ActivityService
 from rm_workbench.services.customer360 import Customer360Service
 from rm_workbench.services.customers import CustomerService
+from rm_workbench.services.needs import NeedDraft
 from rm_workbench.services.today import TodayService
 from rm_workbench.services.visits import VisitService
 from rm_workbench.services.workbench import Workbench, signed_in_rm

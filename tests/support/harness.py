@@ -78,7 +78,8 @@ from sqlalchemy import Connection, Engine, false, func, select
 from central_crm import db as central_db
 from central_crm.auth import Principal
 from central_crm.schema import SYNCED, applied_mutation, sync_conflict
-from central_crm.sync import DEVICE_TABLES, scope_filter
+from central_crm.sync.read import DEVICE_TABLES
+from central_crm.sync.scope import scope_filter
 from rm_contract.policy import APPEND_FIELDS
 from rm_contract.vocabulary import NeedStatus, Priority, SalesStage
 from rm_contract.wire import (

@@ -17,7 +17,8 @@ from rm_workbench.db.engine import Cache
 from rm_workbench.db.search import index_customers, rebuild_index
 from rm_workbench.models import Branch, Customer
 from rm_workbench.services.changes import Change
-from rm_workbench.services.customers import CustomerQuery, CustomerService, SortColumn
+from rm_workbench.services.customer_query import CustomerQuery, SortColumn
+from rm_workbench.services.customers import CustomerService
 from rm_workbench.ui.background import wait_for_background
 from rm_workbench.ui.customer_list import CustomerListView
 from rm_workbench.ui.customer_table import PAGE_SIZE, Column, CustomerTableModel

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QApplication, QComboBox, QWidget
 from sqlalchemy import select
 
 from rm_demo.book import DEFAULT_TODAY
-from rm_workbench.db.search import name_readings
 from rm_workbench.domain.formatting import format_short_date
+from rm_workbench.domain.names import name_readings
 from rm_workbench.domain.reminders import day_start
 from rm_workbench.models import Need
 from rm_workbench.services.visits import VisitSummary
