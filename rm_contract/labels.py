@@ -14,6 +14,7 @@ TABLE_LABELS: dict[str, str] = {
     "contact_log": "联系记录",
     "need": "客户需求",
     "opportunity": "商机",
+    "bundle_template": "套餐模板",
     "bundle_proposal": "套餐方案",
     "audit_log": "审计日志",
 }
@@ -79,6 +80,16 @@ FIELD_LABELS: dict[str, str] = {
     "user_name": "记录人",
     "title": "方案名称",
     "valid_until": "有效期至",
+    "risk_assessed_on": "风险评估日期",
+    "risk_expires_on": "风险评估到期日",
+    "group_id": "客户群",
+    "role": "成员角色",
+    "valid_from": "起始日期",
+    "valid_to": "终止日期",
+    "template_code": "套餐模板",
+    "items": "方案内容",
+    "reasons": "推荐理由",
+    "opportunity_id": "关联商机",
 }
 
 
