@@ -54,21 +54,10 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _service import (
-    DEMO_PASSWORD,
-    OUT_DIR,
-    PgSchema,
-    ServiceProcess,
-    load_demo,
-    pg_unreachable,
-)
+from _service import DEMO_PASSWORD, OUT_DIR, PgSchema, ServiceProcess, load_demo, pg_unreachable
 
 from rm_contract.types import JSONList
-from rm_contract.wire import (
-    API_PREFIX,
-    PROTOCOL_VERSION,
-    SnapshotPage,
-)
+from rm_contract.wire import API_PREFIX, PROTOCOL_VERSION, SnapshotPage
 from rm_demo.book import SIZES, generate_book
 from rm_workbench.db.cache import open_cache
 from rm_workbench.errors import OfflineError

@@ -64,10 +64,7 @@ from _service import (
 )
 from sqlalchemy import text
 
-from rm_contract.wire import (
-    PROTOCOL_VERSION,
-    LoginRequest,
-)
+from rm_contract.wire import PROTOCOL_VERSION, LoginRequest
 from rm_workbench.db.cache import open_cache
 from rm_workbench.db.engine import Cache
 from rm_workbench.sync.client import SyncClient

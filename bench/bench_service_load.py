@@ -54,14 +54,7 @@ from requests.adapters import HTTPAdapter
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _pgbook
-from _service import (
-    OUT_DIR,
-    PG_CONNINFO,
-    PgSchema,
-    ServiceProcess,
-    latency_summary,
-    pg_unreachable,
-)
+from _service import OUT_DIR, PG_CONNINFO, PgSchema, ServiceProcess, latency_summary, pg_unreachable
 
 from central_crm import db
 from rm_contract.wire import PROTOCOL_VERSION

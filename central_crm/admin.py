@@ -19,12 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, exists, false, func, select, true
 
 from central_crm import db
-from central_crm.api_models import (
-    AssignResponse,
-    CoreFeedRequest,
-    GcResponse,
-    UpsertResponse,
-)
+from central_crm.api_models import AssignResponse, CoreFeedRequest, GcResponse, UpsertResponse
 from central_crm.auth import utcnow
 from central_crm.errors import ApiError
 from central_crm.schema import (
@@ -35,10 +30,7 @@ from central_crm.schema import (
     eviction,
     server_metadata,
 )
-from rm_contract.policy import (
-    CUSTOMER_CHILD_TABLES,
-    SYNCED_TABLES,
-)
+from rm_contract.policy import CUSTOMER_CHILD_TABLES, SYNCED_TABLES
 from rm_contract.types import FEN
 from rm_contract.vocabulary import VisitStatus
 from rm_contract.wire import decode_row

@@ -33,11 +33,7 @@ from central_crm.api_models import AccountResponse
 from central_crm.errors import ApiError
 from central_crm.schema import SYNCED, app_user, auth_token, device, sync_counter
 from central_crm.throttle import LoginPolicy
-from rm_contract.wire import (
-    LoginRequest,
-    LoginResponse,
-    UserInfo,
-)
+from rm_contract.wire import LoginRequest, LoginResponse, UserInfo
 
 ROLES = ("rm", "admin")
 _WWW = {"WWW-Authenticate": "Bearer"}

@@ -35,11 +35,7 @@ from sqlalchemy import (
     true,
 )
 
-from rm_contract.policy import (
-    CUSTOMER_CHILD_TABLES,
-    GLOBAL_TABLES,
-    SYNCED_TABLES,
-)
+from rm_contract.policy import CUSTOMER_CHILD_TABLES, GLOBAL_TABLES, SYNCED_TABLES
 from rm_contract.tables import NAMING_CONVENTION, TABLES
 from rm_contract.types import UTCDateTime
 

@@ -14,10 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from rm_contract.policy import (
-    CUSTOMER_CHILD_TABLES,
-    GLOBAL_TABLES,
-)
+from rm_contract.policy import CUSTOMER_CHILD_TABLES, GLOBAL_TABLES
 from rm_demo.book import generate_book
 from rm_workbench.db.bulk import load_book
 from rm_workbench.db.engine import Cache

@@ -19,12 +19,7 @@ from rm_contract.vocabulary import CustomerCategory, LifecycleStatus, MaritalSta
 from rm_workbench.config import bank_config
 from rm_workbench.db.engine import Cache, open_engine
 from rm_workbench.db.migrate import upgrade_cache
-from rm_workbench.db.search import (
-    ORDER_KINDS,
-    TABLE,
-    index_customers,
-    rebuild_index,
-)
+from rm_workbench.db.search import ORDER_KINDS, TABLE, index_customers, rebuild_index
 from rm_workbench.domain.names import name_sort_key
 from rm_workbench.domain.segmentation import life_stage
 from rm_workbench.models import Branch, Customer

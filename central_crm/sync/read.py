@@ -36,10 +36,7 @@ from central_crm.rows import CODECS
 from central_crm.schema import SYNCED, auth_token, device, eviction, server_state, sync_counter
 from central_crm.sync.common import check_device, dumps
 from central_crm.sync.scope import rm_scope, scoped
-from rm_contract.policy import (
-    GLOBAL_TABLES,
-    SYNCED_TABLES,
-)
+from rm_contract.policy import GLOBAL_TABLES, SYNCED_TABLES
 from rm_contract.wire import (
     PROTOCOL_VERSION,
     ChecksumResponse,

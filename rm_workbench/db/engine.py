@@ -23,12 +23,7 @@ from sqlalchemy.pool import QueuePool
 
 from rm_workbench.db import protect
 from rm_workbench.db.integrity import take_integrity_check
-from rm_workbench.errors import (
-    CacheCorruptError,
-    CacheError,
-    CacheKeyError,
-    DiskFullError,
-)
+from rm_workbench.errors import CacheCorruptError, CacheError, CacheKeyError, DiskFullError
 
 log = logging.getLogger(__name__)
 

@@ -36,12 +36,7 @@ from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import Final
 
-from rm_workbench.domain.formatting import (
-    format_date,
-    format_rate,
-    format_short_date,
-    format_wan,
-)
+from rm_workbench.domain.formatting import format_date, format_rate, format_short_date, format_wan
 
 
 @dataclass(frozen=True)

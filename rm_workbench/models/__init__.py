@@ -2,12 +2,7 @@
 
 from rm_workbench.models.activity import ContactLog, Need, Opportunity, Visit
 from rm_workbench.models.audit import AuditLog
-from rm_workbench.models.base import (
-    Base,
-    Synced,
-    new_id,
-    utcnow,
-)
+from rm_workbench.models.base import Base, Synced, new_id, utcnow
 from rm_workbench.models.catalog import Account, BundleTemplate, Product
 from rm_workbench.models.customer import Customer, CustomerGroup, GroupMembership
 from rm_workbench.models.local import LocalConflict, OutboxEntry, RejectedEdit, SyncState

@@ -16,11 +16,7 @@ from rm_contract.vocabulary import (
     VisitCategory,
     VisitStatus,
 )
-from rm_workbench.models.base import (
-    Base,
-    Synced,
-    synced_table,
-)
+from rm_workbench.models.base import Base, Synced, synced_table
 
 
 class Visit(Synced, Base):

@@ -6,11 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Mapped
 
-from rm_workbench.models.base import (
-    Base,
-    Synced,
-    synced_table,
-)
+from rm_workbench.models.base import Base, Synced, synced_table
 
 
 class AuditLog(Synced, Base):

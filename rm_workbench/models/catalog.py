@@ -8,11 +8,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Mapped
 
 from rm_contract.vocabulary import AccountStatus, ProductType, RiskLevel
-from rm_workbench.models.base import (
-    Base,
-    Synced,
-    synced_table,
-)
+from rm_workbench.models.base import Base, Synced, synced_table
 
 
 class Product(Synced, Base):

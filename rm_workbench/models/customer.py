@@ -18,11 +18,7 @@ from rm_contract.vocabulary import (
     MaritalStatus,
     RiskTolerance,
 )
-from rm_workbench.models.base import (
-    Base,
-    Synced,
-    synced_table,
-)
+from rm_workbench.models.base import Base, Synced, synced_table
 
 
 class Customer(Synced, Base):

@@ -18,10 +18,7 @@ from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rm_contract.types import UTCDateTime
-from rm_workbench.models.base import (
-    Base,
-    utcnow,
-)
+from rm_workbench.models.base import Base, utcnow
 
 
 class OutboxEntry(Base):

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Mapped
 
-from rm_workbench.models.base import (
-    Base,
-    Synced,
-    synced_table,
-)
+from rm_workbench.models.base import Base, Synced, synced_table
 
 
 class Branch(Synced, Base):

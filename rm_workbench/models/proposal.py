@@ -7,11 +7,7 @@ from datetime import date
 from sqlalchemy.orm import Mapped
 
 from rm_contract.vocabulary import ProposalStatus
-from rm_workbench.models.base import (
-    Base,
-    Synced,
-    synced_table,
-)
+from rm_workbench.models.base import Base, Synced, synced_table
 
 
 class BundleProposal(Synced, Base):

@@ -19,12 +19,7 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepInFrame, PageBreak, Paragraph, Spacer, Table
 
-from rm_workbench.domain.formatting import (
-    SHANGHAI,
-    format_date,
-    format_rate,
-    format_short_date,
-)
+from rm_workbench.domain.formatting import SHANGHAI, format_date, format_rate, format_short_date
 from rm_workbench.domain.masking import document_name
 from rm_workbench.reports.data import BriefData, HoldingSlice, Imprint, RenderedPdf
 from rm_workbench.reports.fonts import register_cjk_font

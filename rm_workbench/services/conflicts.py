@@ -19,11 +19,7 @@ from sqlalchemy import Connection, delete, select, update
 
 from rm_contract.labels import field_label, table_label
 from rm_contract.policy import SYNCED_TABLES
-from rm_contract.wire import (
-    ResolveResult,
-    decode_value,
-    value_problem,
-)
+from rm_contract.wire import ResolveResult, decode_value, value_problem
 from rm_workbench.db.engine import Cache
 from rm_workbench.db.search import index_customers
 from rm_workbench.errors import AuthRequired, ServerAnswerError

@@ -25,12 +25,7 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, select
 
-from rm_contract.vocabulary import (
-    AccountStatus,
-    CustomerCategory,
-    ProposalStatus,
-    SalesStage,
-)
+from rm_contract.vocabulary import AccountStatus, CustomerCategory, ProposalStatus, SalesStage
 from rm_workbench.config import BankConfig, bank_config
 from rm_workbench.db.engine import Cache
 from rm_workbench.domain import validation as check

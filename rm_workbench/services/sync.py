@@ -17,10 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from rm_contract.wire import (
-    LoginRequest,
-    UserInfo,
-)
+from rm_contract.wire import LoginRequest, UserInfo
 from rm_workbench import keystore
 from rm_workbench.db import protect
 from rm_workbench.db.engine import Cache

@@ -35,20 +35,10 @@ from typing import Any, Final
 from sqlalchemy import Connection, and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
-from rm_contract.vocabulary import (
-    CustomerCategory,
-    LifecycleStatus,
-    ProductType,
-    VisitStatus,
-)
+from rm_contract.vocabulary import CustomerCategory, LifecycleStatus, ProductType, VisitStatus
 from rm_workbench.config import BankConfig, bank_config
 from rm_workbench.db.engine import Cache
-from rm_workbench.domain.formatting import (
-    SHANGHAI,
-    format_date,
-    format_short_date,
-    format_wan,
-)
+from rm_workbench.domain.formatting import SHANGHAI, format_date, format_short_date, format_wan
 from rm_workbench.domain.reminders import (
     MATURITY_WINDOW_DAYS,
     birthday_keys,

@@ -57,11 +57,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.schema import CreateTable
 
 from rm_contract.labels import field_label, table_label
-from rm_contract.policy import (
-    CUSTOMER_CHILD_TABLES,
-    SYNC_COLUMNS,
-    SYNCED_TABLES,
-)
+from rm_contract.policy import CUSTOMER_CHILD_TABLES, SYNC_COLUMNS, SYNCED_TABLES
 from rm_contract.wire import (
     MAX_SEQ,
     PROTOCOL_VERSION,
@@ -95,12 +91,7 @@ from rm_workbench.db.bulk import (
 from rm_workbench.db.engine import Cache
 from rm_workbench.db.protect import purge_backups
 from rm_workbench.db.search import TABLE as SEARCH_TABLE
-from rm_workbench.db.search import (
-    index_customers,
-    indexed_state,
-    rebuild_index,
-    remove_customers,
-)
+from rm_workbench.db.search import index_customers, indexed_state, rebuild_index, remove_customers
 from rm_workbench.domain.names import warm_up_readings
 from rm_workbench.errors import ServerAnswerError
 from rm_workbench.models import Base, LocalConflict, OutboxEntry, RejectedEdit, SyncState

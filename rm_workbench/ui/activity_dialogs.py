@@ -39,13 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rm_contract.vocabulary import (
-    ContactChannel,
-    NeedCategory,
-    NeedStatus,
-    Priority,
-    SalesStage,
-)
+from rm_contract.vocabulary import ContactChannel, NeedCategory, NeedStatus, Priority, SalesStage
 from rm_workbench.domain import validation as check
 from rm_workbench.domain.formatting import SHANGHAI, format_wan
 from rm_workbench.domain.reminders import local_today

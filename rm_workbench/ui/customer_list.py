@@ -36,13 +36,7 @@ from rm_workbench.services.customers import (
     FilterOptions,
 )
 from rm_workbench.ui.background import run_in_background
-from rm_workbench.ui.customer_table import (
-    SORTABLE,
-    SORTED_BY,
-    Column,
-    CustomerTableModel,
-    Runner,
-)
+from rm_workbench.ui.customer_table import SORTABLE, SORTED_BY, Column, CustomerTableModel, Runner
 from rm_workbench.ui.error_dialog import error_text
 from rm_workbench.ui.events import app_events
 

@@ -28,10 +28,7 @@ from central_crm import auth, db
 from central_crm.app import create_app
 from central_crm.schema import SYNCED, assignment, server_metadata
 from central_crm.server import run_in_thread
-from rm_contract.wire import (
-    PROTOCOL_VERSION,
-    LoginRequest,
-)
+from rm_contract.wire import PROTOCOL_VERSION, LoginRequest
 from rm_workbench.db.cache import open_cache
 from rm_workbench.db.engine import Cache
 from rm_workbench.models import Base, LocalConflict, OutboxEntry

@@ -6,11 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rm_contract.wire import (
-    ColumnarSnapshotPage,
-    row_digest,
-    version_digest,
-)
+from rm_contract.wire import ColumnarSnapshotPage, row_digest, version_digest
 from tests.central.conftest import Api, Book, Service, assert_error, counter
 
 

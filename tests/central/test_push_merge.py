@@ -9,15 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from central_crm.schema import SYNCED, applied_mutation, sync_conflict
-from tests.central.conftest import (
-    Api,
-    Book,
-    Service,
-    assert_error,
-    counter,
-    fetch,
-    new_id,
-)
+from tests.central.conftest import Api, Book, Service, assert_error, counter, fetch, new_id
 
 
 def _visit(customer_id: str, **extra: Any) -> dict[str, Any]:

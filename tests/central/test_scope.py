@@ -6,15 +6,7 @@ from sqlalchemy import select
 
 from central_crm.schema import sync_conflict
 from rm_contract.policy import CUSTOMER_CHILD_TABLES
-from tests.central.conftest import (
-    Api,
-    Book,
-    Service,
-    assert_error,
-    counter,
-    fetch,
-    new_id,
-)
+from tests.central.conftest import Api, Book, Service, assert_error, counter, fetch, new_id
 
 
 def _ids_of(book: Book, *customers: str) -> dict[str, set[str]]:

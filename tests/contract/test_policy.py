@@ -47,7 +47,7 @@ def test_customer_children_hang_under_a_customer_and_global_tables_do_not() -> N
 
 
 def test_the_policy_names_only_real_tables_and_columns() -> None:
-    assert SYNCED_TABLES == tuple(TABLES)
+    assert tuple(TABLES) == SYNCED_TABLES
     for listed in (READ_ONLY_TABLES, APPEND_ONLY_TABLES, GLOBAL_TABLES, CUSTOMER_CHILD_TABLES):
         assert set(listed) <= set(TABLES), set(listed) - set(TABLES)
     for fields in (SERVER_OWNED_FIELDS, APPEND_FIELDS):

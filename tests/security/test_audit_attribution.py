@@ -131,10 +131,7 @@ def test_every_who_column_is_stamped_or_said_why_not() -> None:
     """A guard: a new ``rm_id``, ``user_name`` or ``*_by`` column of a table RMs write
     must be added to ``central_crm.audit.STAMPED`` or to ``NOT_STAMPED`` above."""
     from central_crm.audit import STAMPED
-    from rm_contract.policy import (
-        READ_ONLY_TABLES,
-        SYNCED_TABLES,
-    )
+    from rm_contract.policy import READ_ONLY_TABLES, SYNCED_TABLES
     from rm_contract.wire import table_of
 
     for name in SYNCED_TABLES:

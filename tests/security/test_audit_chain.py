@@ -15,10 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from central_crm.schema import SYNCED
-from rm_contract.wire import (
-    PushRequest,
-    PushResponse,
-)
+from rm_contract.wire import PushRequest, PushResponse
 from tests.central.conftest import Api, Book, Service, fetch
 from tests.support.security_audit import (
     alarms,

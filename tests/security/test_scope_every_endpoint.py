@@ -25,17 +25,8 @@ from sqlalchemy import String, select
 from central_crm.app import create_app
 from central_crm.schema import SYNCED
 from central_crm.sync.read import DEVICE_TABLES
-from rm_contract.policy import (
-    GLOBAL_TABLES,
-    READ_ONLY_TABLES,
-    SYNC_COLUMNS,
-    SYNCED_TABLES,
-)
-from rm_contract.wire import (
-    API_PREFIX,
-    PROTOCOL_VERSION,
-    value_problem,
-)
+from rm_contract.policy import GLOBAL_TABLES, READ_ONLY_TABLES, SYNC_COLUMNS, SYNCED_TABLES
+from rm_contract.wire import API_PREFIX, PROTOCOL_VERSION, value_problem
 from tests.central.conftest import Api, Book, Service, counter
 from tests.support.security_scope import MARK, book_of, leaked, new_row, plant_markers, wire_row
 

@@ -10,11 +10,7 @@ from typing import Any
 import pytest
 
 from central_crm.schema import SYNCED
-from rm_contract.policy import (
-    GLOBAL_TABLES,
-    READ_ONLY_TABLES,
-    SYNCED_TABLES,
-)
+from rm_contract.policy import GLOBAL_TABLES, READ_ONLY_TABLES, SYNCED_TABLES
 from tests.central.conftest import Api, Book, Service, counter, fetch
 from tests.support.security_scope import new_row
 

@@ -20,11 +20,7 @@ from typing import Any
 
 import pytest
 
-from rm_contract.wire import (
-    HelloRequest,
-    LoginRequest,
-    PushRequest,
-)
+from rm_contract.wire import HelloRequest, LoginRequest, PushRequest
 from rm_workbench.errors import InsecureServerAddress, RedirectRefused, WorkbenchError
 from rm_workbench.services.connectivity import probe
 from rm_workbench.sync.address import check_server_url, is_loopback

@@ -37,13 +37,7 @@ from central_crm.app import _bearer, create_app
 from central_crm.schema import auth_token
 from central_crm.security import LINGER_SECONDS, OPEN_PATHS, BodyLimits
 from central_crm.server import run_in_thread
-from rm_contract.wire import (
-    API_PREFIX,
-    FieldChange,
-    LoginRequest,
-    Mutation,
-    PushRequest,
-)
+from rm_contract.wire import API_PREFIX, FieldChange, LoginRequest, Mutation, PushRequest
 from rm_workbench.errors import AuthRequired, RequestRejected
 from rm_workbench.sync.client import SyncClient
 from tests.central.conftest import FAST_HASHER, PASSWORD, Api, Service, assert_error, seed

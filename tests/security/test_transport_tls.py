@@ -29,10 +29,7 @@ from sqlalchemy import select
 
 from central_crm import db
 from central_crm.security import HSTS
-from rm_contract.wire import (
-    API_PREFIX,
-    LoginRequest,
-)
+from rm_contract.wire import API_PREFIX, LoginRequest
 from rm_workbench.db.cache import open_cache
 from rm_workbench.db.engine import Cache
 from rm_workbench.errors import RedirectRefused, SyncError

@@ -14,10 +14,7 @@ from sqlalchemy import Enum as SAEnum
 from central_crm import db
 from central_crm.schema import OWNED_TABLES, SYNCED
 from rm_contract.policy import SYNC_COLUMNS
-from rm_contract.wire import (
-    encode_value,
-    value_problem,
-)
+from rm_contract.wire import encode_value, value_problem
 from tests.central.conftest import Book
 
 # Marker strings start with this: searched for in every answer to RM a.

@@ -13,10 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from rm_contract.wire import (
-    HelloRequest,
-    LoginRequest,
-)
+from rm_contract.wire import HelloRequest, LoginRequest
 from rm_workbench.errors import (
     AuthRequired,
     OfflineError,
@@ -174,11 +171,7 @@ def test_slow_server_times_out_as_offline(central: FakeCentral) -> None:
 
 
 def test_large_bodies_go_gzipped_with_the_token(central: FakeCentral) -> None:
-    from rm_contract.wire import (
-        FieldChange,
-        Mutation,
-        PushRequest,
-    )
+    from rm_contract.wire import FieldChange, Mutation, PushRequest
 
     central.behaviour = _answer(200, json.dumps({"results": []}).encode())
     mutations = [

@@ -11,10 +11,7 @@ import pytest
 from sqlalchemy.dialects import sqlite
 
 from rm_contract.policy import SYNCED_TABLES
-from rm_contract.wire import (
-    MAX_SEQ,
-    value_problem,
-)
+from rm_contract.wire import MAX_SEQ, value_problem
 from rm_workbench.db.bulk import ColumnValueError, _converted, _wire_converter
 from rm_workbench.models import Base
 

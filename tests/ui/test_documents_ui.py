@@ -33,11 +33,7 @@ from rm_workbench.ui import printing
 from rm_workbench.ui.customer360_view import Customer360View
 from rm_workbench.ui.main_window import MainWindow
 from rm_workbench.ui.printing import PrintOptionsDialog, pdf_page_count
-from rm_workbench.ui.proposal_dialog import (
-    ItemColumn,
-    ProposalDialog,
-    ProposalsModel,
-)
+from rm_workbench.ui.proposal_dialog import ItemColumn, ProposalDialog, ProposalsModel
 from rm_workbench.ui.settings import Settings
 from rm_workbench.ui.visits_view import VisitsView
 

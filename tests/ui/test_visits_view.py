@@ -26,13 +26,7 @@ from rm_workbench.services.visits import VisitSummary
 from rm_workbench.services.workbench import Workbench
 from rm_workbench.ui.background import wait_for_background
 from rm_workbench.ui.events import app_events, changed
-from rm_workbench.ui.visit_agenda_model import (
-    CANCELLED,
-    DONE,
-    AgendaColumn,
-    AgendaModel,
-    time_span,
-)
+from rm_workbench.ui.visit_agenda_model import CANCELLED, DONE, AgendaColumn, AgendaModel, time_span
 from rm_workbench.ui.visit_dialogs import (
     CancelVisitDialog,
     PlanVisitDialog,
