@@ -6,9 +6,10 @@ signal and each view decides for itself whether to refresh (Anki's op-changes).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -22,13 +23,17 @@ class Change:
     ``kind`` names the action (``"visit_planned"``, ``"contact_added"``, …); ``ids``
     are the rows written, the main row first (a completed visit, then the needs it
     created); ``tables`` are the tables written, so a view refreshes only when it
-    shows one of them.
+    shows one of them. A write to several customers (a sync) names them in
+    ``customer_ids``, or sets ``all_customers`` when any of them may be concerned (a
+    bootstrap, reference data).
     """
 
     kind: str
     customer_id: str | None
     ids: tuple[str, ...]
     tables: frozenset[str]
+    customer_ids: frozenset[str] = frozenset()
+    all_customers: bool = False
 
     @property
     def id(self) -> str:
@@ -38,6 +43,27 @@ class Change:
     def touches(self, *tables: str) -> bool:
         """Whether the write changed any of ``tables``."""
         return not self.tables.isdisjoint(tables)
+
+    def concerns(self, customer_id: str | None) -> bool:
+        """Whether the write may have changed rows of this customer."""
+        return (
+            self.all_customers
+            or (customer_id is not None and customer_id == self.customer_id)
+            or customer_id in self.customer_ids
+        )
+
+
+# How work that waits between its transactions (the sync's network calls, a batch of
+# documents) runs each transaction: ``writer(fn)`` runs ``fn`` (one transaction) and
+# returns its result. The UI passes ``rm_workbench.ui.background.on_writer_lane``, so
+# the transaction takes its turn on the one writer lane while the waiting happens
+# elsewhere; scripts and tests run it where they are (:func:`run_here`).
+Writer = Callable[[Callable[[], Any]], Any]
+
+
+def run_here(fn: Callable[[], Any]) -> Any:
+    """The writer of a script: the transaction runs on the calling thread."""
+    return fn()
 
 
 @contextmanager

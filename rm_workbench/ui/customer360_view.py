@@ -72,7 +72,8 @@ from rm_workbench.ui.customer360_model import (
     TimelineModel,
 )
 from rm_workbench.ui.error_dialog import show_error
-from rm_workbench.ui.events import app_events, changed
+from rm_workbench.ui.events import app_events
+from rm_workbench.ui.operations import WriteOp
 from rm_workbench.ui.portfolio_chart import PortfolioChart
 from rm_workbench.ui.printing import print_document
 from rm_workbench.ui.proposal_dialog import ProposalDialog, ProposalsModel
@@ -81,6 +82,8 @@ from rm_workbench.ui.rows_model import RowsModel
 log = logging.getLogger(__name__)
 
 # What the tab shows: a write to one of these for this customer means read again.
+# The tables the view reads: a Change that touches one of them, for this customer,
+# refreshes it (tests/ui/test_view_tables.py checks the list against what it reads).
 TABLES = (
     "customer",
     "account",
@@ -91,6 +94,9 @@ TABLES = (
     "group_membership",
     "customer_group",
     "bundle_proposal",
+    "product",
+    "branch",
+    "relationship_manager",
 )
 LOG_CONTACT = "Ctrl+L"
 NEW_NEED = "Ctrl+Shift+N"
@@ -680,9 +686,7 @@ class Customer360View(QWidget):
             self.refresh()
 
     def _changed(self, change: Change) -> None:
-        if change.kind == "synced" or (
-            change.customer_id == self.customer_id and change.touches(*TABLES)
-        ):
+        if change.concerns(self.customer_id) and change.touches(*TABLES):
             self.refresh()
 
     def _retitle(self) -> None:
@@ -831,23 +835,13 @@ class Customer360View(QWidget):
         service, customer_id = self.workbench.customer360, self.customer_id
         user = self.workbench.rm.user_name or ""
 
-        view = self
-
-        def done(revealed: Revealed) -> None:
-            changed(revealed.change)  # the audit row is written, whatever the tab does
-            if shiboken6.isValid(view):
-                view._revealed_value(revealed)
-
         def failed(exc: BaseException) -> None:
-            if shiboken6.isValid(view):
-                button.setEnabled(True)
-                show_error(view, exc)
-            else:
-                log.error("revealing an identifier failed", exc_info=exc)
+            button.setEnabled(True)
+            show_error(self, exc)
 
-        run_in_background(
-            lambda: service.reveal(customer_id, field, user_name=user), done, failed, write=True
-        )
+        WriteOp(self, lambda: service.reveal(customer_id, field, user_name=user)).success(
+            self._revealed_value
+        ).failure(failed).run_in_background()
 
     def _revealed_value(self, revealed: Revealed) -> None:
         self._revealed[revealed.field] = revealed.value
@@ -1049,9 +1043,7 @@ class Customer360View(QWidget):
             return
         service = self.workbench.proposals
         call = service.accept if accept else service.decline
-        run_in_background(
-            lambda: call(proposal.id), changed, lambda exc: show_error(self, exc), write=True
-        )
+        WriteOp(self, lambda: call(proposal.id)).run_in_background()
 
     # --- opening related records --------------------------------------------------------
 

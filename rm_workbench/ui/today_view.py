@@ -257,7 +257,7 @@ class TodayView(QWidget):
             self.refresh()
 
     def _changed(self, change: Change) -> None:
-        if change.kind == "synced" or change.touches(*TABLES):
+        if change.touches(*TABLES):
             self.refresh()
 
     # --- the day ----------------------------------------------------------------------

@@ -52,6 +52,9 @@ from rm_workbench.ui.week_calendar import WeekCalendarView
 
 log = logging.getLogger(__name__)
 
+# The tables the week reads: a Change that touches one of them refreshes it
+# (tests/ui/test_view_tables.py checks the list against what it reads).
+TABLES = ("visit", "customer")
 SPLITTER_LAYOUT = "visits/splitter"
 AGENDA_LAYOUT = "visits/agenda_header"
 
@@ -284,7 +287,7 @@ class VisitsView(QWidget):
             show_error(self, exc)
 
     def _changed(self, change: Change) -> None:
-        if change.touches("visit", "customer") or change.kind == "synced":
+        if change.touches(*TABLES):
             self.refresh()
 
     # --- the agenda -------------------------------------------------------------------
