@@ -412,6 +412,11 @@ def _owners_of_ids(conn: Connection, table: str, ids: Sequence[str]) -> list[Any
     return list(found.scalars())
 
 
+def _checkpoint(conn: Connection) -> None:
+    """The one WAL checkpoint after a bootstrap's pages (``ONE_CHECKPOINT``)."""
+    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").close()
+
+
 def _drop_orphan_groups(conn: Connection) -> None:
     groups = Base.metadata.tables["customer_group"]
     members = Base.metadata.tables["group_membership"]
@@ -1223,7 +1228,7 @@ class SyncEngine:
                 report.bootstrapped = True
                 report.wrote([*tables, SEARCH_TABLE], None)
                 if self.ONE_CHECKPOINT:
-                    self.writer(lambda: conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)"))
+                    self.writer(lambda: _checkpoint(conn))
         finally:
             reader.close()
 
@@ -1278,7 +1283,7 @@ class SyncEngine:
                 report.bootstrapped = True
                 report.wrote([*tables, SEARCH_TABLE, CONFLICTS.name], None)
                 if self.ONE_CHECKPOINT:
-                    self.writer(lambda: conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)"))
+                    self.writer(lambda: _checkpoint(conn))
             finally:
                 if reader is not None:
                     reader.close()

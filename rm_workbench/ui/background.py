@@ -209,7 +209,7 @@ class _WriterCall(QRunnable):
 
     def __init__(self, fn: Callable[[], Any]) -> None:
         super().__init__()
-        self.fn = fn
+        self.fn: Callable[[], Any] | None = fn
         self.done = threading.Event()
         self.result: Any = None
         self.error: BaseException | None = None
@@ -218,6 +218,7 @@ class _WriterCall(QRunnable):
         _below_the_gui_thread()
         _on_writer.here = True
         try:
+            assert self.fn is not None
             self.result = self.fn()
         except BaseException as exc:  # raised again in the waiting thread
             self.error = exc
@@ -237,9 +238,11 @@ def on_writer_lane[T](fn: Callable[[], T]) -> T:
     call.setAutoDelete(False)  # read after it ran
     writer_pool().start(call)
     call.done.wait()
-    if call.error is not None:
-        raise call.error
-    return call.result
+    result, error = call.result, call.error
+    call.fn = call.result = call.error = None  # nothing kept alive by the runnable
+    if error is not None:
+        raise error
+    return result
 
 
 # After start-up the collector's full passes run on a timer, not on allocation counts:
