@@ -21,7 +21,6 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, select
 
-from rm_workbench.db.engine import Cache
 from rm_workbench.domain import validation as check
 from rm_workbench.domain.formatting import format_datetime, format_wan
 from rm_workbench.domain.reminders import local_today
@@ -44,6 +43,7 @@ from rm_workbench.models.enums import (
     SalesStage,
 )
 from rm_workbench.services.changes import Change, write_transaction
+from rm_workbench.services.scope import ScopedService
 from rm_workbench.services.sync import USERNAME
 from rm_workbench.sync.outbox import delete_row, insert_row, update_row
 
@@ -249,7 +249,7 @@ class OpportunityItem:
     is_open: bool
 
 
-class ActivityService:
+class ActivityService(ScopedService):
     """Contact log, needs and opportunities of the customers in the RM's book.
 
     ``rm_id`` limits the service to one RM's book (None: every customer in the cache,
@@ -257,13 +257,6 @@ class ActivityService:
     used to sync, else ``user_name``. Writes run in one transaction each and return
     a :class:`Change`.
     """
-
-    def __init__(
-        self, cache: Cache, *, rm_id: str | None = None, user_name: str | None = None
-    ) -> None:
-        self._cache = cache
-        self._rm_id = rm_id
-        self._user_name = user_name
 
     # --- reading ----------------------------------------------------------------
 

@@ -154,6 +154,10 @@ class ActivityDialog(QDialog):
         self.saved.emit(change)
         self.accept()
 
+    def _failed(self, exc: BaseException) -> None:
+        """A reading of the dialog failed: said as a refused save is."""
+        self._saving.failed(exc)
+
     def reject(self) -> None:
         if not self._saving.running:  # a save under way finishes first: its answer needs it
             super().reject()

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import shiboken6
 from PySide6.QtCore import QModelIndex, Qt, Signal
@@ -51,8 +51,15 @@ from rm_workbench.errors import WorkbenchError
 from rm_workbench.models import utcnow
 from rm_workbench.services.activities import NeedItem, OpportunityItem, ProductChoice
 from rm_workbench.services.changes import Change
-from rm_workbench.services.customer360 import ContactDetails, Customer360, Profile, Revealed
+from rm_workbench.services.customer360 import (
+    ContactDetails,
+    Customer360,
+    Profile,
+    Revealed,
+    RevealField,
+)
 from rm_workbench.services.proposals import ProposalSummary
+from rm_workbench.services.workbench import Workbench
 from rm_workbench.ui.activity_dialogs import (
     ActivityDialog,
     CloseNeedDialog,
@@ -164,7 +171,7 @@ class Customer360View(QWidget):
 
     def __init__(
         self,
-        workbench: Any,
+        workbench: Workbench,
         customer_id: str,
         parent: QWidget | None = None,
         *,
@@ -839,7 +846,8 @@ class Customer360View(QWidget):
             button.setEnabled(True)
             show_error(self, exc)
 
-        WriteOp(self, lambda: service.reveal(customer_id, field, user_name=user)).success(
+        which = cast(RevealField, field)  # one of the buttons' names (checked by the service)
+        WriteOp(self, lambda: service.reveal(customer_id, which, user_name=user)).success(
             self._revealed_value
         ).failure(failed).run_in_background()
 

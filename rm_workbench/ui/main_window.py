@@ -53,6 +53,9 @@ class MainWindow(QMainWindow):
         settings: Settings | None = None,
     ) -> None:
         super().__init__()
+        # Documents, exports and the sync wait elsewhere, their transactions take
+        # their turn on the writer lane.
+        workbench.use_writer(on_writer_lane)
         self.workbench = workbench
         self.settings = settings or Settings()
         self.controller = controller

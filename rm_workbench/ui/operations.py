@@ -136,11 +136,10 @@ class DialogSave:
             self.buttons.setEnabled(True)
             on_saved(change)
 
-        self.task = (
-            WriteOp(self.dialog, fn).success(saved).failure(self._failed).run_in_background()
-        )
+        self.task = WriteOp(self.dialog, fn).success(saved).failure(self.failed).run_in_background()
 
-    def _failed(self, exc: BaseException) -> None:
+    def failed(self, exc: BaseException) -> None:
+        """The message of a WorkbenchError in the dialog, any other in the error dialog."""
         self.buttons.setEnabled(True)
         if isinstance(exc, WorkbenchError):
             self.show(exc.user_message)

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from rm_workbench.errors import WorkbenchError
 from rm_workbench.services.changes import Change
+from rm_workbench.services.workbench import Workbench
 from rm_workbench.ui.background import run_in_background
 from rm_workbench.ui.error_dialog import show_error
 from rm_workbench.ui.operations import Lane, WriteOp, alive
@@ -348,7 +349,12 @@ DocumentKind = Literal["brief", "visit_report", "proposal", "briefs_for_day"]
 
 
 def print_document(
-    parent: QWidget, workbench: Any, kind: DocumentKind, subject: Any, title: str, file_name: str
+    parent: QWidget,
+    workbench: Workbench,
+    kind: DocumentKind,
+    subject: Any,
+    title: str,
+    file_name: str,
 ) -> DocumentFlow:
     """Print or save one document of the workbench's documents service: ``kind`` is the
     service's method, ``subject`` what it is about (a customer, visit or proposal id, a

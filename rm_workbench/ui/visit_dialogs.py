@@ -51,6 +51,7 @@ from rm_workbench.services.visits import (
     VisitDetail,
     VisitSummary,
 )
+from rm_workbench.services.workbench import Workbench
 from rm_workbench.ui.background import Task, run_in_background
 from rm_workbench.ui.error_dialog import show_error
 from rm_workbench.ui.operations import DialogSave
@@ -171,7 +172,7 @@ class PlanVisitDialog(QDialog):
 
     def __init__(
         self,
-        workbench: Any,
+        workbench: Workbench,
         parent: QWidget | None = None,
         *,
         customer_id: str | None = None,
@@ -416,7 +417,7 @@ class PlanVisitDialog(QDialog):
             self.search_edit.setFocus()
             return
         customer_id = self.customer_id
-        values = {
+        values: dict[str, Any] = {
             "start": self.start(),
             "end": self.end(),
             "purpose": self.purpose_combo.currentText(),
@@ -453,7 +454,7 @@ class RunVisitDialog(QDialog):
 
     def __init__(
         self,
-        workbench: Any,
+        workbench: Workbench,
         visit: VisitSummary,
         parent: QWidget | None = None,
         *,
@@ -718,7 +719,9 @@ class RescheduleDialog(QDialog):
     """Move a planned visit to another day or time (it keeps its length unless the end
     is changed too)."""
 
-    def __init__(self, workbench: Any, visit: VisitSummary, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, workbench: Workbench, visit: VisitSummary, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.workbench = workbench
         self.visit = visit
@@ -799,7 +802,9 @@ class RescheduleDialog(QDialog):
 class CancelVisitDialog(QDialog):
     """Cancel a planned visit, with the reason (kept in the visit's notes)."""
 
-    def __init__(self, workbench: Any, visit: VisitSummary, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, workbench: Workbench, visit: VisitSummary, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.workbench = workbench
         self.visit = visit
@@ -858,7 +863,9 @@ class VisitDetailDialog(QDialog):
     """A visit as recorded: times, people, outcome, follow-up, cost and the whole notes,
     with a box to add to the notes (they are only ever added to, never rewritten)."""
 
-    def __init__(self, workbench: Any, visit: VisitSummary, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, workbench: Workbench, visit: VisitSummary, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.workbench = workbench
         self.visit = visit

@@ -35,6 +35,7 @@ from rm_workbench.models import utcnow
 from rm_workbench.models.enums import VisitStatus
 from rm_workbench.services.changes import Change
 from rm_workbench.services.visits import VisitSummary, WeekCalendar
+from rm_workbench.services.workbench import Workbench
 from rm_workbench.ui.background import Task, run_in_background
 from rm_workbench.ui.error_dialog import show_error
 from rm_workbench.ui.events import app_events
@@ -67,7 +68,7 @@ class VisitsView(QWidget):
 
     def __init__(
         self,
-        workbench: Any,
+        workbench: Workbench,
         parent: QWidget | None = None,
         *,
         clock: Callable[[], datetime] = utcnow,

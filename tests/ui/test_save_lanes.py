@@ -83,7 +83,9 @@ def stalled() -> Iterator[StalledServer]:
 
 def _customer(workbench: Workbench) -> tuple[str, str]:
     with workbench.cache.engine.connect() as conn:
-        row = conn.execute(select(Customer.id, Customer.name).order_by(Customer.customer_no)).first()
+        row = conn.execute(
+            select(Customer.id, Customer.name).order_by(Customer.customer_no)
+        ).first()
     assert row is not None
     return row.id, row.name
 
@@ -191,7 +193,7 @@ def test_the_one_lane_helper_runs_a_transaction_on_the_writer_lane_and_waits(
     results: list[Any] = []
     run_in_background(on_files_lane, results.append, results.append, lane="files")
     qtbot.waitUntil(lambda: bool(results), timeout=WAIT_MS)
-    (here, there), = seen
+    ((here, there),) = seen
     assert here != there and results == [there]
 
     def failing() -> None:
