@@ -367,7 +367,7 @@ def phase_sync(
             changed(Change("synced", None, ("sync",), frozenset({"customer"})))
 
         for _ in range(pages):
-            run_in_background(partial(engine.pull, SyncReport()), applied, None, write=True)
+            run_in_background(partial(engine.pull, SyncReport()), applied, None, lane="write")
 
         def caught_up(n: int = pages, done: list[float] = finished) -> bool:
             return len(done) == n and settled(view)

@@ -1094,9 +1094,9 @@ def trace_tasks() -> None:
             times["delivered"] = time.monotonic()
         deliver(task, ok, value)
 
-    def traced_start(runnable: Any, task: Any, deliverer: Any) -> None:
+    def traced_start(runnable: Any, task: Any, deliverer: Any, **options: Any) -> None:
         _TASK_TIMES.setdefault(task, {})["asked"] = time.monotonic()
-        start(runnable, task, deliverer)
+        start(runnable, task, deliverer, **options)
 
     background._Runnable.run = traced_run  # type: ignore[method-assign,assignment]
     background.Task._deliver = traced_deliver  # type: ignore[method-assign,assignment]

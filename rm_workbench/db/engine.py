@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,3 +197,16 @@ def open_engine(path: Path, key: str | None = None) -> Cache:
         sessions=sessionmaker(engine, expire_on_commit=False),
         key=key,
     )
+
+
+# How work that waits between its transactions (the sync's network calls, a batch of
+# documents) runs each transaction: ``writer(fn)`` runs ``fn`` (one transaction) and
+# returns its result. The UI passes ``rm_workbench.ui.background.on_writer_lane``, so
+# the transaction takes its turn on the one writer lane while the waiting happens
+# elsewhere; scripts and tests run it where they are (:func:`run_here`).
+Writer = Callable[[Callable[[], Any]], Any]
+
+
+def run_here(fn: Callable[[], Any]) -> Any:
+    """The writer of a script: the transaction runs on the calling thread."""
+    return fn()

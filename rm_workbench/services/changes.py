@@ -22,13 +22,17 @@ class Change:
     ``kind`` names the action (``"visit_planned"``, ``"contact_added"``, …); ``ids``
     are the rows written, the main row first (a completed visit, then the needs it
     created); ``tables`` are the tables written, so a view refreshes only when it
-    shows one of them.
+    shows one of them. A write to several customers (a sync) names them in
+    ``customer_ids``, or sets ``all_customers`` when any of them may be concerned (a
+    bootstrap, reference data).
     """
 
     kind: str
     customer_id: str | None
     ids: tuple[str, ...]
     tables: frozenset[str]
+    customer_ids: frozenset[str] = frozenset()
+    all_customers: bool = False
 
     @property
     def id(self) -> str:
@@ -38,6 +42,14 @@ class Change:
     def touches(self, *tables: str) -> bool:
         """Whether the write changed any of ``tables``."""
         return not self.tables.isdisjoint(tables)
+
+    def concerns(self, customer_id: str | None) -> bool:
+        """Whether the write may have changed rows of this customer."""
+        return (
+            self.all_customers
+            or (customer_id is not None and customer_id == self.customer_id)
+            or customer_id in self.customer_ids
+        )
 
 
 @contextmanager

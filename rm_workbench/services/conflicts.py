@@ -120,7 +120,8 @@ class ConflictService:
     ) -> Resolution:
         """Settle one conflict on the server, and show what it wrote.
 
-        Runs on the writer lane (network, then one small write). "Keep mine" is an
+        Runs off the writer lane (network, then one small write, which goes through
+        the sync service's ``writer``). "Keep mine" is an
         edit whose base is the central CRM's value the RM was shown (the conflict's
         "theirs"): if that value changed again meanwhile, nothing is overwritten and
         the server answers with a new conflict, which replaces this one here. The
@@ -148,11 +149,15 @@ class ConflictService:
             finally:
                 own.close()
         _check_answer(result, conflict)
-        with self.cache.engine.begin() as conn:
-            conn.execute(delete(LocalConflict).where(LocalConflict.conflict_id == conflict_id))
-            _write_server_value(conn, result)
-            if result.conflict is not None:
-                store_conflict(conn, result.conflict, conflict.customer_id)
+
+        def write() -> None:
+            with self.cache.engine.begin() as conn:
+                conn.execute(delete(LocalConflict).where(LocalConflict.conflict_id == conflict_id))
+                _write_server_value(conn, result)
+                if result.conflict is not None:
+                    store_conflict(conn, result.conflict, conflict.customer_id)
+
+        self.sync.writer(write)
         log.info("conflict %s resolved: %s → %s", conflict_id, choice, result.resolution)
         label = field_label(result.field)
         value = _shown(json.dumps(result.value, ensure_ascii=False))

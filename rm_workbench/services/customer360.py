@@ -33,7 +33,6 @@ from rm_contract.vocabulary import (
     ProductType,
 )
 from rm_workbench.config import BankConfig, bank_config
-from rm_workbench.db.engine import Cache
 from rm_workbench.domain import validation as check
 from rm_workbench.domain.duplicates import CustomerKey, find_duplicates
 from rm_workbench.domain.formatting import format_date, format_wan
@@ -60,6 +59,7 @@ from rm_workbench.services.contacts import CHANNEL_LABELS
 from rm_workbench.services.needs import NEED_CATEGORY_LABELS, NEED_STATUS_LABELS, OPEN_NEED_STATUSES
 from rm_workbench.services.opportunities import OPEN_SALES_STAGES, SALES_STAGE_LABELS
 from rm_workbench.services.records import UNSET, _Unset, in_book, now_or
+from rm_workbench.services.scope import ScopedService
 from rm_workbench.sync.outbox import insert_row, update_row
 
 PRODUCT_TYPE_LABELS: Final[dict[str, str]] = {
@@ -351,16 +351,9 @@ class Revealed:
     change: Change
 
 
-class Customer360Service:
+class Customer360Service(ScopedService):
     """Customer 360 views of the customers in the RM's book (``rm_id``; None: the
     whole cache). Reads are plain reads; :meth:`reveal` writes an audit row."""
-
-    def __init__(
-        self, cache: Cache, *, rm_id: str | None = None, config: BankConfig | None = None
-    ) -> None:
-        self._cache = cache
-        self._rm_id = rm_id
-        self._config = config
 
     def load(
         self, customer_id: str, *, now: datetime | None = None, timeline_limit: int = 200

@@ -68,6 +68,7 @@ from rm_workbench.services.changes import Change, write_transaction
 from rm_workbench.services.customer360 import Customer360, Customer360Service, Profile
 from rm_workbench.services.proposals import ProposalService
 from rm_workbench.services.records import now_or
+from rm_workbench.services.scope import ScopedService, ServiceScope
 from rm_workbench.services.visits import VisitService, VisitSummary
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ class _Clear:
     other_phone: str | None
 
 
-class DocumentService:
+class DocumentService(ScopedService):
     """The printed documents of the customers in the RM's book (``rm_id``; None: the
     whole cache). ``user_name``: who is recorded as printing (default: the OS user).
     ``font_dirs`` replaces the system's font folders in the search for a Chinese font
@@ -123,21 +124,18 @@ class DocumentService:
 
     def __init__(
         self,
-        cache: Cache,
+        cache: Cache | ServiceScope,
         *,
         rm_id: str | None = None,
         user_name: str | None = None,
         config: BankConfig | None = None,
         font_dirs: Sequence[Path] | None = None,
     ) -> None:
-        self._cache = cache
-        self._rm_id = rm_id
-        self._user_name = user_name
-        self._config = config
+        super().__init__(cache, rm_id=rm_id, user_name=user_name, config=config)
         self._font_dirs = None if font_dirs is None else tuple(font_dirs)
-        self._customers = Customer360Service(cache, rm_id=rm_id, config=config)
-        self._activities = ActivityService(cache, rm_id=rm_id, user_name=user_name)
-        self._visits = VisitService(cache, rm_id=rm_id)
+        self._customers = Customer360Service(self.scope)
+        self._activities = ActivityService(self.scope)
+        self._visits = VisitService(self.scope)
 
     # --- documents -------------------------------------------------------------------
 
@@ -430,9 +428,7 @@ class DocumentService:
         return _Clear(row.id_number, row.credit_code, row.mobile_phone, row.other_phone)
 
     def _proposals(self) -> ProposalService:
-        return ProposalService(
-            self._cache, rm_id=self._rm_id, user_name=self._user_name, config=self._config
-        )
+        return ProposalService(self.scope)
 
     # --- the page --------------------------------------------------------------------------
 
@@ -500,12 +496,20 @@ class DocumentService:
                     )
                     for c in customers
                 ]
+
                 # The file is put in place inside the audit transaction: no saved
-                # file without its audit row, no audit row for a file that failed.
-                with write_transaction(self._cache) as conn:
-                    ids = self._audit_rows(conn, f"save_{kind}", rows)
-                    _put_in_place(temporary, path)
-                    placed = True
+                # file without its audit row, no audit row for a file that failed. The
+                # transaction takes its turn through the scope's writer (the UI's
+                # writer lane); the document was made before, wherever this runs.
+                def place() -> tuple[str, ...]:
+                    nonlocal placed
+                    with write_transaction(self._cache) as conn:
+                        written = self._audit_rows(conn, f"save_{kind}", rows)
+                        _put_in_place(temporary, path)
+                        placed = True
+                    return written
+
+                ids = self._writer(place)
                 change = Change(
                     "document_saved", _single(customer_ids), ids, frozenset({"audit_log"})
                 )
@@ -537,8 +541,12 @@ class DocumentService:
         )
 
     def _audit(self, action: str, rows: Sequence[tuple[str, str]]) -> tuple[str, ...]:
-        with write_transaction(self._cache) as conn:
-            return self._audit_rows(conn, action, rows)
+        def write() -> tuple[str, ...]:
+            with write_transaction(self._cache) as conn:
+                return self._audit_rows(conn, action, rows)
+
+        result: tuple[str, ...] = self._writer(write)
+        return result
 
     def _audit_rows(
         self, conn: Connection, action: str, rows: Sequence[tuple[str, str]]

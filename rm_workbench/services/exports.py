@@ -40,7 +40,6 @@ from sqlalchemy import Connection, select
 
 from rm_contract.vocabulary import CustomerCategory, VisitStatus
 from rm_workbench.config import BankConfig, bank_config
-from rm_workbench.db.engine import Cache
 from rm_workbench.domain import validation as check
 from rm_workbench.domain.formatting import format_date, format_datetime
 from rm_workbench.domain.masking import mask
@@ -53,6 +52,7 @@ from rm_workbench.services.customer360 import LIFECYCLE_LABELS
 from rm_workbench.services.customer_query import CustomerQuery, PageKey, SortColumn
 from rm_workbench.services.customers import CustomerService, CustomerSummary
 from rm_workbench.services.records import now_or
+from rm_workbench.services.scope import ScopedService
 from rm_workbench.services.visits import VisitSummary, visit_summary, visits_query
 
 log = logging.getLogger(__name__)
@@ -140,7 +140,7 @@ def mask_numbers(text: str) -> str:
     return _LONG_NUMBER.sub(masked, text)
 
 
-class ExportService:
+class ExportService(ScopedService):
     """Exports of the RM's book (``rm_id``; None: everything in the cache).
 
     ``user_name`` is who the audit rows name (None: the operating-system user). Each
@@ -148,19 +148,6 @@ class ExportService:
     entry, and returns an :class:`ExportResult`; it may run in the background (it
     takes its own connections; the audit row goes through one write transaction).
     """
-
-    def __init__(
-        self,
-        cache: Cache,
-        *,
-        rm_id: str | None = None,
-        user_name: str | None = None,
-        config: BankConfig | None = None,
-    ) -> None:
-        self._cache = cache
-        self._rm_id = rm_id
-        self._user_name = user_name
-        self._config = config
 
     # --- the visit schedule -------------------------------------------------------
 
@@ -395,15 +382,23 @@ class ExportService:
                     os.fsync(out.fileno())
             except OSError as error:
                 raise _failed(error, target) from error
-            with write_transaction(self._cache) as conn:
-                audit_id = record_audit(
-                    conn, user_name=user, action=action, details=details(count), at=moment
-                )
-                try:
-                    os.replace(temporary, target)
-                except OSError as error:
-                    raise _failed(error, target) from error
-                replaced = True
+
+            def place() -> str:
+                # The transaction takes its turn through the scope's writer (the UI's
+                # writer lane); the file was written before, wherever this runs.
+                nonlocal replaced
+                with write_transaction(self._cache) as conn:
+                    audit_id = record_audit(
+                        conn, user_name=user, action=action, details=details(count), at=moment
+                    )
+                    try:
+                        os.replace(temporary, target)
+                    except OSError as error:
+                        raise _failed(error, target) from error
+                    replaced = True
+                return audit_id
+
+            audit_id: str = self._writer(place)
         except BaseException:
             if replaced:  # the audit row did not commit: no record, so no file either
                 target.unlink(missing_ok=True)

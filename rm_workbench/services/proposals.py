@@ -27,7 +27,6 @@ from sqlalchemy import Connection, select
 
 from rm_contract.vocabulary import AccountStatus, CustomerCategory, ProposalStatus, SalesStage
 from rm_workbench.config import BankConfig, bank_config
-from rm_workbench.db.engine import Cache
 from rm_workbench.domain import validation as check
 from rm_workbench.domain.formatting import format_date, format_money, format_wan
 from rm_workbench.domain.masking import mask
@@ -62,6 +61,7 @@ from rm_workbench.models import (
 from rm_workbench.services.changes import Change, write_transaction
 from rm_workbench.services.needs import OPEN_NEED_STATUSES
 from rm_workbench.services.records import in_book, new_number, now_or
+from rm_workbench.services.scope import ScopedService
 from rm_workbench.sync.outbox import insert_row, update_row
 
 log = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ class _Catalog:
     bundles: dict[str, CatalogBundle]
 
 
-class ProposalService:
+class ProposalService(ScopedService):
     """Recommendations and recorded proposals for the customers of the RM's book.
 
     ``rm_id`` limits the service to one RM's book (None: every customer in the cache);
@@ -168,19 +168,6 @@ class ProposalService:
     ``user_name`` is taken like the other services take it; a proposal records the RM,
     not the login.
     """
-
-    def __init__(
-        self,
-        cache: Cache,
-        *,
-        rm_id: str | None = None,
-        user_name: str | None = None,
-        config: BankConfig | None = None,
-    ) -> None:
-        self._cache = cache
-        self._rm_id = rm_id
-        self._user_name = user_name
-        self._config = config
 
     # --- reading ----------------------------------------------------------------
 

@@ -19,10 +19,10 @@ from typing import Any, Final
 from sqlalchemy import Connection, select
 
 from rm_contract.vocabulary import Priority
-from rm_workbench.db.engine import Cache
 from rm_workbench.domain import validation as check
 from rm_workbench.errors import ValidationError
 from rm_workbench.models import Customer, utcnow
+from rm_workbench.services.scope import ScopedService
 
 PRIORITY_LABELS: Final[dict[str, str]] = {
     Priority.LOW: "低",
@@ -88,7 +88,7 @@ def not_found(label: str, row_id: str) -> ValidationError:
     )
 
 
-class RecordService:
+class RecordService(ScopedService):
     """The base of the services that record things about a customer (contacts, needs,
     opportunities).
 
@@ -97,13 +97,6 @@ class RecordService:
     was used to sync yet. Writes run in one transaction each and return a
     :class:`~rm_workbench.services.changes.Change`.
     """
-
-    def __init__(
-        self, cache: Cache, *, rm_id: str | None = None, user_name: str | None = None
-    ) -> None:
-        self._cache = cache
-        self._rm_id = rm_id
-        self._user_name = user_name
 
     def _owned(self, conn: Connection, model: Any, row_id: str, label: str) -> Any:
         row = conn.execute(select(model).where(model.id == row_id)).first()

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from rm_contract.wire import LoginRequest, UserInfo
 from rm_workbench import keystore
 from rm_workbench.db import protect
-from rm_workbench.db.engine import Cache
+from rm_workbench.db.engine import Cache, Writer, run_here
 from rm_workbench.errors import AuthRequired, SecretStoreUnavailable, SyncError
 from rm_workbench.models import LocalConflict, OutboxEntry, RejectedEdit, SyncState
 from rm_workbench.sync.address import check_server_url as check_server_url
@@ -57,12 +57,25 @@ class SyncStatus:
 
 
 class SyncService:
-    """Sync of one profile's cache with its central CRM."""
+    """Sync of one profile's cache with its central CRM.
 
-    def __init__(self, cache: Cache, profile: str, *, ca_bundle: str | None = None) -> None:
+    ``writer`` runs each transaction (:data:`~rm_workbench.services.changes.Writer`):
+    the UI sets its writer lane there, and calls :meth:`sync` and :meth:`login` on a
+    thread of their own, so that only the transactions wait for the writer lane and
+    the network waits happen elsewhere."""
+
+    def __init__(
+        self,
+        cache: Cache,
+        profile: str,
+        *,
+        ca_bundle: str | None = None,
+        writer: Writer = run_here,
+    ) -> None:
         self.cache = cache
         self.profile = profile
         self.ca_bundle = ca_bundle
+        self.writer = writer
         # Used only when the machine has no keyring: the token then lives for this run.
         self._memory_token: str | None = None
         self.warning: str | None = None
@@ -74,13 +87,16 @@ class SyncService:
             return conn.execute(select(SyncState.value).where(SyncState.key == key)).scalar()
 
     def _set_state(self, key: str, value: str | None) -> None:
-        with self.cache.session() as session:
-            if value is None:
-                found = session.get(SyncState, key)
-                if found is not None:
-                    session.delete(found)
-            else:
-                session.merge(SyncState(key=key, value=value))
+        def write() -> None:
+            with self.cache.session() as session:
+                if value is None:
+                    found = session.get(SyncState, key)
+                    if found is not None:
+                        session.delete(found)
+                else:
+                    session.merge(SyncState(key=key, value=value))
+
+        self.writer(write)
 
     def configured_server(self) -> str | None:
         return self._state(SERVER_URL)
@@ -128,7 +144,7 @@ class SyncService:
                 LoginRequest(
                     username=username,
                     password=password,
-                    device_id=device_id(self.cache),
+                    device_id=self.writer(lambda: device_id(self.cache)),
                     device_name=platform.node()[:100],
                 )
             )
@@ -197,6 +213,7 @@ class SyncService:
                 progress=progress,
                 verify_every=self.verify_every(),
                 rm_id=self._state(RM_ID),
+                writer=self.writer,
             )
             return engine.run(verify=verify)
         except AuthRequired:

@@ -37,7 +37,6 @@ from sqlalchemy.orm import aliased
 
 from rm_contract.vocabulary import CustomerCategory, LifecycleStatus, ProductType, VisitStatus
 from rm_workbench.config import BankConfig, bank_config
-from rm_workbench.db.engine import Cache
 from rm_workbench.domain.formatting import SHANGHAI, format_date, format_short_date, format_wan
 from rm_workbench.domain.reminders import (
     MATURITY_WINDOW_DAYS,
@@ -56,6 +55,7 @@ from rm_workbench.models import Account, ContactLog, Customer, Need, Opportunity
 from rm_workbench.services.customer360 import PRODUCT_TYPE_LABELS
 from rm_workbench.services.needs import NEED_STATUS_LABELS, OPEN_NEED_STATUSES
 from rm_workbench.services.opportunities import OPEN_SALES_STAGES, SALES_STAGE_LABELS
+from rm_workbench.services.scope import ScopedService
 from rm_workbench.services.visits import VISIT_CATEGORY_LABELS, visits_query
 
 # Holdings whose maturity is a reason to call: money about to be free to re-invest.
@@ -156,20 +156,13 @@ def _days_ago(days: int) -> str:
     return "今天" if days == 0 else f"{days}天前"
 
 
-class TodayService:
+class TodayService(ScopedService):
     """The Today screen of the signed-in RM (``rm_id``; None: the whole cache).
 
     Read-only, so it may run on any thread with its own connection. Pass ``now`` to
     pin the clock (tests, "what did Monday look like"); the day is taken in Beijing
     time.
     """
-
-    def __init__(
-        self, cache: Cache, *, rm_id: str | None = None, config: BankConfig | None = None
-    ) -> None:
-        self._cache = cache
-        self._rm_id = rm_id
-        self._config = config
 
     @property
     def config(self) -> BankConfig:

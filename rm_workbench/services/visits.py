@@ -21,7 +21,6 @@ from typing import Any, Final
 from sqlalchemy import Connection, select
 
 from rm_contract.vocabulary import Priority, ProductType, VisitCategory, VisitStatus
-from rm_workbench.db.engine import Cache
 from rm_workbench.domain import validation as check
 from rm_workbench.domain.formatting import format_datetime
 from rm_workbench.domain.reminders import day_start, local_date, local_today, week_of
@@ -31,6 +30,7 @@ from rm_workbench.services.changes import Change, write_transaction
 from rm_workbench.services.customer360 import PRODUCT_TYPE_LABELS
 from rm_workbench.services.needs import NeedDraft, insert_need, need_values
 from rm_workbench.services.records import CLOCK_SLACK, book_customer, new_number, now_or
+from rm_workbench.services.scope import ScopedService
 from rm_workbench.sync.outbox import delete_row, insert_row, update_row
 
 VISIT_CATEGORY_LABELS: Final[dict[str, str]] = {
@@ -191,7 +191,7 @@ def append_report(current: str | None, addition: str) -> str:
     return current.rstrip("\n") + REPORT_SEPARATOR + addition
 
 
-class VisitService:
+class VisitService(ScopedService):
     """The RM's visits: calendar queries and the visit's life cycle
     (plan → complete, or reschedule / cancel while planned).
 
@@ -200,10 +200,6 @@ class VisitService:
     that the customer is in the RM's book. Each write is one transaction with its
     outbox entries and returns a :class:`Change`.
     """
-
-    def __init__(self, cache: Cache, *, rm_id: str | None = None) -> None:
-        self._cache = cache
-        self._rm_id = rm_id
 
     # --- calendar ---------------------------------------------------------------
 

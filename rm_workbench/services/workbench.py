@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
 from rm_workbench.config import bank_config
 from rm_workbench.db.cache import open_profile_cache
-from rm_workbench.db.engine import Cache
+from rm_workbench.db.engine import Cache, Writer, run_here
 from rm_workbench.models import Customer, RelationshipManager, SyncState
 from rm_workbench.paths import cache_path
 from rm_workbench.services.activities import ActivityService
@@ -23,6 +23,7 @@ from rm_workbench.services.customer360 import Customer360Service
 from rm_workbench.services.customers import CustomerService
 from rm_workbench.services.proposals import ProposalService
 from rm_workbench.services.rejected import RejectedEditService
+from rm_workbench.services.scope import ServiceScope
 from rm_workbench.services.sync import USERNAME, SyncService
 from rm_workbench.services.today import TodayService
 from rm_workbench.services.visits import VisitService
@@ -97,8 +98,10 @@ class Workbench:
     bank_name: str
     # Shown in the status bar while it holds (e.g. "no keyring, cache not encrypted").
     warning: str | None = None
-    # The signed-in RM and the services of the RM's day, built from the cache.
+    # The signed-in RM and the services of the RM's day, built from the cache over
+    # one shared scope (cache, RM, login name, bank configuration, writer).
     rm: SignedInRm = field(init=False)
+    scope: ServiceScope = field(init=False)
     today: TodayService = field(init=False)
     visits: VisitService = field(init=False)
     activities: ActivityService = field(init=False)
@@ -111,12 +114,18 @@ class Workbench:
     conflicts: ConflictService = field(init=False)
     rejected: RejectedEditService = field(init=False)
     ca_bundle: str | None = None
+    # How the services that wait between their transactions (documents, exports, the
+    # sync) run each of them: here by default; the UI sets its writer lane
+    # (:meth:`use_writer`).
+    writer: Writer = run_here
     # Duplicate flags not computed yet (open_workbench(find_duplicates=False)): the
     # main window computes them on the writer lane once it is on screen.
     duplicates_pending: bool = False
 
     def __post_init__(self) -> None:
-        self.sync = SyncService(self.cache, self.profile, ca_bundle=self.ca_bundle)
+        self.sync = SyncService(
+            self.cache, self.profile, ca_bundle=self.ca_bundle, writer=self.writer
+        )
         self.conflicts = ConflictService(self.cache, self.sync)
         self.rejected = RejectedEditService(self.cache)
         self.reload_rm()
@@ -125,13 +134,25 @@ class Workbench:
         """Find the signed-in RM again (after a login or the first sync) and rebuild
         the services that depend on it."""
         self.rm = signed_in_rm(self.cache)
-        rm_id = self.rm.rm_id
-        self.today = TodayService(self.cache, rm_id=rm_id)
-        self.visits = VisitService(self.cache, rm_id=rm_id)
-        self.activities = ActivityService(self.cache, rm_id=rm_id, user_name=self.rm.user_name)
-        self.customer360 = Customer360Service(self.cache, rm_id=rm_id)
-        user_name = self.rm.user_name
-        self.proposals = ProposalService(self.cache, rm_id=rm_id, user_name=user_name)
+        self.scope = ServiceScope(
+            self.cache, rm_id=self.rm.rm_id, user_name=self.rm.user_name, writer=self.writer
+        )
+        self.today = TodayService(self.scope)
+        self.visits = VisitService(self.scope)
+        self.activities = ActivityService(self.scope)
+        self.customer360 = Customer360Service(self.scope)
+        self.proposals = ProposalService(self.scope)
+        self._documents = self._exports = None
+
+    def use_writer(self, writer: Writer) -> None:
+        """Run the transactions of documents, exports and the sync with ``writer``
+        (the UI's writer lane) from now on."""
+        self.writer = writer
+        self.sync.writer = writer
+        self.scope = replace(self.scope, writer=writer)
+        for service in (self.today, self.visits, self.activities, self.customer360):
+            service.scope = self.scope
+        self.proposals.scope = self.scope
         self._documents = self._exports = None
 
     @property
@@ -141,9 +162,7 @@ class Workbench:
         if self._documents is None:
             from rm_workbench.services.documents import DocumentService
 
-            self._documents = DocumentService(
-                self.cache, rm_id=self.rm.rm_id, user_name=self.rm.user_name
-            )
+            self._documents = DocumentService(self.scope)
         return self._documents
 
     @property
@@ -152,9 +171,7 @@ class Workbench:
         if self._exports is None:
             from rm_workbench.services.exports import ExportService
 
-            self._exports = ExportService(
-                self.cache, rm_id=self.rm.rm_id, user_name=self.rm.user_name
-            )
+            self._exports = ExportService(self.scope)
         return self._exports
 
     def close(self) -> None:

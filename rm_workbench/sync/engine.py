@@ -27,6 +27,12 @@ Transaction rules (the guarantees of ARCHITECTURE.md):
   converters for snapshot pages), customers in the signed-in RM's scope (``rm_id``),
   and the hello's list of tables. Each sync has a deadline (``sync_timeout``), each
   request one of its own (the client's ``request_timeout``).
+* Every transaction goes through the engine's ``writer`` (the UI's one writer lane),
+  each request waits outside it: an RM's save waits for one page's transaction at
+  most, never for the network. Edits may therefore commit between the sync's
+  transactions, and every rule above is checked inside the transaction that depends
+  on it (pending fields at each apply, queued edits of an evicted customer at the
+  eviction's apply, an entry frozen once marked sent).
 * Convergence is proven by per-table checksums (protocol 2's version digest, summed
   by SQL on both sides) after a bootstrap, then every ``verify_every`` or on demand.
   A mismatch only counts once nothing is pending locally and a pull from the same
@@ -88,7 +94,7 @@ from rm_workbench.db.bulk import (
     insert_columns,
     restore_indexes,
 )
-from rm_workbench.db.engine import Cache
+from rm_workbench.db.engine import Cache, Writer, run_here
 from rm_workbench.db.protect import purge_backups
 from rm_workbench.db.search import TABLE as SEARCH_TABLE
 from rm_workbench.db.search import index_customers, indexed_state, rebuild_index, remove_customers
@@ -199,6 +205,20 @@ class SyncReport:
     verified: bool = False
     converged: bool | None = None
     mismatched_tables: list[str] = field(default_factory=list)
+    # What this sync wrote to the cache, for the UI's one "changed" announcement: the
+    # tables, and the customers whose rows changed (``all_customers``: any of them, as
+    # after a bootstrap or a change to reference data). Empty: nothing the RM sees.
+    tables: set[str] = field(default_factory=set)
+    customer_ids: set[str] = field(default_factory=set)
+    all_customers: bool = False
+
+    def wrote(self, tables: Iterable[str], customer_ids: Iterable[str | None] | None) -> None:
+        """Record a write to ``tables`` (of ``customer_ids``; None: of any customer)."""
+        self.tables.update(tables)
+        if customer_ids is None:
+            self.all_customers = True
+        else:
+            self.customer_ids.update(c for c in customer_ids if c)
 
     def lines(self) -> list[str]:
         out = [f"上传修改 {self.pushed} 条，下载变更 {self.pulled} 条"]
@@ -345,6 +365,48 @@ def purge_local_traces(cache: Cache) -> None:
         busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
     if busy is not None and busy[0]:
         log.warning("cache %s: WAL not truncated after an eviction (readers busy)", cache.path)
+
+
+# What an eviction deletes (delete_customers, _purge_synced_audit_rows).
+EVICTED_TABLES: tuple[str, ...] = (
+    "customer",
+    *CUSTOMER_CHILD_TABLES,
+    "customer_group",
+    SEARCH_TABLE,
+    "local_conflict",
+    "audit_log",
+)
+
+
+def _with_search(tables: Sequence[str]) -> list[str]:
+    """A write to customers rewrites their search terms too."""
+    return [*tables, SEARCH_TABLE] if "customer" in tables else list(tables)
+
+
+def _owners(table: str, rows: Sequence[Mapping[str, Any]]) -> list[Any] | None:
+    """The customers whose ``rows`` of ``table`` are (None: any: reference data or a
+    group, which any customer may show)."""
+    if table == "customer":
+        return [row.get("id") for row in rows]
+    if table not in CUSTOMER_CHILD_TABLES:
+        return None
+    return [row.get("customer_id") for row in rows]
+
+
+def _owners_of_ids(conn: Connection, table: str, ids: Sequence[str]) -> list[Any] | None:
+    """:func:`_owners` of the rows of ``table`` with ``ids``, as stored (before they go)."""
+    if table == "customer":
+        return list(ids)
+    if table not in CUSTOMER_CHILD_TABLES:
+        return None
+    target = Base.metadata.tables[table]
+    found = conn.execute(select(target.c.customer_id).where(target.c.id.in_(list(ids))))
+    return list(found.scalars())
+
+
+def _checkpoint(conn: Connection) -> None:
+    """The one WAL checkpoint after a bootstrap's pages (``ONE_CHECKPOINT``)."""
+    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").close()
 
 
 def _drop_orphan_groups(conn: Connection) -> None:
@@ -663,6 +725,7 @@ class SyncEngine:
         verify_every: timedelta | None = DEFAULT_VERIFY_EVERY,
         rm_id: str | None = None,
         sync_timeout: float = SYNC_TIMEOUT,
+        writer: Writer = run_here,
     ):
         """``verify_every``: how often ``run()`` compares checksums when not told
         (also after every bootstrap, and after a check that could not conclude);
@@ -675,14 +738,19 @@ class SyncEngine:
         ``sync_timeout``: seconds one ``run()`` may take (15 minutes): no request of it
         starts or runs past the deadline (the client's ``deadline``). A bootstrap cut
         short goes on from its last page at the next sync. Both are attributes of the
-        same names."""
+        same names.
+
+        ``writer``: how each transaction runs (:data:`~rm_workbench.services.changes.Writer`):
+        the UI hands them to its writer lane, while this engine waits for the network
+        on a thread of its own."""
         self.cache = cache
         self.client = client
         self.progress = progress or (lambda _stage, _done, _total: None)
         self.verify_every = verify_every
         self.rm_id = rm_id
         self.sync_timeout = sync_timeout
-        self.device_id = device_id(cache)
+        self.writer = writer
+        self.device_id: str = writer(lambda: device_id(cache))
 
     # --- the whole cycle -------------------------------------------------------
 
@@ -726,9 +794,13 @@ class SyncEngine:
         self.refresh_conflicts(report)
         if verify or (verify is None and self.verify_due(report)):
             self.verify(report)
-        with self.cache.engine.begin() as conn:
-            _set_state(conn, LAST_SYNC, datetime.now(UTC).isoformat())
-            report.cursor = int(_get_state(conn, CURSOR) or 0)
+
+        def finish() -> int:
+            with self.cache.engine.begin() as conn:
+                _set_state(conn, LAST_SYNC, datetime.now(UTC).isoformat())
+                return int(_get_state(conn, CURSOR) or 0)
+
+        report.cursor = self.writer(finish)
         return report
 
     # --- push ------------------------------------------------------------------
@@ -738,21 +810,9 @@ class SyncEngine:
         total = self._outbox_size()
         done = 0
         while True:
-            with self.cache.engine.begin() as conn:
-                entries = conn.execute(
-                    select(OUTBOX).order_by(OUTBOX.c.mutation_id).limit(self.PUSH_BATCH)
-                ).all()
-                if not entries:
-                    return
-                # Marked before sending: from now on the entry is frozen.
-                conn.execute(
-                    update(OUTBOX)
-                    .where(
-                        OUTBOX.c.mutation_id.in_([e.mutation_id for e in entries]),
-                        OUTBOX.c.sent_at.is_(None),
-                    )
-                    .values(sent_at=datetime.now(UTC))
-                )
+            entries = self.writer(self._mark_sent)
+            if not entries:
+                return
             mutations = [
                 Mutation(
                     mutation_id=e.mutation_id,
@@ -776,13 +836,39 @@ class SyncEngine:
                     "总行系统没有确认任何上传的修改，本次同步已停止；修改仍保留在本机。",
                     f"push of {len(entries)} mutations answered {answer.results!r:.300}",
                 )
-            with self.cache.engine.begin() as conn:
-                _defer_foreign_keys(conn)
-                for result in acknowledged:
-                    self._acknowledge(conn, by_id[result.mutation_id], result, report)
+
+            def acknowledge(
+                acknowledged: list[MutationResult] = acknowledged, by_id: dict[int, Any] = by_id
+            ) -> None:
+                with self.cache.engine.begin() as conn:
+                    _defer_foreign_keys(conn)
+                    for result in acknowledged:
+                        self._acknowledge(conn, by_id[result.mutation_id], result, report)
+
+            self.writer(acknowledge)
             report.pushed += len(acknowledged)
             done += len(acknowledged)
             self.progress("push", done, total)
+
+    def _mark_sent(self) -> list[Any]:
+        """The next batch of the outbox, marked sent: from now on those entries are
+        frozen (an edit made meanwhile gets an entry of its own)."""
+        with self.cache.engine.begin() as conn:
+            entries = list(
+                conn.execute(
+                    select(OUTBOX).order_by(OUTBOX.c.mutation_id).limit(self.PUSH_BATCH)
+                ).all()
+            )
+            if entries:
+                conn.execute(
+                    update(OUTBOX)
+                    .where(
+                        OUTBOX.c.mutation_id.in_([e.mutation_id for e in entries]),
+                        OUTBOX.c.sent_at.is_(None),
+                    )
+                    .values(sent_at=datetime.now(UTC))
+                )
+            return entries
 
     def _acknowledge(
         self, conn: Connection, entry: Any, result: MutationResult, report: SyncReport
@@ -794,6 +880,7 @@ class SyncEngine:
         value; the RM's value is in the list) or stamped it (an audit row's who and
         when)."""
         conn.execute(delete(OUTBOX).where(OUTBOX.c.mutation_id == entry.mutation_id))
+        report.wrote([OUTBOX.name], [entry.customer_id])
         status = result.status
         if status == "duplicate" and result.original_status is not None:
             status = result.original_status
@@ -803,6 +890,7 @@ class SyncEngine:
             if status != "handed_over":
                 self._store_conflict(conn, conflict, entry.customer_id)
                 self._show_theirs(conn, conflict)
+                report.wrote([CONFLICTS.name, conflict.table], [entry.customer_id])
         fields: dict[str, Any] = json.loads(entry.fields)
         refused = status == "rejected" or bool(result.rejected_fields)
         if status == "handed_over":
@@ -812,7 +900,7 @@ class SyncEngine:
                 # What the server stamped (who and when of an audit row, which no
                 # pull brings back): the cache shows what the server stored.
                 item = ChangeItem(seq=0, kind="row", table=entry.table_name, row=result.row)
-                self._apply_page(conn, [item], SyncReport())
+                self._apply_page(conn, [item], report)
             if entry.table_name == "audit_log" and result.message:
                 log.warning("audit entry %s: %s", entry.row_id, result.message)
             return
@@ -820,6 +908,7 @@ class SyncEngine:
             fields = {k: v for k, v in fields.items() if k in result.rejected_fields}
         outcome = self._outcome(conn, entry, result, tuple(fields))
         report.rejected.append(outcome)
+        report.wrote([REJECTED.name], [entry.customer_id])
         conn.execute(
             insert(REJECTED).values(
                 mutation_id=entry.mutation_id,
@@ -834,7 +923,7 @@ class SyncEngine:
         )
         if result.row is not None and entry.table_name in SYNCED_TABLES:
             item = ChangeItem(seq=0, kind="row", table=entry.table_name, row=result.row)
-            self._apply_page(conn, [item], SyncReport())
+            self._apply_page(conn, [item], report)
 
     @staticmethod
     def _outcome(
@@ -869,27 +958,42 @@ class SyncEngine:
         for conflict in listed:
             check_conflict(conflict)
         now = datetime.now(UTC)
-        with self.cache.engine.begin() as conn:
-            received: dict[str, datetime] = {
-                row.conflict_id: row.received_at
-                for row in conn.execute(select(CONFLICTS.c.conflict_id, CONFLICTS.c.received_at))
-            }
-            conn.execute(delete(CONFLICTS))
-            if listed:
-                conn.execute(
-                    insert(CONFLICTS),
-                    [
-                        {
-                            **_conflict_values(conflict, conflict.customer_id),
-                            "received_at": received.get(conflict.conflict_id, now),
-                            "yours_by": _name(conflict.yours_by),
-                            "yours_device": _name(conflict.yours_device),
-                            "theirs_by": _name(conflict.theirs_by),
-                            "created_at": conflict.created_at,
-                        }
-                        for conflict in listed
-                    ],
-                )
+
+        def replace() -> None:
+            with self.cache.engine.begin() as conn:
+                before = {
+                    row["conflict_id"]: dict(row)
+                    for row in conn.execute(select(CONFLICTS)).mappings()
+                }
+                conn.execute(delete(CONFLICTS))
+                rows = [
+                    {
+                        **_conflict_values(conflict, conflict.customer_id),
+                        "received_at": (
+                            before[conflict.conflict_id]["received_at"]
+                            if conflict.conflict_id in before
+                            else now
+                        ),
+                        "yours_by": _name(conflict.yours_by),
+                        "yours_device": _name(conflict.yours_device),
+                        "theirs_by": _name(conflict.theirs_by),
+                        "created_at": conflict.created_at,
+                    }
+                    for conflict in listed
+                ]
+                if rows:
+                    conn.execute(insert(CONFLICTS), rows)
+                after = {
+                    row["conflict_id"]: dict(row)
+                    for row in conn.execute(select(CONFLICTS)).mappings()
+                }
+            # Announced only when the list changed (most syncs bring the same list).
+            differ = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+            if differ:
+                found = [before.get(k) or after[k] for k in differ]
+                report.wrote([CONFLICTS.name], [row["customer_id"] for row in found])
+
+        self.writer(replace)
         report.open_conflicts = len(listed)
 
     def _outbox_size(self) -> int:
@@ -997,7 +1101,7 @@ class SyncEngine:
             finally:
                 if conn.in_transaction():
                     conn.rollback()
-                self._restore_after_failure(conn)
+                self.writer(lambda: self._restore_after_failure(conn))
                 try:
                     conn.exec_driver_sql("PRAGMA foreign_keys = ON")
                     conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {autocheckpoint}")
@@ -1035,25 +1139,37 @@ class SyncEngine:
         options = {"staged": True} if staged else {}
         for name, page in reader:
             following = page.next_after_id
-            with conn.begin():
-                # Only rows whose parents are here: a customer (or group) that came to
-                # this RM after its table's pages has its rows re-versioned after the
-                # snapshot, and the pull that follows brings them with their parent.
-                self._apply_snapshot(conn, name, page, parents_only=True, **options)
-                if following is None:
-                    position = tables.index(name)
-                    last = position + 1 >= len(tables)
-                    next_table = "" if last else tables[position + 1]
-                    _set_state(conn, BOOT_TABLE, next_table, state)
-                    _set_state(conn, BOOT_AFTER, None, state)
-                else:
-                    _set_state(conn, BOOT_AFTER, following, state)
+
+            def apply(name: str = name, page: AnyPage = page) -> None:
+                with conn.begin():
+                    # Only rows whose parents are here: a customer (or group) that came
+                    # to this RM after its table's pages has its rows re-versioned after
+                    # the snapshot, and the pull that follows brings them with their
+                    # parent.
+                    self._apply_snapshot(conn, name, page, parents_only=True, **options)
+                    if page.next_after_id is None:
+                        position = tables.index(name)
+                        last = position + 1 >= len(tables)
+                        next_table = "" if last else tables[position + 1]
+                        _set_state(conn, BOOT_TABLE, next_table, state)
+                        _set_state(conn, BOOT_AFTER, None, state)
+                    else:
+                        _set_state(conn, BOOT_AFTER, page.next_after_id, state)
+
+            self.writer(apply)
+            if not staged:
+                report.wrote([name, SEARCH_TABLE] if name == "customer" else [name], None)
             report.bootstrapped_rows += len(page.rows)
             self.progress("bootstrap", report.bootstrapped_rows, None)
             if following is None and self.DEFER_INDEXES and not staged:
                 # The table is complete: its indexes are built now, while the next
                 # pages download (if this stops here, the last step builds them).
-                self._build_indexes(conn, [name, SEARCH_TABLE] if name == "customer" else [name])
+                built = [name, SEARCH_TABLE] if name == "customer" else [name]
+
+                def build(built: list[str] = built) -> None:
+                    self._build_indexes(conn, built)
+
+                self.writer(build)
 
     def _bootstrap_in_place(
         self, hello: HelloResponse, report: SyncReport, tables: list[str]
@@ -1061,40 +1177,50 @@ class SyncEngine:
         """A first bootstrap, into the cache's own tables. A customer page indexes its
         customers for search in its own transaction, as every other writer does, so an
         interrupted bootstrap leaves a searchable cache."""
-        with self.cache.engine.begin() as conn:
-            seq = _get_state(conn, BOOT_SEQ)
-            if seq is None:
-                if hello.snapshot_seq is None:
-                    raise _bad_answer("要求初始化，但没有给出快照位置", repr(hello))
-                self._wipe(conn)
-                _set_state(conn, REBOOTSTRAP, None)
-                _set_state(conn, BOOT_SEQ, str(hello.snapshot_seq))
-                _set_state(conn, BOOT_TABLE, tables[0])
-                _set_state(conn, BOOT_AFTER, None)
-                _set_state(conn, CURSOR, "0")
-            table = _get_state(conn, BOOT_TABLE)
-            after = _get_state(conn, BOOT_AFTER)
-            if self.DEFER_INDEXES:
-                # The search index's customer_id index too: customer pages insert new
-                # customers' terms only (index_customers(new=True)), nothing to find.
-                defer_indexes(conn, [*tables, SEARCH_TABLE])
+
+        def begin() -> tuple[str | None, str | None]:
+            with self.cache.engine.begin() as conn:
+                seq = _get_state(conn, BOOT_SEQ)
+                if seq is None:
+                    if hello.snapshot_seq is None:
+                        raise _bad_answer("要求初始化，但没有给出快照位置", repr(hello))
+                    self._wipe(conn)
+                    report.wrote([*tables, SEARCH_TABLE, CONFLICTS.name], None)
+                    _set_state(conn, REBOOTSTRAP, None)
+                    _set_state(conn, BOOT_SEQ, str(hello.snapshot_seq))
+                    _set_state(conn, BOOT_TABLE, tables[0])
+                    _set_state(conn, BOOT_AFTER, None)
+                    _set_state(conn, CURSOR, "0")
+                if self.DEFER_INDEXES:
+                    # The search index's customer_id index too: customer pages insert
+                    # new customers' terms only (index_customers(new=True)), nothing
+                    # to find.
+                    defer_indexes(conn, [*tables, SEARCH_TABLE])
+                return _get_state(conn, BOOT_TABLE), _get_state(conn, BOOT_AFTER)
+
+        table, after = self.writer(begin)
         # "": every page is in, only the last step was missing.
         start = tables.index(table) if table in tables else len(tables) if table == "" else 0
         reader = self._reader(tables[start:], after)
         try:
             with self._bootstrap_connection() as conn:
                 self._load(conn, reader, tables, report, staged=False)
-                # What is still deferred: the tables a resumed bootstrap had finished
-                # before it stopped. Every page is in: if this stops, a resume (table
-                # "") builds them and comes here again.
-                self._build_indexes(conn, None)
-                with conn.begin():
-                    _set_state(conn, CURSOR, _get_state(conn, BOOT_SEQ))
-                    for key in (BOOT_SEQ, BOOT_TABLE, BOOT_AFTER):
-                        _set_state(conn, key, None)
+
+                def finish() -> None:
+                    # What is still deferred: the tables a resumed bootstrap had
+                    # finished before it stopped. Every page is in: if this stops, a
+                    # resume (table "") builds them and comes here again.
+                    self._build_indexes(conn, None)
+                    with conn.begin():
+                        _set_state(conn, CURSOR, _get_state(conn, BOOT_SEQ))
+                        for key in (BOOT_SEQ, BOOT_TABLE, BOOT_AFTER):
+                            _set_state(conn, key, None)
+
+                self.writer(finish)
                 report.bootstrapped = True
+                report.wrote([*tables, SEARCH_TABLE], None)
                 if self.ONE_CHECKPOINT:
-                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                    self.writer(lambda: _checkpoint(conn))
         finally:
             reader.close()
 
@@ -1119,7 +1245,8 @@ class SyncEngine:
         reader: _SnapshotReader | None = None
         with self._bootstrap_connection() as conn:
             self._attach_staging(conn, path)
-            try:
+
+            def begin() -> tuple[str, tuple[str, str | None]]:
                 with conn.begin():
                     seq = _get_state(conn, BOOT_SEQ)
                     position = self._staged_position(conn, seq)
@@ -1135,16 +1262,20 @@ class SyncEngine:
                         _set_state(conn, BOOT_SEQ, seq)
                         _set_state(conn, BOOT_STAGED, "1")
                         position = (tables[0], None)
-                table, after = position
+                return seq, position
+
+            try:
+                seq, (table, after) = self.writer(begin)
                 start = tables.index(table) if table in tables else len(tables) if not table else 0
                 reader = self._reader(tables[start:], after)
                 self._load(conn, reader, tables, report, staged=True)
                 reader.close()
                 reader = None
-                self._swap(conn, seq, tables)
+                self.writer(lambda: self._swap(conn, seq, tables))
                 report.bootstrapped = True
+                report.wrote([*tables, SEARCH_TABLE, CONFLICTS.name], None)
                 if self.ONE_CHECKPOINT:
-                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                    self.writer(lambda: _checkpoint(conn))
             finally:
                 if reader is not None:
                     reader.close()
@@ -1480,10 +1611,26 @@ class SyncEngine:
                 held = []
                 continue
             evictions_before = len(report.evicted)
-            try:
+
+            def apply(
+                items: list[ChangeItem] = items,
+                page: PullResponse = page,
+                evicted: set[str] = evicted,
+            ) -> bool:
                 with self.cache.engine.begin() as conn:
+                    if evicted and self._has_pending(evicted, conn):
+                        # Edited since the check above (while this waited for its
+                        # turn): push those edits first, then evict.
+                        return False
                     self._apply_page(conn, items, report)
                     _set_state(conn, CURSOR, str(page.next_cursor))
+                return True
+
+            try:
+                if not self.writer(apply):
+                    self.push(report)
+                    held = []
+                    continue
             except (ParentNotHere, IntegrityError) as exc:
                 # Foreign keys fail per statement, or at commit once deferred.
                 if "FOREIGN KEY" not in str(exc):
@@ -1516,12 +1663,14 @@ class SyncEngine:
             if not start < item.seq <= page.next_cursor:
                 raise _bad_answer("变更的序号超出本页的范围", f"{where}: item seq {item.seq}")
 
-    def _has_pending(self, customer_ids: set[str]) -> bool:
-        with self.cache.engine.connect() as conn:
-            found = conn.execute(
-                select(OUTBOX.c.mutation_id).where(OUTBOX.c.customer_id.in_(customer_ids)).limit(1)
-            ).first()
-        return found is not None
+    def _has_pending(self, customer_ids: set[str], conn: Connection | None = None) -> bool:
+        """Whether edits of these customers are queued (read in ``conn``'s transaction
+        when given)."""
+        query = select(OUTBOX.c.mutation_id).where(OUTBOX.c.customer_id.in_(customer_ids))
+        if conn is not None:
+            return conn.execute(query.limit(1)).first() is not None
+        with self.cache.engine.connect() as own:
+            return own.execute(query.limit(1)).first() is not None
 
     def _apply_page(
         self, conn: Connection, items: Sequence[ChangeItem], report: SyncReport
@@ -1596,6 +1745,10 @@ class SyncEngine:
         for table in SYNCED_TABLES:
             if live[table]:
                 self._apply_rows(conn, table, live[table])
+                report.wrote(_with_search([table]), _owners(table, live[table]))
+        for table in SYNCED_TABLES:
+            if gone[table]:
+                report.wrote(_with_search([table]), _owners_of_ids(conn, table, gone[table]))
         for table in reversed(SYNCED_TABLES):
             if not gone[table]:
                 continue
@@ -1609,6 +1762,7 @@ class SyncEngine:
             conn.execute(delete(target).where(target.c.id.in_(gone[table])))
         if evictions:
             evicted = [e.customer_id for e in evictions if e.customer_id]
+            report.wrote(EVICTED_TABLES, evicted)
             delete_customers(conn, evicted)
             _purge_synced_audit_rows(conn, evicted)
             report.evicted += [e.message or str(e.customer_id) for e in evictions]
@@ -1687,14 +1841,21 @@ class SyncEngine:
                 conclusive = True
                 break
             log.info("checksums differ while the server moves on (%s); again", mismatched)
-        with self.cache.engine.begin() as conn:
-            if conclusive:
-                report.converged = not mismatched
-                report.mismatched_tables = mismatched
-                _set_state(conn, LAST_VERIFY, datetime.now(UTC).isoformat())
-                _set_state(conn, VERIFY_DUE, None)
-                if mismatched:
-                    log.warning("cache differs from the server in %s: bootstrap again", mismatched)
-                    _set_state(conn, REBOOTSTRAP, ",".join(mismatched))
-            else:
-                _set_state(conn, VERIFY_DUE, "1")
+
+        def record() -> None:
+            with self.cache.engine.begin() as conn:
+                if conclusive:
+                    _set_state(conn, LAST_VERIFY, datetime.now(UTC).isoformat())
+                    _set_state(conn, VERIFY_DUE, None)
+                    if mismatched:
+                        log.warning(
+                            "cache differs from the server in %s: bootstrap again", mismatched
+                        )
+                        _set_state(conn, REBOOTSTRAP, ",".join(mismatched))
+                else:
+                    _set_state(conn, VERIFY_DUE, "1")
+
+        self.writer(record)
+        if conclusive:
+            report.converged = not mismatched
+            report.mismatched_tables = mismatched

@@ -4,12 +4,13 @@
 Every dialog works the same way: Save sends one call of
 :class:`~rm_workbench.services.activities.ActivityService` to the writer lane
 (an edit with ``seen``, the values the dialog opened with, so that a change a sync
-brought while it was open conflicts instead of being overwritten)
-(``run_in_background(write=True)``). When the service refuses the input, its message
-(Chinese, says what is wrong) is shown inside the dialog, which stays open with
-everything typed; when it succeeds the dialog announces the
-:class:`~rm_workbench.services.changes.Change` (``events.changed``), emits
-:attr:`ActivityDialog.saved` and closes. Times are entered in Beijing time.
+brought while it was open conflicts instead of being overwritten) through
+:class:`~rm_workbench.ui.operations.DialogSave`, as the visit dialogs do. When the
+service refuses the input, its message (Chinese, says what is wrong) is shown inside
+the dialog, which stays open with everything typed; when it succeeds the
+:class:`~rm_workbench.services.changes.Change` is announced (``events.changed``), and
+the dialog emits :attr:`ActivityDialog.saved` and closes. Times are entered in
+Beijing time.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import shiboken6
 from PySide6.QtCore import QDate, QDateTime, QTime, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -49,9 +49,7 @@ from rm_workbench.services.activities import ActivityService
 from rm_workbench.services.changes import Change
 from rm_workbench.services.needs import NeedItem
 from rm_workbench.services.opportunities import OpportunityItem, ProductChoice
-from rm_workbench.ui.background import run_in_background
-from rm_workbench.ui.error_dialog import show_error
-from rm_workbench.ui.events import changed
+from rm_workbench.ui.operations import DialogSave
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +79,6 @@ class ActivityDialog(QDialog):
         super().__init__(parent)
         self.clock = clock
         self.change: Change | None = None
-        self._saving = False
         self.form = QFormLayout()
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         self.error_label = QLabel()
@@ -106,6 +103,7 @@ class ActivityDialog(QDialog):
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
         self.setMinimumWidth(520)
+        self._saving = DialogSave(self, self.buttons, self.error_label)
 
     # --- subclasses -------------------------------------------------------------------
 
@@ -120,7 +118,7 @@ class ActivityDialog(QDialog):
         return local_today(self.clock())
 
     def save(self) -> None:
-        if self._saving:
+        if self._saving.running:
             return
         try:
             call = self.build_call()
@@ -130,55 +128,29 @@ class ActivityDialog(QDialog):
         if call is None:
             self.accept()  # nothing changed, nothing to write
             return
-        self._set_saving(True)
-        self.error_label.hide()
-        dialog = self
-
-        def saved(change: Change) -> None:
-            # The write happened: every view hears of it, even if the dialog is gone.
-            changed(change)
-            if shiboken6.isValid(dialog):
-                dialog._saved(change)
-
-        def failed(exc: BaseException) -> None:
-            if shiboken6.isValid(dialog):
-                dialog._failed(exc)
-            else:
-                log.error("saving failed after its dialog was closed", exc_info=exc)
-
-        run_in_background(call, saved, failed, write=True)
+        self._saving.start(call, self._saved)
 
     def is_saving(self) -> bool:
-        return self._saving
+        return self._saving.running
 
     def show_problem(self, text: str) -> None:
-        self.error_label.setText(text)
-        self.error_label.show()
+        self._saving.show(text)
 
     def problem(self) -> str | None:
         """The message shown in the dialog, if any."""
         return self.error_label.text() if self.error_label.isVisibleTo(self) else None
 
-    def _set_saving(self, saving: bool) -> None:
-        self._saving = saving
-        self.buttons.setEnabled(not saving)
-
     def _saved(self, change: Change) -> None:
-        self._set_saving(False)
         self.change = change
         self.saved.emit(change)
         self.accept()
 
     def _failed(self, exc: BaseException) -> None:
-        self._set_saving(False)
-        if isinstance(exc, WorkbenchError):
-            self.show_problem(exc.user_message)
-        else:
-            log.error("saving failed", exc_info=exc)
-            show_error(self, exc)
+        """A reading of the dialog failed: said as a refused save is."""
+        self._saving.failed(exc)
 
     def reject(self) -> None:
-        if not self._saving:  # a save under way finishes first: its answer needs the dialog
+        if not self._saving.running:  # a save under way finishes first: its answer needs it
             super().reject()
 
     # --- form helpers -------------------------------------------------------------------

@@ -82,7 +82,7 @@ class DemoLauncher:
             lambda: service.login(central.server_url, central.username, central.password),
             lambda _user: self._logged_in(),
             self._failed,
-            write=True,
+            lane="network",  # a request; its few writes take their turn on the writer lane
         )
 
     def _logged_in(self) -> None:

@@ -2,8 +2,14 @@
 
 ``fn`` runs on a pool thread and must never touch a widget; ``on_done(result)`` or
 ``on_error(exc)`` then runs on the GUI thread. Reads go to Qt's global pool; writes
-(``write=True``) go to one single-thread lane, so edits and syncs never race each
+(``lane="write"``) go to one single-thread lane, so edits and syncs never race each
 other for SQLite's one writer and are applied in the order they were asked for.
+
+The writer lane carries database transactions only. Work that waits or takes seconds
+and writes only at its end runs on a lane of its own and hands each transaction to the
+writer lane (:func:`on_writer_lane`): the sync's network calls (``lane="network"``; up
+to a minute each) and documents and exports (``lane="files"``: a day's 100 briefs),
+so neither ever queues an RM's save behind it.
 
 Both pools' threads run at a lower OS priority than the GUI thread: on a busy machine
 a sync's writes and the reads that follow it (SQLite's own work, which runs beside the
@@ -22,7 +28,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, QTimer, Signal, Slot
 
@@ -35,6 +41,7 @@ BACKGROUND_NICE = 5
 
 _writer_pool: QThreadPool | None = None
 _reader_pool: QThreadPool | None = None
+_lane_pools: dict[str, QThreadPool] = {}  # "network", "files": one thread each
 _lowered: set[int] = set()  # native ids of pool threads already lowered
 
 
@@ -47,6 +54,18 @@ def writer_pool() -> QThreadPool:
         _writer_pool.setObjectName("writer")
         _writer_pool.setThreadPriority(QThread.Priority.LowPriority)
     return _writer_pool
+
+
+def lane_pool(lane: Literal["network", "files"]) -> QThreadPool:
+    """The single-thread pool of a lane that waits or works long between its writes:
+    ``"network"`` (the sync) or ``"files"`` (documents and exports)."""
+    pool = _lane_pools.get(lane)
+    if pool is None:
+        pool = _lane_pools[lane] = QThreadPool()
+        pool.setMaxThreadCount(1)
+        pool.setObjectName(lane)
+        pool.setThreadPriority(QThread.Priority.LowPriority)
+    return pool
 
 
 def reader_pool() -> QThreadPool:
@@ -131,14 +150,16 @@ _deliverer: _Deliverer | None = None
 
 
 class _Runnable(QRunnable):
-    def __init__(self, task: Task, deliverer: _Deliverer) -> None:
+    def __init__(self, task: Task, deliverer: _Deliverer, *, writer: bool = False) -> None:
         super().__init__()
         self.task = task
         self.deliverer = deliverer
+        self.writer = writer
 
     def run(self) -> None:
         _below_the_gui_thread()
         fn = self.task.fn
+        _on_writer.here = self.writer  # on_writer_lane() from here runs at once
         try:
             assert fn is not None  # let go of only once answered
             result = fn()
@@ -146,9 +167,17 @@ class _Runnable(QRunnable):
             self.deliverer.finished.emit(self.task, False, exc)
         else:
             self.deliverer.finished.emit(self.task, True, result)
+        finally:
+            _on_writer.here = False
+
+
+# Set on the writer lane's thread while it runs a task (see on_writer_lane).
+_on_writer = threading.local()
 
 
 _pending: set[Task] = set()  # keeps tasks alive until their answer is delivered
+
+Lane = Literal["read", "write", "network", "files"]
 
 
 def run_in_background(
@@ -156,17 +185,64 @@ def run_in_background(
     on_done: Callable[[Any], None] | None = None,
     on_error: Callable[[BaseException], None] | None = None,
     *,
-    write: bool = False,
+    lane: Lane = "read",
 ) -> Task:
-    """Run ``fn`` off the GUI thread (on the writer lane when ``write``)."""
+    """Run ``fn`` off the GUI thread, on ``lane``'s pool. UI writes go through
+    :class:`rm_workbench.ui.operations.WriteOp`, not here."""
     global _deliverer
     if _deliverer is None:
         _deliverer = _Deliverer()  # on the GUI thread: the answers are delivered there
     task = Task(fn, on_done, on_error)
     _pending.add(task)
-    pool = writer_pool() if write else reader_pool()
-    pool.start(_Runnable(task, _deliverer))
+    if lane == "read":
+        pool = reader_pool()
+    elif lane == "write":
+        pool = writer_pool()
+    else:
+        pool = lane_pool(lane)
+    pool.start(_Runnable(task, _deliverer, writer=lane == "write"))
     return task
+
+
+class _WriterCall(QRunnable):
+    """One transaction handed to the writer lane by a thread that waits for it."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        super().__init__()
+        self.fn: Callable[[], Any] | None = fn
+        self.done = threading.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        _below_the_gui_thread()
+        _on_writer.here = True
+        try:
+            assert self.fn is not None
+            self.result = self.fn()
+        except BaseException as exc:  # raised again in the waiting thread
+            self.error = exc
+        finally:
+            _on_writer.here = False
+            self.done.set()
+
+
+def on_writer_lane[T](fn: Callable[[], T]) -> T:
+    """Run ``fn`` (one transaction) on the writer lane and wait for it; its result or
+    its exception comes back here. Called from the network or files lane (the sync
+    engine's and the documents' ``writer``); on the writer lane itself ``fn`` runs
+    at once. Never from the GUI thread (it would wait for the writer)."""
+    if getattr(_on_writer, "here", False):
+        return fn()
+    call = _WriterCall(fn)
+    call.setAutoDelete(False)  # read after it ran
+    writer_pool().start(call)
+    call.done.wait()
+    result, error = call.result, call.error
+    call.fn = call.result = call.error = None  # nothing kept alive by the runnable
+    if error is not None:
+        raise error
+    return result
 
 
 # After start-up the collector's full passes run on a timer, not on allocation counts:
@@ -250,6 +326,8 @@ def freeze_startup_objects() -> _FullCollections:
 
 
 def wait_for_background(timeout_ms: int = 30_000) -> bool:
-    """Wait until both pools are idle (at shutdown and in tests)."""
-    ok = writer_pool().waitForDone(timeout_ms)
+    """Wait until every pool is idle (at shutdown and in tests): the lanes that hand
+    transactions to the writer lane first, then the writer lane, then the readers."""
+    ok = all([pool.waitForDone(timeout_ms) for pool in list(_lane_pools.values())])
+    ok = writer_pool().waitForDone(timeout_ms) and ok
     return reader_pool().waitForDone(timeout_ms) and ok

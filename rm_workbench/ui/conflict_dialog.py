@@ -22,8 +22,7 @@ from PySide6.QtWidgets import (
 
 from rm_workbench.errors import WorkbenchError
 from rm_workbench.services.conflicts import ConflictService, ConflictView, Resolution
-from rm_workbench.ui.background import run_in_background
-from rm_workbench.ui.events import changed
+from rm_workbench.ui.operations import WriteOp
 
 # The size the dialog opens at, when the screen has room for it.
 WIDTH, HEIGHT = 900, 460
@@ -165,15 +164,14 @@ class ConflictDialog(QDialog):
         self.mine_button.setEnabled(False)
         self.theirs_button.setEnabled(False)
         self.message.setText(self.tr("Sending your choice…"))
-        run_in_background(
-            lambda: self.service.resolve(conflict.conflict_id, choice),  # type: ignore[arg-type]
-            self._resolved,
-            self._failed,
-            write=True,
-        )
+        service = self.service
+        WriteOp(
+            self,
+            lambda: service.resolve(conflict.conflict_id, choice),  # type: ignore[arg-type]
+            lane="network",  # a request, then one transaction on the writer lane
+        ).success(self._resolved).failure(self._failed).run_in_background()
 
     def _resolved(self, resolution: Resolution) -> None:
-        changed(resolution.change)
         self.reload()
         # After the reload: a "moved" answer is the new conflict, now selected.
         self.message.setText(resolution.message)

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import shiboken6
 from PySide6.QtCore import QModelIndex, Qt, Signal
@@ -50,10 +50,17 @@ from rm_workbench.domain.formatting import format_date
 from rm_workbench.errors import WorkbenchError
 from rm_workbench.models import utcnow
 from rm_workbench.services.changes import Change
-from rm_workbench.services.customer360 import ContactDetails, Customer360, Profile, Revealed
+from rm_workbench.services.customer360 import (
+    ContactDetails,
+    Customer360,
+    Profile,
+    Revealed,
+    RevealField,
+)
 from rm_workbench.services.needs import NeedItem
 from rm_workbench.services.opportunities import OpportunityItem, ProductChoice
 from rm_workbench.services.proposals import ProposalSummary
+from rm_workbench.services.workbench import Workbench
 from rm_workbench.ui.activity_dialogs import (
     ActivityDialog,
     CloseNeedDialog,
@@ -73,7 +80,8 @@ from rm_workbench.ui.customer360_model import (
     TimelineModel,
 )
 from rm_workbench.ui.error_dialog import show_error
-from rm_workbench.ui.events import app_events, changed
+from rm_workbench.ui.events import app_events
+from rm_workbench.ui.operations import WriteOp
 from rm_workbench.ui.portfolio_chart import PortfolioChart
 from rm_workbench.ui.printing import print_document
 from rm_workbench.ui.proposal_dialog import ProposalDialog, ProposalsModel
@@ -82,6 +90,8 @@ from rm_workbench.ui.rows_model import RowsModel
 log = logging.getLogger(__name__)
 
 # What the tab shows: a write to one of these for this customer means read again.
+# The tables the view reads: a Change that touches one of them, for this customer,
+# refreshes it (tests/ui/test_view_tables.py checks the list against what it reads).
 TABLES = (
     "customer",
     "account",
@@ -92,6 +102,9 @@ TABLES = (
     "group_membership",
     "customer_group",
     "bundle_proposal",
+    "product",
+    "branch",
+    "relationship_manager",
 )
 LOG_CONTACT = "Ctrl+L"
 NEW_NEED = "Ctrl+Shift+N"
@@ -159,7 +172,7 @@ class Customer360View(QWidget):
 
     def __init__(
         self,
-        workbench: Any,
+        workbench: Workbench,
         customer_id: str,
         parent: QWidget | None = None,
         *,
@@ -681,9 +694,7 @@ class Customer360View(QWidget):
             self.refresh()
 
     def _changed(self, change: Change) -> None:
-        if change.kind == "synced" or (
-            change.customer_id == self.customer_id and change.touches(*TABLES)
-        ):
+        if change.concerns(self.customer_id) and change.touches(*TABLES):
             self.refresh()
 
     def _retitle(self) -> None:
@@ -832,23 +843,14 @@ class Customer360View(QWidget):
         service, customer_id = self.workbench.customer360, self.customer_id
         user = self.workbench.rm.user_name or ""
 
-        view = self
-
-        def done(revealed: Revealed) -> None:
-            changed(revealed.change)  # the audit row is written, whatever the tab does
-            if shiboken6.isValid(view):
-                view._revealed_value(revealed)
-
         def failed(exc: BaseException) -> None:
-            if shiboken6.isValid(view):
-                button.setEnabled(True)
-                show_error(view, exc)
-            else:
-                log.error("revealing an identifier failed", exc_info=exc)
+            button.setEnabled(True)
+            show_error(self, exc)
 
-        run_in_background(
-            lambda: service.reveal(customer_id, field, user_name=user), done, failed, write=True
-        )
+        which = cast(RevealField, field)  # one of the buttons' names (checked by the service)
+        WriteOp(self, lambda: service.reveal(customer_id, which, user_name=user)).success(
+            self._revealed_value
+        ).failure(failed).run_in_background()
 
     def _revealed_value(self, revealed: Revealed) -> None:
         self._revealed[revealed.field] = revealed.value
@@ -1050,9 +1052,7 @@ class Customer360View(QWidget):
             return
         service = self.workbench.proposals
         call = service.accept if accept else service.decline
-        run_in_background(
-            lambda: call(proposal.id), changed, lambda exc: show_error(self, exc), write=True
-        )
+        WriteOp(self, lambda: call(proposal.id)).run_in_background()
 
     # --- opening related records --------------------------------------------------------
 

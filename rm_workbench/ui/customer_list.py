@@ -47,6 +47,10 @@ SEARCH_DELAY_MS = 150  # wait for a pause in typing: one query per pause, not pe
 # run of edits, make one refresh (each one resets up to 1,000 rows on the GUI thread).
 REFRESH_DELAY_MS = 250
 HEADER_LAYOUT = "customer_list/header"
+# The tables the list reads (its rows, the branches the filter lists): a Change that
+# touches one of them refreshes it (tests/ui/test_view_tables.py checks the list);
+# the search index: a search reads it.
+TABLES = ("customer", "branch", "customer_search")
 
 
 class CustomerListView(QWidget):
@@ -320,7 +324,7 @@ class CustomerListView(QWidget):
         of changes, REFRESH_DELAY_MS after the first) if it touched customers (their
         rows, or the branches the filter lists), staying on the rows the RM was
         looking at."""
-        if change.touches("customer", "branch") and not self._refresh_timer.isActive():
+        if change.touches(*TABLES) and not self._refresh_timer.isActive():
             self._refresh_timer.start()
 
     def _refresh_in_place(self) -> None:

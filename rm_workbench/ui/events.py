@@ -1,9 +1,11 @@
 """One application-level signal that says what changed (Anki's op-changes).
 
 Every write a screen makes returns a :class:`~rm_workbench.services.changes.Change`;
-the screen hands it to :func:`changed`, and every view decides for itself whether it
-shows one of the tables and must refresh. A sync that pulled rows announces
-``Change(kind="synced", tables=<every table>)``.
+the write's :class:`~rm_workbench.ui.operations.WriteOp` hands it to :func:`changed`,
+and every view decides for itself whether it shows one of the tables (its ``TABLES``)
+and must refresh. A sync announces the tables and customers it wrote
+(``Change(kind="synced", ...)``, see ``sync_controller.synced_change``), and nothing
+when it wrote nothing.
 """
 
 from __future__ import annotations

@@ -19,13 +19,14 @@ from rm_workbench.domain.reminders import week_of
 from rm_workbench.errors import AuthRequired, OfflineError
 from rm_workbench.services.changes import Change
 from rm_workbench.services.workbench import Workbench
-from rm_workbench.ui.background import run_in_background
+from rm_workbench.ui.background import on_writer_lane
 from rm_workbench.ui.conflict_dialog import ConflictDialog
 from rm_workbench.ui.customer360_view import Customer360View
 from rm_workbench.ui.customer_list import CustomerListView
 from rm_workbench.ui.error_dialog import show_error
-from rm_workbench.ui.events import app_events, changed
+from rm_workbench.ui.events import app_events
 from rm_workbench.ui.login_dialog import LoginDialog
+from rm_workbench.ui.operations import WriteOp
 from rm_workbench.ui.printing import ask_export_path, show_status
 from rm_workbench.ui.rejected_dialog import RejectedDialog
 from rm_workbench.ui.settings import Settings
@@ -37,6 +38,10 @@ from rm_workbench.ui.visits_view import VisitsView
 log = logging.getLogger(__name__)
 
 TODAY, CUSTOMERS, VISITS = range(3)  # the fixed tabs; customer tabs follow
+# The duplicate flags are kept by the customer service (the list shows them).
+DUPLICATES_FLAGGED = Change(
+    kind="duplicates_flagged", customer_id=None, ids=("duplicates",), tables=frozenset({"customer"})
+)
 EXPORT_WEEKS = 8  # the visit schedule exported: this week and the seven after it
 
 
@@ -48,6 +53,9 @@ class MainWindow(QMainWindow):
         settings: Settings | None = None,
     ) -> None:
         super().__init__()
+        # Documents, exports and the sync wait elsewhere, their transactions take
+        # their turn on the writer lane.
+        workbench.use_writer(on_writer_lane)
         self.workbench = workbench
         self.settings = settings or Settings()
         self.controller = controller
@@ -108,19 +116,11 @@ class MainWindow(QMainWindow):
         """Recompute the "possible duplicate" flags on the writer lane (at start-up and
         after a sync brought customers), then let the views show them."""
         self.workbench.duplicates_pending = False
-        run_in_background(
-            self.workbench.customers.refresh_duplicates,
-            lambda _n: changed(
-                Change(
-                    kind="duplicates_flagged",
-                    customer_id=None,
-                    ids=("duplicates",),
-                    tables=frozenset({"customer"}),
-                )
-            ),
-            lambda exc: log.warning("duplicate flags not refreshed: %s", exc),
-            write=True,
-        )
+        WriteOp(
+            self, self.workbench.customers.refresh_duplicates, change=lambda _n: DUPLICATES_FLAGGED
+        ).failure(
+            lambda exc: log.warning("duplicate flags not refreshed: %s", exc)
+        ).run_in_background()
 
     # --- actions and shortcuts ------------------------------------------------------
 
@@ -252,13 +252,10 @@ class MainWindow(QMainWindow):
         )
         if path is None:
             return
-        workbench = self.workbench
-        run_in_background(
-            lambda: workbench.exports.visits_ical(path, first, last),
-            self._exported,
-            lambda exc: show_error(self, exc),
-            write=True,
-        )
+        exports = self.workbench.exports
+        WriteOp(self, lambda: exports.visits_ical(path, first, last), lane="files").success(
+            self._exported
+        ).run_in_background()
 
     def export_customers(self) -> None:
         """The customer list as filtered on the Customers tab, masked, as a workbook."""
@@ -271,16 +268,12 @@ class MainWindow(QMainWindow):
         )
         if path is None:
             return
-        workbench = self.workbench
-        run_in_background(
-            lambda: workbench.exports.customers_xlsx(path, query),
-            self._exported,
-            lambda exc: show_error(self, exc),
-            write=True,
-        )
+        exports = self.workbench.exports
+        WriteOp(self, lambda: exports.customers_xlsx(path, query), lane="files").success(
+            self._exported
+        ).run_in_background()
 
     def _exported(self, result: Any) -> None:
-        changed(result.change)
         show_status(
             self,
             self.tr("Exported {count} record(s) to {path}").format(

@@ -8,7 +8,8 @@ every save and every print in the audit log; this module only asks and paints.
 
 :func:`print_or_save` is the one flow every screen uses: options (show full
 identifiers? — off by default, and audited when on), then print or save as PDF, with
-the document made on the writer lane and printed on a pool thread.
+the document made on the files lane (its audit row alone takes a turn on the writer
+lane: a day's 100 briefs never queue an RM's save) and printed on a pool thread.
 """
 
 from __future__ import annotations
@@ -36,9 +37,10 @@ from PySide6.QtWidgets import (
 
 from rm_workbench.errors import WorkbenchError
 from rm_workbench.services.changes import Change
+from rm_workbench.services.workbench import Workbench
 from rm_workbench.ui.background import run_in_background
 from rm_workbench.ui.error_dialog import show_error
-from rm_workbench.ui.events import changed
+from rm_workbench.ui.operations import Lane, WriteOp, alive
 
 if TYPE_CHECKING:
     from PySide6.QtPrintSupport import QPrinter
@@ -242,12 +244,17 @@ class DocumentFlow:
             self._cleanup()
             return
         make = self.make
-        run_in_background(lambda: make(path, reveal, "save"), self._saved, self._failed, write=True)
+        self._op(lambda: make(path, reveal, "save"), self._saved, lane="files")
+
+    def _op(self, fn: Callable[[], Any], then: Callable[[Any], None], lane: Lane) -> None:
+        # Not parented: the flow cleans up (and drops what the screen would show) even
+        # when its screen was closed meanwhile.
+        WriteOp(None, fn, lane=lane).success(then).failure(self._failed).run_in_background()
 
     def _saved(self, result: Any) -> None:
         self._cleanup()
-        if result.change is not None:
-            changed(result.change)
+        if not alive(self.parent):
+            return
         self.done(
             QApplication.translate("DocumentFlow", "Saved {pages} page(s) to {path}").format(
                 pages=result.pages, path=result.path
@@ -259,13 +266,14 @@ class DocumentFlow:
         # Not the suggested name: it names the customer, and a spooler may log it.
         path = self._folder / "document.pdf"
         make = self.make
-        run_in_background(
-            lambda: make(path, reveal, "print"), self._made_for_print, self._failed, write=True
-        )
+        self._op(lambda: make(path, reveal, "print"), self._made_for_print, lane="files")
 
     def _made_for_print(self, result: Any) -> None:
         from PySide6.QtPrintSupport import QPrinter
 
+        if not alive(self.parent):
+            self._cleanup()
+            return
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         # The print server logs the job's name: the kind and the masked customer
         # number (DocumentResult.job_name), never the customer's name.
@@ -284,16 +292,16 @@ class DocumentFlow:
     def _printed(self, result: Any, printer: QPrinter, pages: int) -> None:
         name = printer.printerName() or printer.outputFileName() or "PDF"
         recorder = self.record_print
-        run_in_background(
+        self._op(
             lambda: recorder(result, name),
-            lambda change: self._recorded(change, name, pages),
-            self._failed,
-            write=True,
+            lambda _change: self._recorded(name, pages),
+            lane="write",
         )
 
-    def _recorded(self, change: Change, printer_name: str, pages: int) -> None:
-        changed(change)
+    def _recorded(self, printer_name: str, pages: int) -> None:
         self._cleanup()
+        if not alive(self.parent):
+            return
         self.done(
             QApplication.translate("DocumentFlow", "Sent {pages} page(s) to {printer}").format(
                 pages=pages, printer=printer_name
@@ -303,7 +311,8 @@ class DocumentFlow:
     def _failed(self, exc: BaseException) -> None:
         self._cleanup()
         log.warning("document not printed or saved: %s", exc)
-        show_error(self.parent, exc)
+        if alive(self.parent):
+            show_error(self.parent, exc)
 
     def _cleanup(self) -> None:
         if self._folder is not None:
@@ -340,7 +349,12 @@ DocumentKind = Literal["brief", "visit_report", "proposal", "briefs_for_day"]
 
 
 def print_document(
-    parent: QWidget, workbench: Any, kind: DocumentKind, subject: Any, title: str, file_name: str
+    parent: QWidget,
+    workbench: Workbench,
+    kind: DocumentKind,
+    subject: Any,
+    title: str,
+    file_name: str,
 ) -> DocumentFlow:
     """Print or save one document of the workbench's documents service: ``kind`` is the
     service's method, ``subject`` what it is about (a customer, visit or proposal id, a

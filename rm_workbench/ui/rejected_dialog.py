@@ -4,6 +4,7 @@ two ways out — correct the values and send them again, or discard the edit."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -28,8 +29,7 @@ from rm_workbench.domain.formatting import format_datetime
 from rm_workbench.errors import WorkbenchError
 from rm_workbench.services.changes import Change
 from rm_workbench.services.rejected import RejectedEditService, RejectedView
-from rm_workbench.ui.background import run_in_background
-from rm_workbench.ui.events import changed
+from rm_workbench.ui.operations import WriteOp
 
 # The size the dialog opens at, when the screen has room for it.
 WIDTH, HEIGHT = 900, 500
@@ -225,16 +225,15 @@ class RejectedDialog(QDialog):
         )
         return answer == QMessageBox.StandardButton.Yes
 
-    def _run(self, call: object, done: str) -> None:
+    def _run(self, call: Callable[[], Change], done: str) -> None:
         self.resend_button.setEnabled(False)
         self.discard_button.setEnabled(False)
 
-        def finished(change: Change) -> None:
-            changed(change)
+        def finished(_change: Change) -> None:
             self.reload()
             self.message.setText(done)
 
-        run_in_background(call, finished, self._failed, write=True)  # type: ignore[arg-type]
+        WriteOp(self, call).success(finished).failure(self._failed).run_in_background()
 
     def _failed(self, exc: BaseException) -> None:
         text = exc.user_message if isinstance(exc, WorkbenchError) else str(exc)

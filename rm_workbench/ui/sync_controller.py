@@ -1,9 +1,12 @@
 """Sync from the GUI: "sync now", automatic sync, online/offline, the status numbers.
 
-The sync itself runs on the writer lane (``run_in_background(..., write=True)``), so
-it never races a local edit for the database and never blocks the GUI thread. The
-engine's progress callback is called on that lane; it reaches the widgets through a
-queued signal.
+The sync runs on the network lane and hands each of its transactions to the writer
+lane (the service's ``writer`` is :func:`~rm_workbench.ui.background.on_writer_lane`):
+it never races a local edit for the database, never blocks the GUI thread, and an
+RM's save waits for one of its transactions at most, never for the server. The
+engine's progress callback is called on the network lane; it reaches the widgets
+through a queued signal. After a sync the controller announces exactly what it wrote
+(:func:`synced_change`); a sync that wrote nothing announces nothing.
 """
 
 from __future__ import annotations
@@ -18,28 +21,24 @@ from rm_workbench.services.changes import Change
 from rm_workbench.services.connectivity import probe
 from rm_workbench.services.sync import SyncService, SyncStatus
 from rm_workbench.sync.engine import SyncReport
-from rm_workbench.ui.background import Task, run_in_background
+from rm_workbench.ui.background import Task, on_writer_lane, run_in_background
 from rm_workbench.ui.events import changed
 
 log = logging.getLogger(__name__)
 
-ALL_TABLES = frozenset(
-    {
-        "customer",
-        "account",
-        "visit",
-        "contact_log",
-        "need",
-        "opportunity",
-        "customer_group",
-        "group_membership",
-        "product",
-        "bundle_proposal",
-        "audit_log",
-        "local_conflict",
-        "outbox",
-    }
-)
+
+def synced_change(report: SyncReport) -> Change | None:
+    """The Change a sync made, from what its report says it wrote (None: nothing)."""
+    if not report.tables:
+        return None
+    return Change(
+        kind="synced",
+        customer_id=None,
+        ids=("sync",),
+        tables=frozenset(report.tables),
+        customer_ids=frozenset(report.customer_ids),
+        all_customers=report.all_customers,
+    )
 
 
 @dataclass(frozen=True)
@@ -65,6 +64,7 @@ class SyncController(QObject):
     def __init__(self, service: SyncService, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.service = service
+        service.writer = on_writer_lane  # the sync waits for the network elsewhere
         self.online: bool | None = None
         self.status: SyncStatus | None = None
         self._task: Task | None = None
@@ -136,11 +136,12 @@ class SyncController(QObject):
         def progress(stage: str, done: int, total: int | None) -> None:
             self.progressed.emit(stage, done, total)  # queued to the GUI thread
 
+        service = self.service
         self._task = run_in_background(
-            lambda: self.service.sync(progress=progress),
+            lambda: service.sync(progress=progress),
             self._synced,
             lambda exc: self._failed(exc, automatic),
-            write=True,
+            lane="network",
         )
         return True
 
@@ -162,7 +163,9 @@ class SyncController(QObject):
     def _synced(self, report: SyncReport) -> None:
         self._set_online(True)
         self.finished.emit(SyncOutcome(ok=True, report=report, error=None))
-        changed(Change(kind="synced", customer_id=None, ids=("sync",), tables=ALL_TABLES))
+        change = synced_change(report)
+        if change is not None:
+            changed(change)
         self.refresh_status()
 
     def _failed(self, exc: BaseException, automatic: bool) -> None:

@@ -38,6 +38,7 @@ from rm_workbench.models import utcnow
 from rm_workbench.services.changes import Change
 from rm_workbench.services.today import TodayItem
 from rm_workbench.services.today import TodayView as DayView
+from rm_workbench.services.workbench import Workbench
 from rm_workbench.ui.background import Task, run_in_background
 from rm_workbench.ui.error_dialog import show_error
 from rm_workbench.ui.events import app_events
@@ -150,7 +151,7 @@ class TodayView(QWidget):
 
     def __init__(
         self,
-        workbench: Any,
+        workbench: Workbench,
         parent: QWidget | None = None,
         *,
         clock: Callable[[], datetime] = utcnow,
@@ -257,7 +258,7 @@ class TodayView(QWidget):
             self.refresh()
 
     def _changed(self, change: Change) -> None:
-        if change.kind == "synced" or change.touches(*TABLES):
+        if change.touches(*TABLES):
             self.refresh()
 
     # --- the day ----------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """The visit dialogs: plan a visit, record it (run), move it, cancel it, read it.
 
-Every dialog saves through the visit service on the writer lane
-(``run_in_background(write=True)``) and announces the write with
-:func:`~rm_workbench.ui.events.changed`. A refused input comes back as the service's
+Every dialog saves through the visit service on the writer lane with
+:class:`~rm_workbench.ui.operations.DialogSave` (as the activity dialogs do), which
+announces the write. A refused input comes back as the service's
 :class:`~rm_workbench.errors.WorkbenchError` and is shown inside the dialog, which stays
 open with everything the RM typed; nothing waits for the network.
 """
@@ -40,7 +40,6 @@ from PySide6.QtWidgets import (
 
 from rm_contract.vocabulary import NeedCategory, Priority, VisitCategory, VisitStatus
 from rm_workbench.domain.formatting import SHANGHAI, format_date, format_datetime, format_money
-from rm_workbench.errors import WorkbenchError
 from rm_workbench.models import utcnow
 from rm_workbench.services.changes import Change
 from rm_workbench.services.customers import CustomerSummary
@@ -53,9 +52,10 @@ from rm_workbench.services.visits import (
     VisitDetail,
     VisitSummary,
 )
+from rm_workbench.services.workbench import Workbench
 from rm_workbench.ui.background import Task, run_in_background
 from rm_workbench.ui.error_dialog import show_error
-from rm_workbench.ui.events import changed
+from rm_workbench.ui.operations import DialogSave
 from rm_workbench.ui.visit_agenda_model import from_local, local_parts, time_span
 
 log = logging.getLogger(__name__)
@@ -125,49 +125,6 @@ def _minutes(start: QTime, end: QTime) -> int:
     return (end.msecsSinceStartOfDay() - start.msecsSinceStartOfDay()) // 60_000
 
 
-class _Saving:
-    """A dialog's one write on the writer lane: buttons off while it runs, the change
-    announced when it is done, the service's message shown in the dialog when refused."""
-
-    def __init__(self, dialog: QDialog, buttons: QDialogButtonBox, error: QLabel) -> None:
-        self.dialog = dialog
-        self.buttons = buttons
-        self.error = error
-        self.task: Task | None = None
-        self.change: Change | None = None
-
-    @property
-    def running(self) -> bool:
-        return self.task is not None and self.task.running
-
-    def show(self, message: str) -> None:
-        self.error.setText(message)
-        self.error.show()
-
-    def start(self, fn: Callable[[], Change], on_saved: Callable[[Change], None]) -> None:
-        if self.running:
-            return
-        self.buttons.setEnabled(False)
-        self.error.hide()
-        self.task = run_in_background(
-            fn, lambda change: self._done(change, on_saved), self._failed, write=True
-        )
-
-    def _done(self, change: Change, on_saved: Callable[[Change], None]) -> None:
-        self.change = change
-        self.buttons.setEnabled(True)
-        changed(change)
-        on_saved(change)
-
-    def _failed(self, exc: BaseException) -> None:
-        self.buttons.setEnabled(True)
-        if isinstance(exc, WorkbenchError):
-            self.show(exc.user_message)
-        else:
-            log.error("saving a visit failed", exc_info=exc)
-            show_error(self.dialog, exc)
-
-
 def _buttons(dialog: QDialog, save_text: str, close_text: str) -> QDialogButtonBox:
     buttons = QDialogButtonBox(
         QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -216,7 +173,7 @@ class PlanVisitDialog(QDialog):
 
     def __init__(
         self,
-        workbench: Any,
+        workbench: Workbench,
         parent: QWidget | None = None,
         *,
         customer_id: str | None = None,
@@ -293,7 +250,7 @@ class PlanVisitDialog(QDialog):
         self.buttons = _buttons(self, self.tr("Save the plan"), self.tr("Close"))
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.buttons.accepted.connect(self.save)
-        self._saving = _Saving(self, self.buttons, self.error_label)
+        self._saving = DialogSave(self, self.buttons, self.error_label)
 
         times = QHBoxLayout()
         times.addWidget(self.date_edit)
@@ -461,7 +418,7 @@ class PlanVisitDialog(QDialog):
             self.search_edit.setFocus()
             return
         customer_id = self.customer_id
-        values = {
+        values: dict[str, Any] = {
             "start": self.start(),
             "end": self.end(),
             "purpose": self.purpose_combo.currentText(),
@@ -498,7 +455,7 @@ class RunVisitDialog(QDialog):
 
     def __init__(
         self,
-        workbench: Any,
+        workbench: Workbench,
         visit: VisitSummary,
         parent: QWidget | None = None,
         *,
@@ -585,7 +542,7 @@ class RunVisitDialog(QDialog):
         self.buttons = _buttons(self, self.tr("Save the record"), self.tr("Close"))
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.buttons.accepted.connect(self.save)
-        self._saving = _Saving(self, self.buttons, self.error_label)
+        self._saving = DialogSave(self, self.buttons, self.error_label)
 
         times = QHBoxLayout()
         times.addWidget(self.date_edit)
@@ -763,7 +720,9 @@ class RescheduleDialog(QDialog):
     """Move a planned visit to another day or time (it keeps its length unless the end
     is changed too)."""
 
-    def __init__(self, workbench: Any, visit: VisitSummary, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, workbench: Workbench, visit: VisitSummary, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.workbench = workbench
         self.visit = visit
@@ -788,7 +747,7 @@ class RescheduleDialog(QDialog):
         self.buttons = _buttons(self, self.tr("Move the visit"), self.tr("Close"))
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.buttons.accepted.connect(self.save)
-        self._saving = _Saving(self, self.buttons, self.error_label)
+        self._saving = DialogSave(self, self.buttons, self.error_label)
 
         times = QHBoxLayout()
         times.addWidget(self.date_edit)
@@ -844,7 +803,9 @@ class RescheduleDialog(QDialog):
 class CancelVisitDialog(QDialog):
     """Cancel a planned visit, with the reason (kept in the visit's notes)."""
 
-    def __init__(self, workbench: Any, visit: VisitSummary, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, workbench: Workbench, visit: VisitSummary, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.workbench = workbench
         self.visit = visit
@@ -864,7 +825,7 @@ class CancelVisitDialog(QDialog):
         self.buttons = _buttons(self, self.tr("Cancel the visit"), self.tr("Keep the visit"))
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.buttons.accepted.connect(self.save)
-        self._saving = _Saving(self, self.buttons, self.error_label)
+        self._saving = DialogSave(self, self.buttons, self.error_label)
         form = QFormLayout()
         form.addRow(self.tr("Reason"), self.reason_combo)
         layout = QVBoxLayout(self)
@@ -903,7 +864,9 @@ class VisitDetailDialog(QDialog):
     """A visit as recorded: times, people, outcome, follow-up, cost and the whole notes,
     with a box to add to the notes (they are only ever added to, never rewritten)."""
 
-    def __init__(self, workbench: Any, visit: VisitSummary, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, workbench: Workbench, visit: VisitSummary, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.workbench = workbench
         self.visit = visit
@@ -924,7 +887,7 @@ class VisitDetailDialog(QDialog):
         self.buttons = _buttons(self, self.tr("Add to the notes"), self.tr("Close"))
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.buttons.accepted.connect(self.save)
-        self._saving = _Saving(self, self.buttons, self.error_label)
+        self._saving = DialogSave(self, self.buttons, self.error_label)
         layout = QVBoxLayout(self)
         layout.addWidget(_visit_header(visit))
         layout.addLayout(self.fields)

@@ -35,6 +35,7 @@ from rm_workbench.domain.reminders import local_date, local_today, week_of
 from rm_workbench.models import utcnow
 from rm_workbench.services.changes import Change
 from rm_workbench.services.visits import VisitSummary, WeekCalendar
+from rm_workbench.services.workbench import Workbench
 from rm_workbench.ui.background import Task, run_in_background
 from rm_workbench.ui.error_dialog import show_error
 from rm_workbench.ui.events import app_events
@@ -52,6 +53,9 @@ from rm_workbench.ui.week_calendar import WeekCalendarView
 
 log = logging.getLogger(__name__)
 
+# The tables the week reads: a Change that touches one of them refreshes it
+# (tests/ui/test_view_tables.py checks the list against what it reads).
+TABLES = ("visit", "customer")
 SPLITTER_LAYOUT = "visits/splitter"
 AGENDA_LAYOUT = "visits/agenda_header"
 
@@ -64,7 +68,7 @@ class VisitsView(QWidget):
 
     def __init__(
         self,
-        workbench: Any,
+        workbench: Workbench,
         parent: QWidget | None = None,
         *,
         clock: Callable[[], datetime] = utcnow,
@@ -284,7 +288,7 @@ class VisitsView(QWidget):
             show_error(self, exc)
 
     def _changed(self, change: Change) -> None:
-        if change.touches("visit", "customer") or change.kind == "synced":
+        if change.touches(*TABLES):
             self.refresh()
 
     # --- the agenda -------------------------------------------------------------------

@@ -14,11 +14,13 @@ from sqlalchemy import select
 from rm_workbench.db.cache import open_cache
 from rm_workbench.db.engine import Cache
 from rm_workbench.models import Customer, OutboxEntry
+from rm_workbench.services.changes import Change
 from rm_workbench.services.customers import CustomerService
 from rm_workbench.services.workbench import Workbench
 from rm_workbench.sync.outbox import update_row
 from rm_workbench.ui.background import wait_for_background
 from rm_workbench.ui.conflict_dialog import ConflictDialog
+from rm_workbench.ui.events import app_events
 from rm_workbench.ui.login_dialog import LoginDialog
 from rm_workbench.ui.status_bar import SyncStatusBar
 from rm_workbench.ui.sync_controller import SyncController, SyncOutcome
@@ -226,3 +228,35 @@ def test_settling_a_conflict_offline_says_so_and_keeps_it(
     qtbot.mouseClick(conflicts.theirs_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Not settled" in conflicts.message.text(), timeout=30_000)
     assert conflicts.list.count() == 1 and conflicts.mine_button.isEnabled()
+
+
+def test_a_sync_announces_exactly_what_it_wrote_and_nothing_when_it_brought_nothing(
+    qtbot: Any,
+    svc: Service,
+    book: Book,
+    admin: Api,
+    workbench: Workbench,
+    controller: SyncController,
+) -> None:
+    announced: list[Change] = []
+    app_events().changed.connect(announced.append)
+    try:
+        dialog = _log_in(qtbot, workbench, svc.root, "alice", PASSWORD)
+        bar = _synced_bar(qtbot, dialog, controller)  # the first sync: a bootstrap
+        (first,) = [c for c in announced if c.kind == "synced"]
+        assert first.all_customers and {"customer", "visit", "customer_search"} <= first.tables
+
+        announced.clear()
+        assert _sync(qtbot, bar).ok  # nothing new on either side
+        assert [c for c in announced if c.kind == "synced"] == []
+
+        a1, a2 = book.customers["a1"], book.customers["a2"]
+        base = fetch(svc.engine, "customer", a1)["occupation"]  # type: ignore[index]
+        admin.update("customer", a1, occupation=(base, "律师"))
+        assert _sync(qtbot, bar).ok
+        (change,) = [c for c in announced if c.kind == "synced"]
+        assert change.tables == {"customer", "customer_search"}
+        assert change.customer_ids == {a1} and not change.all_customers
+        assert change.concerns(a1) and not change.concerns(a2)
+    finally:
+        app_events().changed.disconnect(announced.append)

@@ -38,7 +38,7 @@ def test_a_collection_on_a_pool_thread_destroys_no_qt_object_of_a_task(qtbot: An
         task = run_in_background(
             lambda n=number: n,
             lambda _result, view=readings: delivered_on.append(threading.get_ident()),
-            write=number % 2 == 0,
+            lane="write" if number % 2 == 0 else "read",
         )
         readings.append(task)  # the cycle: list -> task -> callback -> list
         if isinstance(task, QObject):

@@ -69,6 +69,6 @@ def test_the_window_is_deleted_when_its_run_ends(
         qapp.quit()
 
     QTimer.singleShot(0, the_rms_day)
-    assert app_module.run_window(qapp, workbench, settings, demo=False) == 0
+    assert app_module.run_window(qapp, workbench, settings, demo=None) == 0
     assert len(windows) == 1
     assert not shiboken6.isValid(windows[0]), "the window outlives its run"
