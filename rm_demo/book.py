@@ -14,7 +14,8 @@ person under two customer numbers, and many profiles holding only a name and an 
 What is deliberately wrong is listed in :attr:`DemoBook.mess`.
 
 Faker is slow per call, so it is only used to fill small pools once; everything else
-is sampled from the pools with seeded ``random.Random`` streams.
+is sampled from the pools with seeded ``random.Random`` streams. The product catalog
+and the names, places and texts the book is made of are data files (``rm_demo/data/``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
-from typing import Any, Final, NamedTuple
+from importlib import resources
+from typing import Any, Final
 
 from faker import Faker
 from stdnum import numdb
@@ -56,7 +58,8 @@ from rm_contract.vocabulary import (
     VisitCategory,
     VisitStatus,
 )
-from rm_workbench.config import BankConfig, bank_config
+from rm_contract.wire import decode_row
+from rm_workbench.config import BankConfig, bank_config, load_config
 from rm_workbench.domain.segmentation import assign_tier, life_stage, lifecycle_status
 from rm_workbench.models import Customer
 
@@ -151,252 +154,96 @@ class DemoBook:
         return {cid for ids in self.mess.values() for cid in ids}
 
 
-# ---------------------------------------------------------------- static vocabulary
+# ------------------------------------------------------------------ the data files
+#
+# What the book is made of lives in rm_demo/data/: the product catalog (catalog.json,
+# in the format ``central-crm publish-catalog`` reads) and one file of words and
+# sentences per kind, each with a "_note" saying how it is used here. To add a road,
+# a surname or a visit note, edit the file. tests/demo/test_catalog_file.py holds the
+# book's product and bundle rows to what publish-catalog loads from catalog.json.
 
-# Surname weights (per cent of the population, rounded), plus polyphonic surnames
-# (曾 zēng, 单 shàn, 解 xiè, 仇 qiú, 查 zhā, 朴 piáo, 乐 yuè, 区 ōu) and compound
-# surnames, slightly over-weighted so a demo book of a few hundred has some of them:
-# they are what pinyin search gets wrong.
-POLYPHONIC_SURNAMES: Final = ("曾", "单", "解", "仇", "查", "朴", "乐", "区", "覃")
-COMPOUND_SURNAMES: Final = ("欧阳", "司马", "上官", "诸葛", "司徒", "皇甫")
-_SURNAMES: Final[tuple[tuple[str, float], ...]] = (
-    ("王", 7.1), ("李", 7.0), ("张", 6.7), ("刘", 5.4), ("陈", 5.3), ("杨", 3.1),
-    ("黄", 2.3), ("赵", 2.2), ("吴", 2.0), ("周", 1.9), ("徐", 1.5), ("孙", 1.4),
-    ("马", 1.3), ("朱", 1.3), ("胡", 1.2), ("郭", 1.2), ("何", 1.2), ("林", 1.1),
-    ("高", 1.1), ("罗", 0.9), ("郑", 0.9), ("梁", 0.9), ("谢", 0.8), ("宋", 0.7),
-    ("唐", 0.7), ("许", 0.7), ("韩", 0.6), ("冯", 0.6), ("邓", 0.6), ("曹", 0.6),
-    ("彭", 0.6), ("曾", 0.6), ("肖", 0.6), ("田", 0.5), ("董", 0.5), ("袁", 0.5),
-    ("潘", 0.5), ("于", 0.5), ("蒋", 0.5), ("蔡", 0.5), ("余", 0.5), ("杜", 0.5),
-    ("叶", 0.5), ("程", 0.4), ("苏", 0.4), ("魏", 0.4), ("吕", 0.4), ("丁", 0.4),
-    ("任", 0.4), ("沈", 0.4), ("姚", 0.4), ("卢", 0.4), ("姜", 0.3), ("崔", 0.3),
-    ("钟", 0.3), ("谭", 0.3), ("陆", 0.3), ("汪", 0.3), ("范", 0.3), ("金", 0.3),
-    ("石", 0.3), ("廖", 0.3), ("贾", 0.3), ("夏", 0.3), ("韦", 0.3), ("付", 0.3),
-    ("方", 0.3), ("白", 0.2), ("邹", 0.2), ("孟", 0.2), ("熊", 0.2), ("秦", 0.2),
-    ("邱", 0.2), ("江", 0.2), ("尹", 0.2), ("薛", 0.2), ("闫", 0.2), ("段", 0.2),
-    ("雷", 0.2), ("侯", 0.2), ("龙", 0.2), ("史", 0.2), ("陶", 0.2), ("黎", 0.2),
-    ("贺", 0.2), ("顾", 0.2), ("毛", 0.2), ("郝", 0.2), ("龚", 0.2), ("邵", 0.2),
-    ("万", 0.2), ("钱", 0.2), ("严", 0.2), ("覃", 0.1), ("武", 0.1), ("戴", 0.1),
-    ("莫", 0.1), ("孔", 0.1), ("向", 0.1), ("汤", 0.1), ("单", 0.12), ("解", 0.1),
-    ("仇", 0.08), ("查", 0.08), ("朴", 0.05), ("乐", 0.05), ("区", 0.04),
-    ("欧阳", 0.1), ("司马", 0.05), ("上官", 0.03), ("诸葛", 0.03), ("司徒", 0.03),
-    ("皇甫", 0.02),
-)  # fmt: skip
-_COMMON_SURNAMES: Final = tuple(name for name, _ in _SURNAMES[:40])
-# Names given since the late 1980s; older customers get Faker's classic pool.
-_MODERN_GIVEN_MALE: Final = (
-    "子轩", "浩宇", "宇轩", "浩然", "梓豪", "俊杰", "博文", "一鸣", "思远", "天佑",
-    "晨阳", "嘉懿", "皓轩", "铭泽", "子墨", "明哲", "文博", "睿", "涛", "昊",
-    "鹏飞", "志强", "俊", "凯", "宇航", "泽宇", "家豪", "振宇", "晓东", "磊",
-)  # fmt: skip
-_MODERN_GIVEN_FEMALE: Final = (
-    "欣怡", "梓涵", "诗涵", "雨桐", "一诺", "可馨", "思琪", "佳怡", "雨萱", "若曦",
-    "晓雯", "婧", "静怡", "梦瑶", "佳琪", "雅婷", "欣然", "语嫣", "晨曦", "悦",
-    "丹妮", "蕾", "琳", "倩", "思雨", "紫涵", "馨予", "梦琪", "慧敏", "婉清",
-)  # fmt: skip
-_SECOND_CHARS_MALE: Final = "伟强军明华平国建文斌刚辉峰林勇杰涛磊波超"
-_SECOND_CHARS_FEMALE: Final = "芳丽敏静燕艳娟霞玲红梅英兰琴萍洁莉娜婷"
 
-_CITY: Final = "杭州"
-_PROVINCE: Final = "浙江省"
-_HOME_PROVINCE_CODE: Final = "33"
-_DISTRICTS: Final[tuple[tuple[str, str], ...]] = (
-    ("上城区", "330102"), ("拱墅区", "330105"), ("西湖区", "330106"), ("滨江区", "330108"),
-    ("萧山区", "330109"), ("余杭区", "330110"), ("富阳区", "330111"), ("临安区", "330112"),
-    ("临平区", "330113"), ("钱塘区", "330114"),
-)  # fmt: skip
-_ROADS: Final = (
-    "文三路", "教工路", "莫干山路", "延安路", "解放路", "庆春路", "凤起路", "天目山路",
-    "文一西路", "江南大道", "滨盛路", "钱江路", "新塘路", "秋涛路", "古墩路", "学院路",
-    "体育场路", "环城北路", "东新路", "湖墅南路", "建国北路", "中河路", "望江路",
-    "之江路", "市心路", "人民路", "丰潭路", "留和路", "西溪路", "德胜路", "绍兴路",
-)  # fmt: skip
-_COMPOUND_SUFFIXES: Final = ("花园", "家园", "苑", "府", "新村", "公寓", "名邸", "小区")
-_BRANCH_NAMES: Final = (
-    "城东支行", "城西支行", "滨江支行", "西湖支行", "武林支行", "萧山支行", "余杭支行",
-    "钱江新城支行", "下沙支行", "临平支行", "富阳支行", "湖滨支行",
-)  # fmt: skip
-_RM_TITLES: Final = ("客户经理", "高级客户经理", "理财经理", "私人银行客户经理")
-_INDUSTRIES: Final = (
-    "科技", "贸易", "建材", "餐饮管理", "医疗器械", "物流", "服装", "电子商务", "机械制造",
-    "食品", "建筑工程", "文化传媒", "进出口", "新材料", "汽车销售", "纺织", "茶业", "印刷",
-)  # fmt: skip
-_TRADE_CHARS: Final = "华鑫恒泰达信盛德丰源宏远通隆昌嘉瑞祥安金永兴富创博卓锦汇中天海"
-_OCCUPATIONS: Final[tuple[tuple[str, float], ...]] = (
-    ("企业管理人员", 10), ("工程师", 8), ("教师", 7), ("医生", 4), ("护士", 3),
-    ("公务员", 6), ("企业主", 6), ("个体工商户", 8), ("销售人员", 7), ("财务人员", 5),
-    ("律师", 1), ("自由职业", 4), ("软件工程师", 5), ("设计师", 2), ("司机", 2),
-    ("工人", 6), ("农民", 2), ("事业单位职员", 6), ("金融从业人员", 3), ("军人", 1),
-)  # fmt: skip
-_INCOME_BANDS: Final = ("5万以下", "5-10万", "10-30万", "30-50万", "50-100万", "100万以上")
-_MOBILE_PREFIXES: Final = (
-    "130", "131", "132", "133", "134", "135", "136", "137", "138", "139",
-    "150", "151", "152", "153", "155", "156", "157", "158", "159",
-    "180", "181", "182", "183", "184", "185", "186", "187", "188", "189",
-    "191", "193", "195", "196", "197", "198", "199",
-)  # fmt: skip
-_EMAIL_DOMAINS: Final = ("163.com", "qq.com", "126.com", "sina.com", "foxmail.com")
-_CUSTOMER_NOTES: Final = (
-    "客户偏好电话联系，工作日晚上方便。",
-    "不喜欢被频繁打扰，重要事项再联系。",
-    "对收益稳定性要求高，不接受本金波动。",
-    "子女在国外读书，关注外汇和留学相关业务。",
-    "客户是老客户介绍的，注意维护关系。",
-    "客户微信回复及时，可优先微信沟通。",
-    "客户年纪较大，沟通时语速放慢，资料需打印。",
-    "曾投诉过理财产品亏损，推荐产品需谨慎。",
+def read_data(name: str) -> dict[str, Any]:
+    """One of the data files, ``rm_demo/data/<name>``, parsed."""
+    path = resources.files("rm_demo").joinpath("data").joinpath(name)
+    document: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    return document
+
+
+def read_catalog() -> tuple[list[Row], list[Row]]:
+    """(products, bundle templates) of data/catalog.json, decoded from wire form as
+    publish-catalog decodes them; tiers and life stages by their shipped bank.toml names."""
+    document = read_data("catalog.json")
+    return (
+        [decode_row("product", row) for row in document["products"]],
+        [decode_row("bundle_template", row) for row in document["bundles"]],
+    )
+
+
+_NAMES: Final = read_data("names.json")
+POLYPHONIC_SURNAMES: Final[tuple[str, ...]] = tuple(_NAMES["polyphonic_surnames"])
+COMPOUND_SURNAMES: Final[tuple[str, ...]] = tuple(_NAMES["compound_surnames"])
+_SURNAMES: Final[tuple[tuple[str, float], ...]] = tuple(
+    (name, weight) for name, weight in _NAMES["surnames"]
 )
+_COMMON_SURNAMES: Final = tuple(name for name, _ in _SURNAMES[:40])
+_MODERN_GIVEN_MALE: Final[tuple[str, ...]] = tuple(_NAMES["modern_given_male"])
+_MODERN_GIVEN_FEMALE: Final[tuple[str, ...]] = tuple(_NAMES["modern_given_female"])
+_SECOND_CHARS_MALE: Final[str] = _NAMES["second_chars_male"]
+_SECOND_CHARS_FEMALE: Final[str] = _NAMES["second_chars_female"]
 
-# ------------------------------------------------------------------- product catalog
+_PLACES: Final = read_data("places.json")
+_CITY: Final[str] = _PLACES["city"]
+_PROVINCE: Final[str] = _PLACES["province"]
+_HOME_PROVINCE_CODE: Final[str] = _PLACES["home_province_code"]
+_DISTRICTS: Final[tuple[tuple[str, str], ...]] = tuple(
+    (name, code) for name, code in _PLACES["districts"]
+)
+_ROADS: Final[tuple[str, ...]] = tuple(_PLACES["roads"])
+_COMPOUND_SUFFIXES: Final[tuple[str, ...]] = tuple(_PLACES["compound_suffixes"])
+_BRANCH_NAMES: Final[tuple[str, ...]] = tuple(_PLACES["branch_names"])
 
+_COMPANIES: Final = read_data("companies.json")
+_INDUSTRIES: Final[tuple[str, ...]] = tuple(_COMPANIES["industries"])
+_TRADE_CHARS: Final[str] = _COMPANIES["trade_chars"]
 
-class _ProductSpec(NamedTuple):
-    code: str
-    name: str
-    kind: ProductType
-    risk: RiskLevel | None
-    min_amount: str | None
-    term_months: int | None
-    rate: str | None
-    fee_rate: str | None
-    stages: tuple[str, ...]  # life-stage codes of bank.toml
-    tiers: tuple[str, ...]  # tier codes of bank.toml
-    description: str
+_PROFILES: Final = read_data("profiles.json")
+_OCCUPATIONS: Final[tuple[tuple[str, float], ...]] = tuple(
+    (name, weight) for name, weight in _PROFILES["occupations"]
+)
+_INCOME_BANDS: Final[tuple[str, ...]] = tuple(_PROFILES["income_bands"])
+_MOBILE_PREFIXES: Final[tuple[str, ...]] = tuple(_PROFILES["mobile_prefixes"])
+_EMAIL_DOMAINS: Final[tuple[str, ...]] = tuple(_PROFILES["email_domains"])
+_CUSTOMER_NOTES: Final[tuple[str, ...]] = tuple(_PROFILES["customer_notes"])
+_RM_TITLES: Final[tuple[str, ...]] = tuple(_PROFILES["rm_titles"])
 
+_VISITS: Final = read_data("visits.json")
+_VISIT_PURPOSES: Final[tuple[str, ...]] = tuple(_VISITS["purposes"])
+_CORPORATE_PURPOSES: Final[tuple[str, ...]] = tuple(_VISITS["corporate_purposes"])
+_VISIT_OPENINGS: Final[tuple[str, ...]] = tuple(_VISITS["openings"])
+_VISIT_FINDINGS: Final[tuple[str, ...]] = tuple(_VISITS["findings"])
+_VISIT_NEXT_STEPS: Final[tuple[str, ...]] = tuple(_VISITS["next_steps"])
+_VISIT_OUTCOMES: Final[tuple[str, ...]] = tuple(_VISITS["outcomes"])
+_ATTENDEES: Final[tuple[str, ...]] = tuple(_VISITS["attendees"])
+_CANCEL_REASONS: Final[tuple[str, ...]] = tuple(_VISITS["cancel_reasons"])
 
-_ALL_TIERS: Final = ("top", "gold", "general")
-_WEALTHY: Final = ("top", "gold")
-_DISCLOSURE: Final = "理财非存款，产品有风险，投资须谨慎。过往业绩不代表未来表现。"
+_CONTACTS: Final = read_data("contacts.json")
+_CONTACT_SUMMARIES: Final[dict[ContactChannel, tuple[str, ...]]] = {
+    ContactChannel(channel): tuple(texts) for channel, texts in _CONTACTS["summaries"].items()
+}
+_CONTACT_CONTENTS: Final[tuple[str, ...]] = tuple(_CONTACTS["contents"])
+
+_NEED_TEXTS: Final = read_data("needs.json")
+# category: (summaries, product codes that answer it)
+_NEEDS: Final[dict[NeedCategory, tuple[tuple[str, ...], tuple[str, ...]]]] = {
+    NeedCategory(category): (tuple(entry["summaries"]), tuple(entry["products"]))
+    for category, entry in _NEED_TEXTS["categories"].items()
+}
+_SALES_METHODS: Final[tuple[str, ...]] = tuple(_NEED_TEXTS["sales_methods"])
+
+# ------------------------------------------------------------------ product kinds
 
 _T = ProductType
-_R = RiskLevel
-_PRODUCTS: Final[tuple[_ProductSpec, ...]] = (
-    _ProductSpec("DEP-DEMAND", "个人活期储蓄", _T.DEMAND_DEPOSIT, None, "0", None, "0.0015", None,
-                 (), _ALL_TIERS, "随存随取的活期账户，工资代发与日常结算。"),
-    _ProductSpec("TD-3M", "定期存款 3个月", _T.TIME_DEPOSIT, None, "50", 3, "0.0105", None,
-                 (), _ALL_TIERS, "整存整取，3个月期。"),
-    _ProductSpec("TD-6M", "定期存款 6个月", _T.TIME_DEPOSIT, None, "50", 6, "0.0125", None,
-                 (), _ALL_TIERS, "整存整取，6个月期。"),
-    _ProductSpec("TD-1Y", "定期存款 1年", _T.TIME_DEPOSIT, None, "50", 12, "0.0145", None,
-                 ("retired", "pre_retirement"), _ALL_TIERS, "整存整取，1年期。"),
-    _ProductSpec("TD-2Y", "定期存款 2年", _T.TIME_DEPOSIT, None, "50", 24, "0.0155", None,
-                 (), _ALL_TIERS, "整存整取，2年期。"),
-    _ProductSpec("TD-3Y", "定期存款 3年", _T.TIME_DEPOSIT, None, "50", 36, "0.0175", None,
-                 ("retired", "pre_retirement", "established"), _ALL_TIERS,
-                 "整存整取，3年期，适合长期闲置资金。"),
-    _ProductSpec("TD-5Y", "定期存款 5年", _T.TIME_DEPOSIT, None, "50", 60, "0.0180", None,
-                 ("retired",), _ALL_TIERS, "整存整取，5年期。"),
-    _ProductSpec("CD-1Y", "大额存单 1年期", _T.LARGE_CD, None, "200000", 12, "0.0165", None,
-                 ("pre_retirement", "retired", "established"), _WEALTHY,
-                 "20万元起存，可转让，利率高于同期定期存款。"),
-    _ProductSpec("CD-3Y", "大额存单 3年期", _T.LARGE_CD, None, "200000", 36, "0.0215", None,
-                 ("pre_retirement", "retired", "established"), _WEALTHY,
-                 "20万元起存，3年期，保本保息。"),
-    _ProductSpec("WM-CASH", "天天利 现金管理理财 R1", _T.WEALTH, _R.R1, "1", None, "0.0180",
-                 "0.0015", (), _ALL_TIERS, "T+0 快速赎回，日常闲钱管理。"),
-    _ProductSpec("WM-R2-90D", "稳健理财 90天 R2", _T.WEALTH, _R.R2, "10000", 3, "0.0260",
-                 "0.0030", ("pre_retirement", "retired", "new_family"), _ALL_TIERS,
-                 "固定收益类，投资债券和存款，90天封闭。"),
-    _ProductSpec("WM-R2-180D", "稳健理财 180天 R2", _T.WEALTH, _R.R2, "10000", 6, "0.0275",
-                 "0.0030", ("pre_retirement", "retired", "established"), _ALL_TIERS,
-                 "固定收益类，180天封闭。"),
-    _ProductSpec("WM-R3-1Y", "平衡理财 1年 R3", _T.WEALTH, _R.R3, "10000", 12, "0.0330",
-                 "0.0050", ("established", "family_with_children"), _WEALTHY,
-                 "固收+ 策略，少量权益仓位。"),
-    _ProductSpec("FD-BOND", "纯债债券基金 R2", _T.FUND, _R.R2, "1000", None, "0.0300", "0.0060",
-                 ("pre_retirement", "established"), _ALL_TIERS, "投资国债与高等级信用债。"),
-    _ProductSpec("FD-MIX", "灵活配置混合基金 R3", _T.FUND, _R.R3, "1000", None, None, "0.0120",
-                 ("established", "family_with_children", "young_professional"), _ALL_TIERS,
-                 "股债灵活配置，适合中长期持有。"),
-    _ProductSpec("FD-EQ", "进取型股票基金 R4", _T.FUND, _R.R4, "1000", None, None, "0.0150",
-                 ("young_professional", "established"), _ALL_TIERS,
-                 "主要投资A股成长股，波动较大。"),
-    _ProductSpec("FD-QDII", "全球科技QDII基金 R5", _T.FUND, _R.R5, "1000", None, None, "0.0150",
-                 ("young_professional",), _WEALTHY, "投资海外科技股，有汇率和市场风险。"),
-    _ProductSpec("PEN-ACCT", "个人养老金资金账户", _T.PENSION, None, "0", None, "0.0015", None,
-                 ("pre_retirement", "established", "family_with_children"), _ALL_TIERS,
-                 "每年最多缴存12000元，享受个税递延优惠。"),
-    _ProductSpec("PEN-WM", "养老理财 5年 R2", _T.PENSION, _R.R2, "1", 60, "0.0380", "0.0020",
-                 ("pre_retirement",), _ALL_TIERS, "养老专属理财，封闭期5年。"),
-    _ProductSpec("INS-CI", "守护安康重疾险", _T.INSURANCE, None, "5000", 240, None, None,
-                 ("new_family", "family_with_children", "young_professional"), _ALL_TIERS,
-                 "覆盖120种重大疾病，确诊即赔。"),
-    _ProductSpec("INS-EDU", "金色童年教育金保险", _T.INSURANCE, None, "10000", 120, "0.0250", None,
-                 ("family_with_children",), _ALL_TIERS, "子女18至21岁每年领取教育金。"),
-    _ProductSpec("INS-ANN", "福寿年年养老年金保险", _T.INSURANCE, None, "20000", 120, "0.0250",
-                 None, ("pre_retirement", "retired"), _ALL_TIERS, "60岁起按月领取养老金。"),
-    _ProductSpec("INS-UL", "稳盈万能型终身寿险 R2", _T.INSURANCE, _R.R2, "50000", None, "0.0300",
-                 "0.0100", ("established", "pre_retirement"), _WEALTHY, "保底利率加浮动收益。"),
-    _ProductSpec("INS-IL", "智选投资连结保险 R4", _T.INSURANCE, _R.R4, "100000", None, None,
-                 "0.0150", ("established",), _WEALTHY, "投资账户价值随市场波动。"),
-    _ProductSpec("LN-MORT", "个人住房贷款", _T.MORTGAGE, None, "100000", 360, "0.0355", None,
-                 ("new_family", "family_with_children", "young_professional"), _ALL_TIERS,
-                 "首套房贷，最长30年，等额本息或等额本金。"),
-    _ProductSpec("LN-CAR", "个人汽车消费贷款", _T.CONSUMER_LOAN, None, "30000", 36, "0.0450",
-                 None, ("young_professional", "new_family"), _ALL_TIERS, "新车购置，最长5年。"),
-    _ProductSpec("LN-EDU", "出国留学贷款", _T.EDUCATION_LOAN, None, "20000", 120, "0.0420", None,
-                 ("student", "family_with_children"), _ALL_TIERS, "学费与生活费，可出具资金证明。"),
-    _ProductSpec("LN-BIZ", "个人经营贷款", _T.BUSINESS_LOAN, None, "100000", 36, "0.0385", None,
-                 ("established",), _ALL_TIERS, "小微企业主经营周转。"),
-    _ProductSpec("CC-GOLD", "金卡信用卡", _T.CREDIT_CARD, None, None, None, None, None,
-                 ("young_professional", "new_family", "student"), ("gold", "general"),
-                 "免年费，积分兑换。"),
-    _ProductSpec("CC-PLAT", "白金信用卡", _T.CREDIT_CARD, None, None, None, None, None,
-                 ("established", "family_with_children"), _WEALTHY,
-                 "机场贵宾厅、道路救援等权益。"),
-    _ProductSpec("GOLD-ACC", "积存金 R3", _T.GOLD, _R.R3, "1000", None, None, "0.0050",
-                 ("established", "pre_retirement"), _ALL_TIERS, "按克积存黄金，可赎回实物。"),
-    _ProductSpec("TRUST-FAM", "家族信托", _T.TRUST, _R.R3, "10000000", 120, None, "0.0080",
-                 ("retired", "pre_retirement", "established"), ("top",),
-                 "财富传承与隔离，1000万元起。"),
-)  # fmt: skip
-
-
-class _BundleSpec(NamedTuple):
-    code: str
-    name: str
-    stages: tuple[str, ...]  # life-stage codes of bank.toml
-    tiers: tuple[str, ...]  # tier codes of bank.toml
-    needs: tuple[NeedCategory, ...]
-    products: tuple[str, ...]  # product codes, in the order a proposal lists them
-    min_aum: str | None
-    # tier code -> (rate bonus, fee factor)
-    pricing: tuple[tuple[str, str, str], ...]
-    valid_days: int
-    description: str
-
-
-_N = NeedCategory
-_PRICING_WEALTHY: Final = (("top", "0.0020", "0.5"), ("gold", "0.0010", "0.8"))
-_BUNDLES: Final[tuple[_BundleSpec, ...]] = (
-    _BundleSpec("BDL-YOUNG", "青年才俊成长套餐", ("young_professional", "student"), _ALL_TIERS,
-                (_N.CAR, _N.INVESTMENT, _N.INSURANCE),
-                ("CC-GOLD", "FD-MIX", "INS-CI", "LN-CAR"), None, _PRICING_WEALTHY, 30,
-                "刚参加工作的年轻客户：信用卡建立信用记录，定投基金开始积累，"
-                "重疾险保障收入，购车有低息贷款。"),
-    _BundleSpec("BDL-HOME", "安家置业家庭套餐", ("new_family", "family_with_children"),
-                _ALL_TIERS, (_N.HOUSING, _N.INSURANCE, _N.EDUCATION),
-                ("LN-MORT", "INS-CI", "INS-EDU", "WM-R2-90D"), None, _PRICING_WEALTHY, 30,
-                "成家置业阶段：房贷安家，重疾险与教育金保障家庭，稳健理财打理结余。"),
-    _BundleSpec("BDL-EDU", "子女教育规划套餐", ("family_with_children",), _ALL_TIERS,
-                (_N.EDUCATION,), ("INS-EDU", "FD-BOND", "LN-EDU"), None, _PRICING_WEALTHY, 30,
-                "为子女上学和留学做准备：教育金保险按期领取，债券基金稳健积累，留学贷款兜底。"),
-    _BundleSpec("BDL-RETIRE", "安享退休养老套餐", ("pre_retirement", "retired"), _ALL_TIERS,
-                (_N.RETIREMENT, _N.INVESTMENT),
-                ("PEN-ACCT", "PEN-WM", "INS-ANN", "CD-3Y", "TD-3Y"), None, _PRICING_WEALTHY, 45,
-                "退休前后：个人养老金享受个税递延，养老理财与年金保险提供稳定现金流，"
-                "大额存单锁定利率。"),
-    _BundleSpec("BDL-LEGACY", "财富传承尊享套餐", ("established", "pre_retirement", "retired"),
-                ("top",), (_N.WEALTH_TRANSFER, _N.INVESTMENT),
-                ("TRUST-FAM", "INS-UL", "CD-3Y", "WM-R3-1Y"), "6000000",
-                (("top", "0.0025", "0.5"),), 60,
-                "顶级客户的财富传承：家族信托隔离与定向传承，终身寿险指定受益人，"
-                "大额存单与平衡理财稳健增值。"),
-    _BundleSpec("BDL-REINVEST", "到期资金续配套餐", (), _ALL_TIERS, (_N.INVESTMENT,),
-                ("CD-1Y", "WM-R2-180D", "FD-BOND", "GOLD-ACC"), None, _PRICING_WEALTHY, 15,
-                "定期存款或理财到期后的资金续作：按风险承受能力在存单、稳健理财、"
-                "债券基金和积存金之间配置。"),
-)  # fmt: skip
-
 _DEPOSIT_LIKE: Final = frozenset({_T.TIME_DEPOSIT, _T.LARGE_CD, _T.DEMAND_DEPOSIT, _T.PENSION})
 _MATURING: Final = frozenset({_T.TIME_DEPOSIT.value, _T.LARGE_CD.value, _T.WEALTH.value})
 _LIABILITIES: Final = frozenset(
@@ -405,124 +252,13 @@ _LIABILITIES: Final = frozenset(
 _RISK_RANK: Final = {level.value: i + 1 for i, level in enumerate(RiskLevel)}
 _TOLERANCE_RANK: Final = {level.value: i + 1 for i, level in enumerate(RiskTolerance)}
 
-# ----------------------------------------------------------------- activity texts
+# ------------------------------------------------------------------ activity tuning
 
-_VISIT_PURPOSES: Final = (
-    "到期资金续作沟通", "资产配置检视", "理财产品到期提醒及再投资建议", "家庭财务规划面谈",
-    "风险测评更新", "新发行大额存单推介", "子女教育金规划", "养老规划咨询", "房贷还款方案沟通",
-    "客户生日慰问", "资料补录及信息核实", "节日客户答谢活动", "保险保障检视",
-)  # fmt: skip
-_CORPORATE_PURPOSES: Final = (
-    "企业结算业务走访",
-    "授信需求了解",
-    "代发工资业务洽谈",
-    "企业闲置资金管理方案",
-    "年度综合服务回顾",
-)
-_VISIT_OPENINGS: Final = (
-    "客户本人在家接待，",
-    "客户与配偶一同到网点，",
-    "在客户单位附近咖啡馆面谈，",
-    "客户到网点办理业务时面谈，",
-    "在客户公司会议室面谈，",
-    "客户活动现场交流，",
-)
-_VISIT_FINDINGS: Final = (
-    "客户对当前理财收益基本满意，关注下月到期的定期存款续作利率。",
-    "客户计划明年为孩子出国留学做准备，询问留学贷款与资金证明办理流程。",
-    "客户近期有购房打算，想了解公积金组合贷款额度。",
-    "客户风险测评已过期，本次重新做了测评。",
-    "客户对基金净值回撤有顾虑，解释了长期持有的逻辑。",
-    "客户父母年事已高，希望了解重疾险和医疗险。",
-    "客户公司经营正常，资金回笼较慢，有短期周转需求。",
-    "客户即将退休，关心养老金领取和稳健型产品。",
-    "客户补充了工作单位和年收入信息。",
-    "客户对大额存单感兴趣，但希望保留部分流动性。",
-)
-_VISIT_NEXT_STEPS: Final = (
-    "约定两周后电话回访。",
-    "已发送产品说明书，待客户考虑。",
-    "客户同意下周到网点办理。",
-    "需要与理财经理一起二次拜访。",
-    "暂不推荐新产品，保持常规维护。",
-    "已登记需求，跟进中。",
-)
-_VISIT_OUTCOMES: Final = (
-    "客户有意向",
-    "已完成签约",
-    "需二次拜访",
-    "客户暂无需求",
-    "已转介理财经理",
-    "资料已补全",
-)
-_ATTENDEES: Final = ("客户本人", "客户及配偶", "客户及其子女", "客户本人、理财经理")
-_CANCEL_REASONS: Final = ("客户临时有事，改期。", "客户出差，取消本次拜访。", "天气原因取消。")
-_CONTACT_SUMMARIES: Final[dict[ContactChannel, tuple[str, ...]]] = {
-    ContactChannel.PHONE: (
-        "电话回访：定期存款到期提醒", "电话沟通理财产品收益情况", "电话邀约到网点面谈",
-        "电话提醒风险测评即将到期", "电话核实联系地址", "电话告知大额存单发行",
-        "电话回访：客户满意度调查",
-    ),
-    ContactChannel.WECHAT: (
-        "微信发送市场周报", "微信节日问候", "微信推送新发行理财产品", "微信答复基金净值询问",
-        "微信发送产品说明书", "微信提醒理财到期",
-    ),
-    ContactChannel.SMS: ("短信生日祝福", "短信到期提醒", "短信活动邀请", "短信节日问候"),
-    ContactChannel.EMAIL: ("邮件发送资产配置建议书", "邮件发送对账单说明"),
-    ContactChannel.BRANCH: (
-        "网点面谈：办理定期续存", "网点面谈：咨询大额存单", "客户到网点办理业务时简短交流",
-        "网点面谈：更新身份证信息",
-    ),
-    ContactChannel.VISIT: ("上门拜访记录", "拜访客户公司", "客户活动现场交流"),
-}  # fmt: skip
-_CONTACT_CONTENTS: Final = (
-    "客户表示知悉，到期后再决定是否续存。",
-    "客户询问最近利率走势，已解释存款利率下调的情况。",
-    "客户暂时没有新增资金，下季度再联系。",
-    "客户对推荐的产品有兴趣，约了下周面谈。",
-    "客户说明已在他行购买类似产品，暂不考虑。",
-    "客户更新了新的联系电话。",
-    "客户反馈手机银行转账限额问题，已协助处理。",
-    "客户希望以后优先通过微信联系。",
-)
 _CONTACT_CHANNELS: Final = (
     (ContactChannel.PHONE, 40.0), (ContactChannel.WECHAT, 35.0), (ContactChannel.SMS, 8.0),
     (ContactChannel.BRANCH, 10.0), (ContactChannel.EMAIL, 2.0), (ContactChannel.VISIT, 5.0),
 )  # fmt: skip
-_NEEDS: Final[dict[NeedCategory, tuple[tuple[str, ...], tuple[str, ...]]]] = {
-    # category: (summaries, product codes that answer it)
-    NeedCategory.EDUCATION: (
-        ("孩子计划出国读研，需要留学贷款和资金证明", "为子女准备大学教育金", "孩子明年上国际学校"),
-        ("LN-EDU", "INS-EDU", "WM-R2-180D"),
-    ),
-    NeedCategory.HOUSING: (
-        ("计划购买改善型住房，需要房贷", "考虑提前还款，想了解违约金", "为父母购买养老房"),
-        ("LN-MORT",),
-    ),
-    NeedCategory.CAR: (("计划年内换新能源车，考虑车贷", "为子女购车"), ("LN-CAR",)),
-    NeedCategory.RETIREMENT: (
-        ("五年后退休，希望补充养老收入", "开立个人养老金账户节税", "退休金稳健增值"),
-        ("PEN-ACCT", "PEN-WM", "INS-ANN", "TD-3Y"),
-    ),
-    NeedCategory.INSURANCE: (
-        ("家庭保障不足，考虑重疾险", "为父母配置医疗保障", "房贷期间需要保障型保险"),
-        ("INS-CI", "INS-ANN"),
-    ),
-    NeedCategory.INVESTMENT: (
-        ("定期存款到期后希望收益更高", "想配置部分基金定投", "大额资金稳健配置"),
-        ("WM-R2-90D", "WM-R3-1Y", "FD-BOND", "FD-MIX", "CD-3Y", "GOLD-ACC"),
-    ),
-    NeedCategory.WEALTH_TRANSFER: (
-        ("考虑家族财富传承安排", "希望给子女做资产隔离"),
-        ("TRUST-FAM", "INS-UL"),
-    ),
-    NeedCategory.FINANCING: (
-        ("企业短期资金周转", "扩大经营需要贷款", "需要开立保函"),
-        ("LN-BIZ",),
-    ),
-    NeedCategory.SETTLEMENT: (("代发工资与对公结算", "跨境收款结算"), ("DEP-DEMAND",)),
-    NeedCategory.OTHER: (("咨询手机银行使用", "办理信用卡提额"), ("CC-GOLD", "CC-PLAT")),
-}
+# Which needs a customer of each life stage has (None: companies and unknown ages).
 _STAGE_NEEDS: Final[dict[str | None, tuple[NeedCategory, ...]]] = {
     "student": (NeedCategory.EDUCATION, NeedCategory.OTHER),
     "young_professional": (NeedCategory.CAR, NeedCategory.INVESTMENT, NeedCategory.HOUSING),
@@ -540,7 +276,6 @@ _STAGE_NEEDS: Final[dict[str | None, tuple[NeedCategory, ...]]] = {
 }  # fmt: skip
 _SEVERITIES: Final = (Priority.LOW, Priority.NORMAL, Priority.NORMAL, Priority.HIGH)
 _URGENCIES: Final = (Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT)
-_SALES_METHODS: Final = ("电话营销", "上门拜访", "网点营销", "客户活动", "转介绍", "微信营销")
 _STAGE_PROBABILITY: Final = {
     SalesStage.LEAD: 10,
     SalesStage.QUALIFIED: 25,
@@ -691,6 +426,12 @@ def _label_map(config: BankConfig) -> tuple[dict[str, str], dict[str, str]]:
     return tiers, stages
 
 
+def _renamed(names: Sequence[str], new_names: dict[str, str | None]) -> list[str]:
+    """Shipped bank.toml names as the configuration in force names them (KeyError for a
+    name the shipped configuration does not have)."""
+    return [new for name in names if (new := new_names[name]) is not None]
+
+
 # ------------------------------------------------------------------- the builder
 
 
@@ -716,6 +457,12 @@ class _BookBuilder:
         self.with_activity = with_activity
         self.config = bank_config()
         self.tier_names, self.stage_names = _label_map(self.config)
+        # The catalog names tiers and life stages as the shipped bank.toml does. Under
+        # another configuration they get its names (by code), or are left out if it
+        # has no such tier or stage.
+        shipped_tiers, shipped_stages = _label_map(load_config())
+        self.tier_of = {name: self.tier_names.get(c) for c, name in shipped_tiers.items()}
+        self.stage_of = {name: self.stage_names.get(c) for c, name in shipped_stages.items()}
         # Separate streams: the core tables come out identical with or without activity.
         self.rng = random.Random(f"demo-book:{seed}:core")
         self.act = random.Random(f"demo-book:{seed}:activity")
@@ -839,8 +586,7 @@ class _BookBuilder:
         branches = self._branches()
         rms = self._rms(branches)
         self.rm_users = {rm["id"]: rm["employee_no"] for rm, _ in rms}
-        self._products()
-        self._bundles()
+        self._catalog()
         for rm, branch in rms:
             self._book_of(rm, branch)
         if self.with_activity:
@@ -910,65 +656,41 @@ class _BookBuilder:
             result.append((row, branch))
         return result
 
-    def _products(self) -> None:
+    def _catalog(self) -> None:
+        """Product and bundle template rows of data/catalog.json, in the file's order."""
+        products, bundles = read_catalog()
         created = self._at(date(2020, 1, 2), 9 * 60)
-        for spec in _PRODUCTS:
+        for spec in products:
             row = self._stamp(
                 {
                     "id": self._uid(self.rng),
-                    "code": spec.code,
-                    "name": spec.name,
-                    "product_type": spec.kind.value,
-                    "risk_level": spec.risk.value if spec.risk else None,
-                    "min_amount": Decimal(spec.min_amount) if spec.min_amount else None,
-                    "term_months": spec.term_months,
-                    "rate": Decimal(spec.rate) if spec.rate else None,
-                    "fee_rate": Decimal(spec.fee_rate) if spec.fee_rate else None,
-                    "currency": "CNY",
-                    "target_life_stages": [
-                        self.stage_names[c] for c in spec.stages if c in self.stage_names
-                    ],
-                    "target_tiers": [
-                        self.tier_names[c] for c in spec.tiers if c in self.tier_names
-                    ],
-                    "description": spec.description,
-                    "disclosure": _DISCLOSURE if spec.risk else None,
-                    "on_sale": spec.code != "TD-5Y",  # withdrawn, still held by customers
+                    **spec,
+                    "target_life_stages": _renamed(spec["target_life_stages"], self.stage_of),
+                    "target_tiers": _renamed(spec["target_tiers"], self.tier_of),
                 },
                 created,
                 self._at(self._day(30 + len(self.products)), 9 * 60),
             )
             self.tables["product"].append(row)
-            self.products[spec.code] = row
-
-    def _bundles(self) -> None:
+            self.products[row["code"]] = row
         # Ids from the code, not from the generator's random stream: adding a bundle
         # leaves every other row of the book as it was.
         created = self._at(date(2024, 1, 2), 9 * 60)
-        for spec in _BUNDLES:
+        for spec in bundles:
             pricing = {
-                self.tier_names[tier]: {"rate_bonus": bonus, "fee_discount": factor}
-                for tier, bonus, factor in spec.pricing
-                if tier in self.tier_names
+                tier: terms
+                for name, terms in json.loads(spec["tier_pricing"]).items()
+                if (tier := self.tier_of[name]) is not None
             }
             row = self._stamp(
                 {
-                    "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"rm-workbench:bundle:{spec.code}")),
-                    "code": spec.code,
-                    "name": spec.name,
-                    "description": spec.description,
-                    "target_life_stages": [
-                        self.stage_names[c] for c in spec.stages if c in self.stage_names
-                    ],
-                    "target_tiers": [
-                        self.tier_names[c] for c in spec.tiers if c in self.tier_names
-                    ],
-                    "need_categories": [need.value for need in spec.needs],
-                    "product_codes": list(spec.products),
-                    "min_aum": Decimal(spec.min_aum) if spec.min_aum else None,
+                    "id": str(
+                        uuid.uuid5(uuid.NAMESPACE_URL, f"rm-workbench:bundle:{spec['code']}")
+                    ),
+                    **spec,
+                    "target_life_stages": _renamed(spec["target_life_stages"], self.stage_of),
+                    "target_tiers": _renamed(spec["target_tiers"], self.tier_of),
                     "tier_pricing": json.dumps(pricing, ensure_ascii=False, sort_keys=True),
-                    "valid_days": spec.valid_days,
-                    "on_sale": True,
                 },
                 created,
             )

@@ -4,6 +4,7 @@ for the rules that must never break: suitability, nothing held, nothing off sale
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -12,8 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rm_demo.book import _BUNDLES, _PRODUCTS
-from rm_workbench.config import load_config
+from rm_demo.book import read_catalog
 from rm_workbench.domain.recommend import (
     PERSONAL_TYPES,
     CatalogBundle,
@@ -34,43 +34,45 @@ TODAY = date(2026, 11, 25)
 
 
 def _demo_catalog() -> tuple[tuple[CatalogProduct, ...], tuple[CatalogBundle, ...]]:
-    """The demo book's catalog, with the names of the shipped bank.toml (as synced)."""
-    config = load_config()
-    stage = {s.code: s.name for s in config.life_stages}
-    tier = {t.code: t.name for t in config.tiers}
+    """The demo catalog (rm_demo/data/catalog.json) as publish-catalog reads it: names
+    of the shipped bank.toml, as synced."""
+    product_rows, bundle_rows = read_catalog()
     products = tuple(
         CatalogProduct(
-            code=s.code,
-            name=s.name,
-            product_type=s.kind.value,
-            risk_level=None if s.risk is None else s.risk.value,
-            min_amount=None if s.min_amount is None else Decimal(s.min_amount),
-            term_months=s.term_months,
-            rate=None if s.rate is None else Decimal(s.rate),
-            fee_rate=None if s.fee_rate is None else Decimal(s.fee_rate),
-            target_life_stages=tuple(stage[c] for c in s.stages),
-            target_tiers=tuple(tier[c] for c in s.tiers),
-            description=s.description,
-            disclosure="理财非存款，产品有风险，投资须谨慎。" if s.risk else None,
-            on_sale=s.code != "TD-5Y",
+            code=p["code"],
+            name=p["name"],
+            product_type=p["product_type"],
+            risk_level=p["risk_level"],
+            min_amount=p["min_amount"],
+            term_months=p["term_months"],
+            rate=p["rate"],
+            fee_rate=p["fee_rate"],
+            target_life_stages=tuple(p["target_life_stages"]),
+            target_tiers=tuple(p["target_tiers"]),
+            description=p["description"],
+            disclosure=p["disclosure"],
+            on_sale=p["on_sale"],
         )
-        for s in _PRODUCTS
+        for p in product_rows
     )
     bundles = tuple(
         CatalogBundle(
-            code=b.code,
-            name=b.name,
-            description=b.description,
-            target_life_stages=tuple(stage[c] for c in b.stages),
-            target_tiers=tuple(tier[c] for c in b.tiers),
-            need_categories=tuple(n.value for n in b.needs),
-            product_codes=b.products,
-            min_aum=None if b.min_aum is None else Decimal(b.min_aum),
-            pricing={tier[t]: TierPricing(Decimal(x), Decimal(y)) for t, x, y in b.pricing},
-            valid_days=b.valid_days,
-            on_sale=True,
+            code=b["code"],
+            name=b["name"],
+            description=b["description"],
+            target_life_stages=tuple(b["target_life_stages"]),
+            target_tiers=tuple(b["target_tiers"]),
+            need_categories=tuple(b["need_categories"]),
+            product_codes=tuple(b["product_codes"]),
+            min_aum=b["min_aum"],
+            pricing={
+                tier: TierPricing(Decimal(terms["rate_bonus"]), Decimal(terms["fee_discount"]))
+                for tier, terms in json.loads(b["tier_pricing"]).items()
+            },
+            valid_days=b["valid_days"],
+            on_sale=b["on_sale"],
         )
-        for b in _BUNDLES
+        for b in bundle_rows
     )
     return products, bundles
 
