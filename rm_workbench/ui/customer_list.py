@@ -29,12 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from rm_workbench.services.changes import Change
-from rm_workbench.services.customers import (
-    CustomerQuery,
-    CustomerService,
-    FilterOption,
-    FilterOptions,
-)
+from rm_workbench.services.customer_query import CustomerQuery
+from rm_workbench.services.customers import CustomerService, FilterOption, FilterOptions
 from rm_workbench.ui.background import run_in_background
 from rm_workbench.ui.customer_table import SORTABLE, SORTED_BY, Column, CustomerTableModel, Runner
 from rm_workbench.ui.error_dialog import error_text

@@ -1,7 +1,7 @@
 """The customer list's table model: pages rows in as the RM scrolls, off the GUI thread.
 
 The model holds plain :class:`~rm_workbench.services.customers.CustomerSummary` rows
-and the :class:`~rm_workbench.services.customers.CustomerQuery` they answer. Every
+and the :class:`~rm_workbench.services.customer_query.CustomerQuery` they answer. Every
 query to the cache goes through a *runner* (``run_in_background`` by default), so a
 count or a one-letter search over 50,000 customers never stalls the GUI thread:
 
