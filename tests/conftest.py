@@ -62,6 +62,16 @@ def cache(cache_path: Path) -> Iterator[Cache]:
 
 
 @pytest.fixture(autouse=True)
+def _labels_in_chinese() -> Iterator[None]:
+    """The bank's words in Chinese for every test: a test that runs the app in English
+    (``language="en"``) sets rm_contract.labels' language for the whole process."""
+    from rm_contract.labels import set_language
+
+    yield
+    set_language("zh_CN")
+
+
+@pytest.fixture(autouse=True)
 def _no_error_dialog_waits_for_a_click(monkeypatch: pytest.MonkeyPatch) -> None:
     """The one error dialog (rm_workbench.ui.error_dialog) is modal: in a test nobody
     clicks it, and the run would wait until CI gives up. It fails the test with its

@@ -36,6 +36,8 @@ from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import Final
 
+from rm_contract.labels import EnumLabels
+from rm_contract.vocabulary import NeedCategory, ProductType
 from rm_workbench.domain.formatting import format_date, format_rate, format_short_date, format_wan
 
 
@@ -165,35 +167,9 @@ RISK_LEVELS: Final = ("R1", "R2", "R3", "R4", "R5")
 RISK_TOLERANCES: Final = ("C1", "C2", "C3", "C4", "C5")
 
 # ProductType values as an RM says them (the same words as the Customer 360 screen).
-PRODUCT_TYPE_LABELS: Final[Mapping[str, str]] = {
-    "demand_deposit": "活期存款",
-    "time_deposit": "定期存款",
-    "large_cd": "大额存单",
-    "wealth": "理财产品",
-    "fund": "基金",
-    "insurance": "保险",
-    "mortgage": "住房贷款",
-    "consumer_loan": "消费贷款",
-    "education_loan": "助学贷款",
-    "business_loan": "经营贷款",
-    "credit_card": "信用卡",
-    "pension": "个人养老金",
-    "gold": "贵金属",
-    "trust": "家族信托",
-}
+PRODUCT_TYPE_LABELS: Final = EnumLabels(ProductType)
 # NeedCategory values as the need dialog shows them.
-NEED_CATEGORY_LABELS: Final[Mapping[str, str]] = {
-    "education": "子女教育",
-    "housing": "住房",
-    "car": "购车",
-    "retirement": "养老规划",
-    "insurance": "保险保障",
-    "investment": "投资理财",
-    "wealth_transfer": "财富传承",
-    "financing": "融资",
-    "settlement": "结算",
-    "other": "其他",
-}
+NEED_CATEGORY_LABELS: Final = EnumLabels(NeedCategory)
 
 # A reinvestment talk starts well before the money is free (the Today screen lists
 # the next 30 days; a proposal is prepared earlier).

@@ -12,6 +12,7 @@ from typing import Final
 
 from sqlalchemy import Connection, select
 
+from rm_contract.labels import EnumLabels
 from rm_contract.vocabulary import ContactChannel
 from rm_workbench.domain import validation as check
 from rm_workbench.domain.formatting import format_datetime
@@ -29,14 +30,7 @@ from rm_workbench.services.records import (
 from rm_workbench.services.sync import USERNAME
 from rm_workbench.sync.outbox import insert_row
 
-CHANNEL_LABELS: Final[dict[str, str]] = {
-    ContactChannel.PHONE: "电话",
-    ContactChannel.WECHAT: "微信",
-    ContactChannel.SMS: "短信",
-    ContactChannel.EMAIL: "邮件",
-    ContactChannel.BRANCH: "网点面谈",
-    ContactChannel.VISIT: "拜访",
-}
+CHANNEL_LABELS: Final = EnumLabels(ContactChannel)
 
 
 @dataclass(frozen=True)

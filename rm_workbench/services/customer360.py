@@ -20,6 +20,7 @@ from typing import Any, Final, Literal, get_args
 
 from sqlalchemy import Connection, and_, func, or_, select
 
+from rm_contract.labels import EnumLabels
 from rm_contract.vocabulary import (
     AccountStatus,
     CustomerCategory,
@@ -31,6 +32,8 @@ from rm_contract.vocabulary import (
     LifecycleStatus,
     MaritalStatus,
     ProductType,
+    VisitCategory,
+    VisitStatus,
 )
 from rm_workbench.config import BankConfig, bank_config
 from rm_workbench.domain import validation as check
@@ -62,22 +65,7 @@ from rm_workbench.services.records import UNSET, _Unset, in_book, now_or
 from rm_workbench.services.scope import ScopedService
 from rm_workbench.sync.outbox import insert_row, update_row
 
-PRODUCT_TYPE_LABELS: Final[dict[str, str]] = {
-    ProductType.DEMAND_DEPOSIT: "活期存款",
-    ProductType.TIME_DEPOSIT: "定期存款",
-    ProductType.LARGE_CD: "大额存单",
-    ProductType.WEALTH: "理财产品",
-    ProductType.FUND: "基金",
-    ProductType.INSURANCE: "保险",
-    ProductType.MORTGAGE: "住房贷款",
-    ProductType.CONSUMER_LOAN: "消费贷款",
-    ProductType.EDUCATION_LOAN: "助学贷款",
-    ProductType.BUSINESS_LOAN: "经营贷款",
-    ProductType.CREDIT_CARD: "信用卡",
-    ProductType.PENSION: "个人养老金",
-    ProductType.GOLD: "贵金属",
-    ProductType.TRUST: "家族信托",
-}
+PRODUCT_TYPE_LABELS: Final = EnumLabels(ProductType)
 # Balances that the customer owes the bank (loan principal, card debt).
 LIABILITY_TYPES: Final = frozenset(
     {
@@ -88,65 +76,17 @@ LIABILITY_TYPES: Final = frozenset(
         ProductType.CREDIT_CARD,
     }
 )
-_CATEGORY_LABELS = {CustomerCategory.INDIVIDUAL: "个人客户", CustomerCategory.CORPORATE: "对公客户"}
-_GENDER_LABELS = {Gender.MALE: "男", Gender.FEMALE: "女", Gender.UNKNOWN: "未知"}
-_ID_TYPE_LABELS = {
-    IdType.RESIDENT_ID: "居民身份证",
-    IdType.PASSPORT: "护照",
-    IdType.HK_MACAO_PERMIT: "港澳居民来往内地通行证",
-    IdType.TAIWAN_PERMIT: "台湾居民来往大陆通行证",
-    IdType.FOREIGN_PERMANENT: "外国人永久居留身份证",
-    IdType.CREDIT_CODE: "统一社会信用代码",
-    IdType.OTHER: "其他证件",
-}
-_EDUCATION_LABELS = {
-    Education.PRIMARY: "小学",
-    Education.SECONDARY: "中学",
-    Education.COLLEGE: "大专",
-    Education.BACHELOR: "本科",
-    Education.MASTER: "硕士",
-    Education.DOCTORATE: "博士",
-    Education.UNKNOWN: "未知",
-}
-_MARITAL_LABELS = {
-    MaritalStatus.SINGLE: "未婚",
-    MaritalStatus.MARRIED: "已婚",
-    MaritalStatus.DIVORCED: "离异",
-    MaritalStatus.WIDOWED: "丧偶",
-    MaritalStatus.UNKNOWN: "未知",
-}
-LIFECYCLE_LABELS: Final[dict[str, str]] = {
-    LifecycleStatus.POTENTIAL: "潜在",
-    LifecycleStatus.ACTIVE: "活跃",
-    LifecycleStatus.DORMANT: "沉寂",
-    LifecycleStatus.LOST: "流失",
-}
-_GROUP_KIND_LABELS = {GroupKind.HOUSEHOLD: "家庭", GroupKind.CORPORATE_GROUP: "集团"}
-_ROLE_LABELS = {
-    GroupRole.HEAD: "户主",
-    GroupRole.SPOUSE: "配偶",
-    GroupRole.CHILD: "子女",
-    GroupRole.PARENT: "父母",
-    GroupRole.OTHER_RELATIVE: "亲属",
-    GroupRole.SUBSIDIARY: "子公司",
-    GroupRole.CONTROLLER: "实际控制人",
-    GroupRole.LEGAL_REPRESENTATIVE: "法定代表人",
-    GroupRole.MEMBER: "成员",
-}
-_ACCOUNT_STATUS_LABELS = {
-    AccountStatus.OPEN: "正常",
-    AccountStatus.MATURED: "已到期",
-    AccountStatus.CLOSED: "已销户",
-    AccountStatus.FROZEN: "冻结",
-}
-_VISIT_STATUS_LABELS = {"planned": "计划中", "done": "已完成", "cancelled": "已取消"}
-_VISIT_CATEGORY_LABELS = {
-    "home": "上门拜访",
-    "branch": "网点面谈",
-    "company": "企业走访",
-    "event": "客户活动",
-    "phone": "电话拜访",
-}
+_CATEGORY_LABELS: Final = EnumLabels(CustomerCategory)
+_GENDER_LABELS: Final = EnumLabels(Gender)
+_ID_TYPE_LABELS: Final = EnumLabels(IdType)
+_EDUCATION_LABELS: Final = EnumLabels(Education)
+_MARITAL_LABELS: Final = EnumLabels(MaritalStatus)
+LIFECYCLE_LABELS: Final = EnumLabels(LifecycleStatus)
+_GROUP_KIND_LABELS: Final = EnumLabels(GroupKind)
+_ROLE_LABELS: Final = EnumLabels(GroupRole)
+_ACCOUNT_STATUS_LABELS: Final = EnumLabels(AccountStatus)
+_VISIT_STATUS_LABELS: Final = EnumLabels(VisitStatus)
+_VISIT_CATEGORY_LABELS: Final = EnumLabels(VisitCategory)
 _WAN = Decimal(10_000)
 _CENT = Decimal("0.01")
 

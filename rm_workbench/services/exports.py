@@ -38,6 +38,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlalchemy import Connection, select
 
+from rm_contract.labels import EnumLabels
 from rm_contract.vocabulary import CustomerCategory, VisitStatus
 from rm_workbench.config import BankConfig, bank_config
 from rm_workbench.domain import validation as check
@@ -100,10 +101,7 @@ PIPL_NOTE: Final = (
     "本文件含客户个人信息，仅限本行工作使用，请妥善保管，不得外传。"
 )
 
-_CATEGORY_LABELS: Final[dict[str, str]] = {
-    CustomerCategory.INDIVIDUAL: "个人客户",
-    CustomerCategory.CORPORATE: "对公客户",
-}
+_CATEGORY_LABELS: Final = EnumLabels(CustomerCategory)
 _SORT_LABELS: Final = {
     SortColumn.RELEVANCE: "匹配程度",
     SortColumn.NAME: "姓名（拼音）",

@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, select
 
+from rm_contract.labels import EnumLabels
 from rm_contract.vocabulary import NeedCategory, NeedStatus, Priority
 from rm_workbench.domain import validation as check
 from rm_workbench.domain.reminders import local_today
@@ -31,24 +32,8 @@ from rm_workbench.services.records import (
 )
 from rm_workbench.sync.outbox import delete_row, insert_row, update_row
 
-NEED_CATEGORY_LABELS: Final[dict[str, str]] = {
-    NeedCategory.EDUCATION: "子女教育",
-    NeedCategory.HOUSING: "住房",
-    NeedCategory.CAR: "购车",
-    NeedCategory.RETIREMENT: "养老规划",
-    NeedCategory.INSURANCE: "保险保障",
-    NeedCategory.INVESTMENT: "投资理财",
-    NeedCategory.WEALTH_TRANSFER: "财富传承",
-    NeedCategory.FINANCING: "融资",
-    NeedCategory.SETTLEMENT: "结算",
-    NeedCategory.OTHER: "其他",
-}
-NEED_STATUS_LABELS: Final[dict[str, str]] = {
-    NeedStatus.OPEN: "待跟进",
-    NeedStatus.IN_PROGRESS: "跟进中",
-    NeedStatus.MET: "已满足",
-    NeedStatus.CLOSED: "已关闭",
-}
+NEED_CATEGORY_LABELS: Final = EnumLabels(NeedCategory)
+NEED_STATUS_LABELS: Final = EnumLabels(NeedStatus)
 
 OPEN_NEED_STATUSES: Final = (NeedStatus.OPEN, NeedStatus.IN_PROGRESS)
 

@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, select
 
+from rm_contract.labels import EnumLabels
 from rm_contract.vocabulary import SalesStage
 from rm_workbench.domain import validation as check
 from rm_workbench.domain.formatting import format_wan
@@ -32,14 +33,7 @@ from rm_workbench.services.records import (
 )
 from rm_workbench.sync.outbox import delete_row, insert_row, update_row
 
-SALES_STAGE_LABELS: Final[dict[str, str]] = {
-    SalesStage.LEAD: "线索",
-    SalesStage.QUALIFIED: "已确认",
-    SalesStage.PROPOSAL: "方案",
-    SalesStage.NEGOTIATION: "商谈",
-    SalesStage.WON: "已成交",
-    SalesStage.LOST: "已丢单",
-}
+SALES_STAGE_LABELS: Final = EnumLabels(SalesStage)
 
 OPEN_SALES_STAGES: Final = (
     SalesStage.LEAD,

@@ -25,6 +25,7 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, select
 
+from rm_contract.labels import EnumLabels
 from rm_contract.vocabulary import AccountStatus, CustomerCategory, ProposalStatus, SalesStage
 from rm_workbench.config import BankConfig, bank_config
 from rm_workbench.domain import validation as check
@@ -66,12 +67,7 @@ from rm_workbench.sync.outbox import insert_row, update_row
 
 log = logging.getLogger(__name__)
 
-PROPOSAL_STATUS_LABELS: Final[dict[str, str]] = {
-    ProposalStatus.DRAFT: "草稿",
-    ProposalStatus.RECORDED: "待客户答复",
-    ProposalStatus.ACCEPTED: "客户已接受",
-    ProposalStatus.DECLINED: "客户已拒绝",
-}
+PROPOSAL_STATUS_LABELS: Final = EnumLabels(ProposalStatus)
 # How long a proposal stays valid when it was not made from a template.
 DEFAULT_VALID_DAYS: Final = 30
 # An accepted proposal is an opportunity being closed: the customer said yes, the

@@ -18,18 +18,14 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, select
 
+from rm_contract.labels import EnumLabels
 from rm_contract.vocabulary import Priority
 from rm_workbench.domain import validation as check
 from rm_workbench.errors import ValidationError
 from rm_workbench.models import Customer, utcnow
 from rm_workbench.services.scope import ScopedService
 
-PRIORITY_LABELS: Final[dict[str, str]] = {
-    Priority.LOW: "低",
-    Priority.NORMAL: "普通",
-    Priority.HIGH: "高",
-    Priority.URGENT: "紧急",
-}
+PRIORITY_LABELS: Final = EnumLabels(Priority)
 
 # A contact is a record of something that happened; a few minutes of clock drift
 # between the RM's phone and the PC are allowed.

@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, select
 
+from rm_contract.labels import EnumLabels
 from rm_contract.vocabulary import Priority, ProductType, VisitCategory, VisitStatus
 from rm_workbench.domain import validation as check
 from rm_workbench.domain.formatting import format_datetime
@@ -33,18 +34,8 @@ from rm_workbench.services.records import CLOCK_SLACK, book_customer, new_number
 from rm_workbench.services.scope import ScopedService
 from rm_workbench.sync.outbox import delete_row, insert_row, update_row
 
-VISIT_CATEGORY_LABELS: Final[dict[str, str]] = {
-    VisitCategory.HOME: "上门拜访",
-    VisitCategory.BRANCH: "网点面谈",
-    VisitCategory.COMPANY: "企业走访",
-    VisitCategory.EVENT: "客户活动",
-    VisitCategory.PHONE: "电话拜访",
-}
-VISIT_STATUS_LABELS: Final[dict[str, str]] = {
-    VisitStatus.PLANNED: "计划中",
-    VisitStatus.DONE: "已完成",
-    VisitStatus.CANCELLED: "已取消",
-}
+VISIT_CATEGORY_LABELS: Final = EnumLabels(VisitCategory)
+VISIT_STATUS_LABELS: Final = EnumLabels(VisitStatus)
 # What separates one addition to a visit report from the text before it (the same
 # blank line the central CRM puts between two devices' additions).
 REPORT_SEPARATOR: Final = "\n\n"

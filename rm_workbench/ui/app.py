@@ -13,6 +13,7 @@ from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from rm_contract.labels import set_language
 from rm_workbench.errors import CachePasswordRequired, WorkbenchError
 from rm_workbench.launch import Demo, EmbeddedCentral
 from rm_workbench.paths import profile_dir
@@ -109,7 +110,9 @@ def run(profile: str, *, demo: Demo | None, encrypt: bool, language: str = "zh_C
     app.setOrganizationName("rm-workbench")
     app.setApplicationName("RM Workbench")
     settings = Settings()
-    install_translators(app, language or settings.language)
+    chosen = language or settings.language
+    set_language(chosen)  # the bank's words (rm_contract.labels), without Qt
+    install_translators(app, chosen)
     if not has_chinese_font():
         QMessageBox.warning(
             None,
