@@ -80,7 +80,7 @@ from rm_workbench.ui.activity_dialogs import (  # noqa: E402
 )
 from rm_workbench.ui.background import wait_for_background  # noqa: E402
 from rm_workbench.ui.conflict_dialog import ConflictDialog  # noqa: E402
-from rm_workbench.ui.customer360_view import Customer360View  # noqa: E402
+from rm_workbench.ui.customer360.view import Customer360View  # noqa: E402
 from rm_workbench.ui.customer_table import Column  # noqa: E402
 from rm_workbench.ui.main_window import CUSTOMERS, TODAY, VISITS, MainWindow  # noqa: E402
 from rm_workbench.ui.printing import PrintOptionsDialog  # noqa: E402
@@ -698,7 +698,7 @@ class Drive:
 
     def in_customer_tab(self, keys: str, kind: type, fill: Callable[[Any], None]) -> str:
         view = self.customer_tab()
-        view.timeline_table.setFocus()  # the tab's own shortcuts work from inside it
+        view.activity_tabs.timeline_table.setFocus()  # the tab's own shortcuts work from inside it
         dialog = self.opened(view, keys, kind)
         fill(dialog)
         return self.finish_dialog(dialog)
@@ -809,7 +809,9 @@ class Drive:
             table = w.visits.agenda_table
         else:
             view = w.tabs.currentWidget()
-            table = self.rng.choice((view.timeline_table, view.holdings_table))
+            table = self.rng.choice(
+                (view.activity_tabs.timeline_table, view.holdings.holdings_table)
+            )
         table.setFocus()
         for _ in range(self.rng.randint(1, 4)):
             self.press("PgDown", table)
@@ -910,15 +912,19 @@ class Drive:
         view = self.customer_tab()
         bar = view.activity_tabs.tabBar()
         self.click(bar, bar.tabRect(3).center())
-        model = view.proposals_model
+        model = view.proposals.proposals_model
         rows = [r for r in range(model.rowCount()) if model.row_at(r).status == "recorded"]
         if not rows:
             return "none open"
         row = self.rng.choice(rows)
         proposal_id = model.row_at(row).id
-        view.proposals_table.selectRow(row)
+        view.proposals.proposals_table.selectRow(row)
         accept = self.rng.random() < 0.5
-        self.click(view.accept_proposal_button if accept else view.decline_proposal_button)
+        self.click(
+            view.proposals.accept_proposal_button
+            if accept
+            else view.proposals.decline_proposal_button
+        )
 
         def settled() -> bool:
             rows = (model.row_at(r) for r in range(model.rowCount()))
@@ -928,7 +934,7 @@ class Drive:
         return "accepted" if accept else "declined"
 
     def brief(self) -> str:
-        return self.document(self.customer_tab().timeline_table, "brief")
+        return self.document(self.customer_tab().activity_tabs.timeline_table, "brief")
 
     def visits(self) -> str:
         self.go(VISITS)

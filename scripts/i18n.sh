@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ts=rm_workbench/resources/i18n/rm_workbench_zh_CN.ts
 case "${1:-all}" in
-    update|all) .venv/bin/pyside6-lupdate -no-obsolete rm_workbench/ui/*.py -ts "$ts" ;;
+    update|all) .venv/bin/pyside6-lupdate -no-obsolete rm_workbench/ui/*.py rm_workbench/ui/*/*.py -ts "$ts" ;;
 esac
 case "${1:-all}" in
     release|all)

@@ -155,7 +155,7 @@ def main_screens(app: QApplication, workbench: Workbench) -> None:
     shoot(window, "customer_360")
 
     # A proposal for that customer: the dialog with the bundles that fit.
-    from rm_workbench.ui.customer360_view import Customer360View
+    from rm_workbench.ui.customer360.view import Customer360View
     from rm_workbench.ui.proposal_dialog import ProposalDialog
 
     tab = window.tabs.currentWidget()
@@ -187,7 +187,7 @@ def sync_screens(app: QApplication, workbench: Workbench) -> None:
     still waiting; the main window with those counts, and the dialogs."""
     from rm_workbench.ui.conflict_dialog import ConflictDialog
     from rm_workbench.ui.contact_dialog import ContactDetailsDialog
-    from rm_workbench.ui.customer360_view import Customer360View
+    from rm_workbench.ui.customer360.view import Customer360View
     from rm_workbench.ui.main_window import TODAY, MainWindow
     from rm_workbench.ui.rejected_dialog import RejectedDialog
     from rm_workbench.ui.settings import Settings

@@ -51,7 +51,7 @@ def test_ui_sources_have_no_string_missing_from_the_catalog(tmp_path: Path) -> N
         pytest.skip("pyside6-lupdate not installed")
     copy = tmp_path / "check.ts"
     shutil.copy(TS, copy)
-    sources = sorted(str(p) for p in (I18N.parents[1] / "ui").glob("*.py"))
+    sources = sorted(str(p) for p in (I18N.parents[1] / "ui").rglob("*.py"))
     result = subprocess.run(
         [lupdate, "-no-obsolete", *sources, "-ts", str(copy)],
         check=True,

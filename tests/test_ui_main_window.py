@@ -18,7 +18,7 @@ from rm_workbench.services.customers import CustomerService
 from rm_workbench.services.workbench import Workbench, open_workbench
 from rm_workbench.sync.engine import SyncReport
 from rm_workbench.ui.background import wait_for_background
-from rm_workbench.ui.customer360_view import Customer360View
+from rm_workbench.ui.customer360.view import Customer360View
 from rm_workbench.ui.main_window import CUSTOMERS, TODAY, VISITS, MainWindow
 from rm_workbench.ui.settings import Settings
 from rm_workbench.ui.sync_controller import SyncController, SyncOutcome

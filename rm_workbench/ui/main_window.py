@@ -21,7 +21,7 @@ from rm_workbench.services.changes import Change
 from rm_workbench.services.workbench import Workbench
 from rm_workbench.ui.background import on_writer_lane
 from rm_workbench.ui.conflict_dialog import ConflictDialog
-from rm_workbench.ui.customer360_view import Customer360View
+from rm_workbench.ui.customer360.view import Customer360View
 from rm_workbench.ui.customer_list import CustomerListView
 from rm_workbench.ui.error_dialog import show_error
 from rm_workbench.ui.events import app_events

@@ -25,7 +25,7 @@ def test_contact_details_are_edited_from_the_profile(qtbot, workbench: Workbench
     view = _open(qtbot, workbench, customer_id)
     before = len(outbox(workbench.cache))
 
-    qtbot.mouseClick(view.edit_contact_button, LEFT)
+    qtbot.mouseClick(view.profile.edit_contact_button, LEFT)
     qtbot.waitUntil(
         lambda: isinstance(view.dialog, ContactDetailsDialog) and view.dialog.isVisible(),
         timeout=WAIT_MS,
@@ -51,8 +51,8 @@ def test_contact_details_are_edited_from_the_profile(qtbot, workbench: Workbench
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT_MS)
     qtbot.waitUntil(lambda: view.data is not loaded and not view.is_loading(), timeout=WAIT_MS)
 
-    assert view.mobile_label.text() == "139****5678"
-    assert view.profile_labels["email"].text() == "new.mail@example.cn"
+    assert view.profile.mobile_label.text() == "139****5678"
+    assert view.profile.profile_labels["email"].text() == "new.mail@example.cn"
     entry = outbox(workbench.cache)[-1]
     assert (entry.table, entry.op, entry.row_id) == ("customer", "update", customer_id)
     assert entry.fields["mobile_phone"] == {"base": mobile, "new": "13912345678"}

@@ -24,6 +24,7 @@ from rm_workbench.ui.activity_dialogs import (
     NeedDialog,
     OpportunityDialog,
 )
+from rm_workbench.ui.customer360.view import Customer360View
 from rm_workbench.ui.customer360_model import (
     HoldingColumn,
     HoldingsModel,
@@ -34,7 +35,6 @@ from rm_workbench.ui.customer360_model import (
     OpportunityColumn,
     TimelineModel,
 )
-from rm_workbench.ui.customer360_view import Customer360View
 from rm_workbench.ui.events import changed
 from rm_workbench.ui.main_window import MainWindow
 from rm_workbench.ui.settings import Settings
@@ -152,19 +152,24 @@ def test_the_profile_is_masked_with_holdings_members_and_timeline(
     profile = expected.profile
     assert view.title() == profile.name == view.name_label.text()
     assert profile.customer_no in view.badges_label.text()
-    assert view.id_label.text() == profile.masked_id_number and "*" in view.id_label.text()
-    assert view.mobile_label.text() == profile.masked_mobile_phone
-    assert view.reveal_id_button.isVisible() and view.reveal_id_button.text() == "Show"
-    assert view.totals_label.text() == (
+    assert (
+        view.profile.id_label.text() == profile.masked_id_number
+        and "*" in view.profile.id_label.text()
+    )
+    assert view.profile.mobile_label.text() == profile.masked_mobile_phone
+    assert (
+        view.profile.reveal_id_button.isVisible() and view.profile.reveal_id_button.text() == "Show"
+    )
+    assert view.holdings.totals_label.text() == (
         f"Assets {expected.holdings.assets_text} · Liabilities {expected.holdings.liabilities_text}"
     )
-    assert [s.label for s in view.chart.asset_slices()] == [
+    assert [s.label for s in view.holdings.chart.asset_slices()] == [
         g.label for g in expected.holdings.groups if not g.is_liability and g.total > 0
     ]
-    assert abs(sum(s.share for s in view.chart.asset_slices()) - 1) < 1e-9
-    assert view.timeline_model.rows() == list(expected.timeline)  # newest first
+    assert abs(sum(s.share for s in view.holdings.chart.asset_slices()) - 1) < 1e-9
+    assert view.activity_tabs.timeline_model.rows() == list(expected.timeline)  # newest first
     assert view.activity_tabs.tabText(0) == f"Timeline ({len(expected.timeline)})"
-    assert view.members_table.isVisibleTo(view)
+    assert view.members.members_table.isVisibleTo(view)
     assert view.warnings() == (
         [f"⚠ {w.message}" for w in expected.warnings] or ["No problem found in this record."]
     )
@@ -180,12 +185,12 @@ def test_warnings_say_why(qtbot, workbench: Workbench) -> None:
 
 def test_a_member_opens_with_a_double_click(qtbot, workbench: Workbench) -> None:
     view = _open(qtbot, workbench, household_customer(workbench))
-    model = view.members_model
+    model = view.members.members_model
     row = next(r for r in range(model.rowCount()) if not model.row_at(r)[1].is_self)
     member = model.row_at(row)[1]
-    rect = view.members_table.visualRect(model.index(row, MemberColumn.NAME))
+    rect = view.members.members_table.visualRect(model.index(row, MemberColumn.NAME))
     with qtbot.waitSignal(view.customer_activated, timeout=WAIT_MS) as signal:
-        double_click(qtbot, view.members_table.viewport(), rect.center())
+        double_click(qtbot, view.members.members_table.viewport(), rect.center())
     assert signal.args == [member.customer_id]
 
 
@@ -218,16 +223,19 @@ def test_reveal_asks_shows_the_clear_value_and_is_audited(
     # "No": nothing shown, nothing written.
     monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.No))
     before = len(outbox(workbench.cache))
-    qtbot.mouseClick(view.reveal_id_button, LEFT)
+    qtbot.mouseClick(view.profile.reveal_id_button, LEFT)
     assert asked and "audit log" in asked[0]
-    assert view.id_label.text() != clear
+    assert view.profile.id_label.text() != clear
     assert _audit_rows(workbench, customer_id) == [] and len(outbox(workbench.cache)) == before
 
     monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Yes))
     with qtbot.waitSignal(view.identifier_revealed, timeout=WAIT_MS):
-        qtbot.mouseClick(view.reveal_id_button, LEFT)
-    assert view.id_label.text() == clear
-    assert not view.reveal_id_button.isEnabled() and view.reveal_id_button.text() == "Shown"
+        qtbot.mouseClick(view.profile.reveal_id_button, LEFT)
+    assert view.profile.id_label.text() == clear
+    assert (
+        not view.profile.reveal_id_button.isEnabled()
+        and view.profile.reveal_id_button.text() == "Shown"
+    )
     (audit,) = _audit_rows(workbench, customer_id)
     assert (audit.action, audit.user_name) == ("reveal_id_number", workbench.rm.user_name)
     assert clear not in (audit.details or "")  # who saw what, never the value itself
@@ -240,7 +248,7 @@ def test_reveal_asks_shows_the_clear_value_and_is_audited(
     loaded = view.data
     changed(change)
     qtbot.waitUntil(lambda: view.data is not loaded and not view.is_loading(), timeout=WAIT_MS)
-    assert view.id_label.text() == clear and len(asked) == 2
+    assert view.profile.id_label.text() == clear and len(asked) == 2
 
 
 # --- dialogs from the tab ------------------------------------------------------------------
@@ -249,25 +257,28 @@ def test_reveal_asks_shows_the_clear_value_and_is_audited(
 def test_ctrl_l_logs_a_contact_that_the_timeline_shows(qtbot, workbench: Workbench) -> None:
     customer_id = household_customer(workbench)
     view = _open(qtbot, workbench, customer_id)
-    _activate(qtbot, view, view.timeline_table)
-    qtbot.keyClick(view.timeline_table, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    _activate(qtbot, view, view.activity_tabs.timeline_table)
+    qtbot.keyClick(
+        view.activity_tabs.timeline_table, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier
+    )
     dialog = view.dialog
     assert isinstance(dialog, ContactDialog) and dialog.isVisible()
     dialog.channel_combo.setCurrentIndex(dialog.channel_combo.findText("WeChat"))
     assert not dialog.call_box.isChecked()
     type_chinese(dialog.summary_edit, "微信沟通到期资金安排")
     type_chinese(dialog.content_edit, "客户倾向续作三年期定期。")
-    before = len(view.timeline_model.rows())
+    before = len(view.activity_tabs.timeline_model.rows())
     qtbot.mouseClick(dialog.save_button, LEFT)
     _saved(qtbot, dialog)
     assert dialog.change is not None
     contact_id = dialog.change.id
     qtbot.waitUntil(
-        lambda: contact_id in {e.id for e in view.timeline_model.rows()}, timeout=WAIT_MS
+        lambda: contact_id in {e.id for e in view.activity_tabs.timeline_model.rows()},
+        timeout=WAIT_MS,
     )
-    entry = next(e for e in view.timeline_model.rows() if e.id == contact_id)
+    entry = next(e for e in view.activity_tabs.timeline_model.rows() if e.id == contact_id)
     assert entry.title == "微信：微信沟通到期资金安排"
-    assert len(view.timeline_model.rows()) in (before, before + 1)  # capped at 200
+    assert len(view.activity_tabs.timeline_model.rows()) in (before, before + 1)  # capped at 200
     (last,) = outbox(workbench.cache)[-1:]
     assert (last.table, last.op, last.row_id) == ("contact_log", "insert", contact_id)
 
@@ -277,9 +288,9 @@ def test_an_invalid_need_keeps_the_dialog_open_then_a_valid_one_is_saved(
 ) -> None:
     customer_id = household_customer(workbench)
     view = _open(qtbot, workbench, customer_id)
-    _activate(qtbot, view, view.timeline_table)
+    _activate(qtbot, view, view.activity_tabs.timeline_table)
     qtbot.keyClick(
-        view.timeline_table,
+        view.activity_tabs.timeline_table,
         Qt.Key.Key_N,
         Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
     )
@@ -305,9 +316,11 @@ def test_an_invalid_need_keeps_the_dialog_open_then_a_valid_one_is_saved(
     _saved(qtbot, dialog)
     assert dialog.change is not None
     need_id = dialog.change.id
-    qtbot.waitUntil(lambda: need_id in {n.id for n in view.needs_model.rows()}, timeout=WAIT_MS)
-    assert need_id in {e.id for e in view.timeline_model.rows()}
-    need = next(n for n in view.needs_model.rows() if n.id == need_id)
+    qtbot.waitUntil(
+        lambda: need_id in {n.id for n in view.activity_tabs.needs_model.rows()}, timeout=WAIT_MS
+    )
+    assert need_id in {e.id for e in view.activity_tabs.timeline_model.rows()}
+    need = next(n for n in view.activity_tabs.needs_model.rows() if n.id == need_id)
     assert (need.category, need.status_label) == ("education", "待跟进")
 
 
@@ -315,12 +328,12 @@ def test_editing_an_opportunitys_stage(qtbot, workbench: Workbench) -> None:
     customer_id = household_customer(workbench)
     view = _open(qtbot, workbench, customer_id)
     view.activity_tabs.setCurrentIndex(2)
-    model = view.opportunities_model
+    model = view.activity_tabs.opportunities_model
     row = next(r for r in range(model.rowCount()) if model.row_at(r).is_open)
     item = model.row_at(row)
-    view.opportunities_table.selectRow(row)
-    assert view.edit_opportunity_button.isEnabled()
-    qtbot.mouseClick(view.edit_opportunity_button, LEFT)
+    view.activity_tabs.opportunities_table.selectRow(row)
+    assert view.activity_tabs.edit_opportunity_button.isEnabled()
+    qtbot.mouseClick(view.activity_tabs.edit_opportunity_button, LEFT)
     dialog = view.dialog
     assert isinstance(dialog, OpportunityDialog) and dialog.opportunity == item
     dialog.stage_combo.setCurrentIndex(dialog.stage_combo.findText("Negotiation"))
@@ -345,11 +358,11 @@ def test_closing_a_need_from_its_list(qtbot, workbench: Workbench) -> None:
     customer_id = household_customer(workbench)
     view = _open(qtbot, workbench, customer_id)
     view.activity_tabs.setCurrentIndex(1)
-    model = view.needs_model
+    model = view.activity_tabs.needs_model
     row = next(r for r in range(model.rowCount()) if model.row_at(r).is_open)
     need = model.row_at(row)
-    view.needs_table.selectRow(row)
-    qtbot.mouseClick(view.close_need_button, LEFT)
+    view.activity_tabs.needs_table.selectRow(row)
+    qtbot.mouseClick(view.activity_tabs.close_need_button, LEFT)
     dialog = view.dialog
     assert isinstance(dialog, CloseNeedDialog)
     type_chinese(dialog.note_edit, "已配置教育金保险")
@@ -379,12 +392,14 @@ def test_in_the_main_window_ctrl_l_opens_the_current_customers_contact_dialog(
     qtbot.waitUntil(lambda: view.data is not None, timeout=WAIT_MS)
     assert not view.log_contact_shortcut.isEnabled()
     assert view.new_need_shortcut.isEnabled() and view.new_opportunity_shortcut.isEnabled()
-    _activate(qtbot, window, view.timeline_table)
-    qtbot.keyClick(view.timeline_table, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    _activate(qtbot, window, view.activity_tabs.timeline_table)
+    qtbot.keyClick(
+        view.activity_tabs.timeline_table, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier
+    )
     assert isinstance(view.dialog, ContactDialog) and view.dialog.isVisible()
     view.dialog.reject()
     qtbot.keyClick(
-        view.timeline_table,
+        view.activity_tabs.timeline_table,
         Qt.Key.Key_O,
         Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
     )
@@ -409,12 +424,12 @@ def test_a_customer_no_longer_in_the_book_says_so(qtbot, workbench: Workbench) -
 
 def test_enter_on_a_need_of_the_timeline_edits_it(qtbot, workbench: Workbench) -> None:
     view = _open(qtbot, workbench, household_customer(workbench))
-    model = view.timeline_model
+    model = view.activity_tabs.timeline_model
     row = next(r for r in range(model.rowCount()) if model.row_at(r).kind == "need")
     entry = model.row_at(row)
-    _activate(qtbot, view, view.timeline_table)
-    view.timeline_table.setCurrentIndex(model.index(row, 0))
-    qtbot.keyClick(view.timeline_table, Qt.Key.Key_Return)
+    _activate(qtbot, view, view.activity_tabs.timeline_table)
+    view.activity_tabs.timeline_table.setCurrentIndex(model.index(row, 0))
+    qtbot.keyClick(view.activity_tabs.timeline_table, Qt.Key.Key_Return)
     dialog = view.dialog
     assert isinstance(dialog, NeedDialog) and dialog.need is not None
     assert dialog.need.id == entry.id and dialog.isVisible()

@@ -30,7 +30,7 @@ from rm_workbench.domain.reminders import day_start
 from rm_workbench.models import AuditLog, BundleProposal, Opportunity
 from rm_workbench.services.workbench import Workbench
 from rm_workbench.ui import printing
-from rm_workbench.ui.customer360_view import Customer360View
+from rm_workbench.ui.customer360.view import Customer360View
 from rm_workbench.ui.main_window import MainWindow
 from rm_workbench.ui.printing import PrintOptionsDialog, pdf_page_count
 from rm_workbench.ui.proposal_dialog import ItemColumn, ProposalDialog, ProposalsModel
@@ -152,10 +152,10 @@ def test_put_a_proposal_together_record_it_and_accept_it(
 
     qtbot.mouseClick(dialog.save_button, LEFT)
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: view.proposals_model.rowCount() == 1, timeout=WAIT_MS)
-    qtmodeltester.check(view.proposals_model)
-    assert isinstance(view.proposals_model, ProposalsModel)
-    summary = view.proposals_model.row_at(0)
+    qtbot.waitUntil(lambda: view.proposals.proposals_model.rowCount() == 1, timeout=WAIT_MS)
+    qtmodeltester.check(view.proposals.proposals_model)
+    assert isinstance(view.proposals.proposals_model, ProposalsModel)
+    summary = view.proposals.proposals_model.row_at(0)
     assert summary.status == "recorded" and summary.title == bundle.name
     shown = workbench.proposals.view(summary.id)
     assert [line.product_code for line in shown.lines] == kept
@@ -164,28 +164,29 @@ def test_put_a_proposal_together_record_it_and_accept_it(
 
     # The customer accepted: an opportunity is opened, linked to the proposal.
     view.activity_tabs.setCurrentIndex(3)
-    view.proposals_table.selectRow(0)
-    assert view.accept_proposal_button.isEnabled()
+    view.proposals.proposals_table.selectRow(0)
+    assert view.proposals.accept_proposal_button.isEnabled()
     monkeypatch.setattr(
         QMessageBox, "question", lambda *_args, **_kw: QMessageBox.StandardButton.Yes
     )
-    opportunities_before = view.opportunities_model.rowCount()
-    qtbot.mouseClick(view.accept_proposal_button, LEFT)
+    opportunities_before = view.activity_tabs.opportunities_model.rowCount()
+    qtbot.mouseClick(view.proposals.accept_proposal_button, LEFT)
     qtbot.waitUntil(
         lambda: (
-            view.proposals_model.rowCount() == 1
-            and view.proposals_model.row_at(0).status == "accepted"
+            view.proposals.proposals_model.rowCount() == 1
+            and view.proposals.proposals_model.row_at(0).status == "accepted"
         ),
         timeout=WAIT_MS,
     )
     qtbot.waitUntil(
-        lambda: view.opportunities_model.rowCount() == opportunities_before + 1, timeout=WAIT_MS
+        lambda: view.activity_tabs.opportunities_model.rowCount() == opportunities_before + 1,
+        timeout=WAIT_MS,
     )
     with workbench.cache.session() as session:
         proposal = session.scalars(select(BundleProposal)).one()
         assert proposal.opportunity_id is not None
         assert session.get(Opportunity, proposal.opportunity_id) is not None
-    assert not view.accept_proposal_button.isEnabled()
+    assert not view.proposals.accept_proposal_button.isEnabled()
 
 
 def test_the_options_dialog_says_print_or_save_and_whether_to_show_identifiers(

@@ -18,9 +18,10 @@ from rm_demo.book import DEFAULT_TODAY
 from rm_workbench.domain.reminders import day_start
 from rm_workbench.models import Base, Customer
 from rm_workbench.services.workbench import Workbench
-from rm_workbench.ui import customer360_view, customer_list, today_view, visits_view
+from rm_workbench.ui import customer_list, today_view, visits_view
 from rm_workbench.ui.background import wait_for_background
-from rm_workbench.ui.customer360_view import Customer360View
+from rm_workbench.ui.customer360 import view as customer360_view
+from rm_workbench.ui.customer360.view import Customer360View
 from rm_workbench.ui.customer_list import CustomerListView
 from rm_workbench.ui.today_view import TodayView
 from rm_workbench.ui.visits_view import VisitsView

@@ -1,18 +1,13 @@
 """Customer 360: everything the RM knows about one customer, on one tab.
 
-The profile with the ID number and phones masked (showing one is a deliberate,
-confirmed and audited action: :meth:`Customer360View.reveal`), data-quality warnings
-with their reasons, holdings by product type with totals in 万元 and a donut of the
-portfolio, household and group members (Enter or a double click opens one), and the
-timeline of visits, contacts, needs and opportunities, newest first. The RM logs a
-contact (Ctrl+L), records a need (Ctrl+Shift+N) or an opportunity (Ctrl+Shift+O),
-edits or closes the selected need or opportunity, changes the customer's contact
-details (phones, e-mail, address, occupation, notes), prints the one-page brief (Ctrl+P),
-puts a bundle proposal together (Ctrl+Shift+P), and accepts, declines or prints a
-recorded proposal.
-
-Everything is read in the background; the tab reads again after a write to this
-customer's records or a sync.
+The tab puts the panels together (profile and data quality, household and group members
+on the left; holdings and the activity tabs on the right), reads the customer in the
+background and reads again after a write to this customer's records or a sync. It runs
+what the RM asks for: log a contact (Ctrl+L), record a need (Ctrl+Shift+N) or an
+opportunity (Ctrl+Shift+O), edit or close the selected need or opportunity, change the
+contact details, show an identifier in clear (a deliberate, confirmed and audited action:
+:meth:`Customer360View.reveal`), print the one-page brief (Ctrl+P), put a bundle proposal
+together (Ctrl+Shift+P), and accept, decline or print a recorded proposal.
 """
 
 from __future__ import annotations
@@ -21,32 +16,26 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
 import shiboken6
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
-    QFormLayout,
     QFrame,
-    QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
     QScrollArea,
     QSplitter,
     QStackedWidget,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from rm_workbench.domain.formatting import format_date
 from rm_workbench.errors import WorkbenchError
 from rm_workbench.models import utcnow
 from rm_workbench.services.changes import Change
@@ -71,21 +60,16 @@ from rm_workbench.ui.activity_dialogs import (
 )
 from rm_workbench.ui.background import Task, run_in_background
 from rm_workbench.ui.contact_dialog import ContactDetailsDialog
-from rm_workbench.ui.customer360_model import (
-    HoldingColumn,
-    HoldingsModel,
-    MembersModel,
-    NeedsModel,
-    OpportunitiesModel,
-    TimelineModel,
-)
+from rm_workbench.ui.customer360.activities import ActivityTabs
+from rm_workbench.ui.customer360.holdings import HoldingsPanel
+from rm_workbench.ui.customer360.members import MembersPanel
+from rm_workbench.ui.customer360.profile import ProfilePanel, WarningsPanel
+from rm_workbench.ui.customer360.proposals import SETTLEABLE
 from rm_workbench.ui.error_dialog import show_error
 from rm_workbench.ui.events import app_events
 from rm_workbench.ui.operations import WriteOp
-from rm_workbench.ui.portfolio_chart import PortfolioChart
 from rm_workbench.ui.printing import print_document
-from rm_workbench.ui.proposal_dialog import ProposalDialog, ProposalsModel
-from rm_workbench.ui.rows_model import RowsModel
+from rm_workbench.ui.proposal_dialog import ProposalDialog
 
 log = logging.getLogger(__name__)
 
@@ -111,12 +95,6 @@ NEW_NEED = "Ctrl+Shift+N"
 NEW_OPPORTUNITY = "Ctrl+Shift+O"
 PRINT_BRIEF = "Ctrl+P"
 NEW_PROPOSAL = "Ctrl+Shift+P"
-WARNING_COLORS = {
-    "identity": "#b91c1c",
-    "duplicate": "#c2410c",
-    "contact": "#b45309",
-    "risk": "#7c3aed",
-}
 LOADING, FAILED, READY = range(3)
 
 
@@ -135,32 +113,6 @@ class Loaded:
     opportunities: tuple[OpportunityItem, ...]
     products: tuple[ProductChoice, ...]
     proposals: tuple[ProposalSummary, ...]
-
-
-def _table(name: str, model: RowsModel[Any]) -> QTableView:
-    table = QTableView()
-    table.setObjectName(name)
-    table.setModel(model)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setAlternatingRowColors(True)
-    table.setWordWrap(False)
-    table.verticalHeader().setVisible(False)
-    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().lineSpacing() + 10)
-    header = table.horizontalHeader()
-    header.setMinimumSectionSize(56)
-    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    header.setStretchLastSection(True)
-    return table
-
-
-def _fit(table: QTableView, widest: int = 320) -> None:
-    """Columns as wide as their contents, within reason."""
-    table.resizeColumnsToContents()
-    for column in range(table.model().columnCount() - 1):
-        table.setColumnWidth(column, min(table.columnWidth(column), widest))
 
 
 class Customer360View(QWidget):
@@ -198,6 +150,7 @@ class Customer360View(QWidget):
             self._name = ""  # the reading below says why
 
         self._build()
+        self._connect()
         self._shortcuts()
         app_events().changed.connect(self._changed)
         self.refresh()
@@ -279,12 +232,19 @@ class Customer360View(QWidget):
 
     def _content(self) -> QWidget:
         # Left: who the customer is. Right: what they hold and what happened.
+        self.profile = ProfilePanel()
+        self.data_quality = WarningsPanel()
+        self.members = MembersPanel()
+        self.holdings = HoldingsPanel()
+        self.activity_tabs = ActivityTabs()
+        self.proposals = self.activity_tabs.proposals
+
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 4, 0)
-        left_layout.addWidget(self._profile_box())
-        left_layout.addWidget(self._warnings_box())
-        left_layout.addWidget(self._members_box(), 1)
+        left_layout.addWidget(self.profile)
+        left_layout.addWidget(self.data_quality)
+        left_layout.addWidget(self.members, 1)
         left_layout.addStretch(0)
         self.left_layout = left_layout
         scroll = QScrollArea()
@@ -296,8 +256,8 @@ class Customer360View(QWidget):
         self.left_content = left
 
         right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self._holdings_box())
-        right.addWidget(self._activity_tabs())
+        right.addWidget(self.holdings)
+        right.addWidget(self.activity_tabs)
         right.setStretchFactor(0, 2)
         right.setStretchFactor(1, 3)
 
@@ -309,240 +269,27 @@ class Customer360View(QWidget):
         self.splitter.setSizes([380, 900])
         return self.splitter
 
-    def _profile_box(self) -> QGroupBox:
-        """The profile's rows, made once; each reading sets their text and hides the
-        rows that do not apply (a company has no birth date)."""
-        box = QGroupBox(self.tr("Profile"))
-        self.profile_form = QFormLayout(box)
-        self.profile_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
-        self.value_labels: dict[str, QLabel] = {}
-        self.reveal_buttons: dict[str, QPushButton] = {}
-        self.id_kind_label = QLabel(self.tr("ID number"))
-        self.id_label = self._identifier_row("id_number", self.id_kind_label)
-        self.value_labels["credit_code"] = self.id_label
-        self.reveal_buttons["credit_code"] = self.reveal_buttons["id_number"]
-        self.mobile_label = self._identifier_row("mobile_phone", QLabel(self.tr("Mobile")))
-        self.other_phone_label = self._identifier_row("other_phone", QLabel(self.tr("Other phone")))
-        self.reveal_id_button = self.reveal_buttons["id_number"]
-        self.reveal_mobile_button = self.reveal_buttons["mobile_phone"]
-        self.reveal_other_button = self.reveal_buttons["other_phone"]
-        rows = {
-            "gender_age": self.tr("Gender, age"),
-            "birth_date": self.tr("Birth date"),
-            "life_stage": self.tr("Life stage"),
-            "marital": self.tr("Marital status"),
-            "children": self.tr("Children"),
-            "education": self.tr("Education"),
-            "occupation": self.tr("Occupation"),
-            "employer": self.tr("Employer"),
-            "income": self.tr("Income"),
-            "risk": self.tr("Risk tolerance"),
-            "address": self.tr("Address"),
-            "email": self.tr("Email"),
-            "aum": self.tr("AUM"),
-            "contribution": self.tr("Contribution"),
-            "since": self.tr("Customer since"),
-            "last_transaction": self.tr("Last transaction"),
-            "rm": self.tr("Relationship manager"),
-            "branch": self.tr("Branch"),
-            "notes": self.tr("Notes"),
-        }
-        self.profile_labels: dict[str, QLabel] = {}
-        for key, title in rows.items():
-            field = QLabel()
-            field.setObjectName(f"profile_{key}")
-            field.setWordWrap(True)
-            field.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.profile_form.addRow(title, field)
-            self.profile_labels[key] = field
-        self.edit_contact_button = QPushButton(self.tr("Edit contact details…"))
-        self.edit_contact_button.setObjectName("edit_contact_button")
-        self.edit_contact_button.clicked.connect(self.edit_contact_details)
-        self.profile_form.addRow(self.edit_contact_button)
-        return box
-
-    def _identifier_row(self, field: str, title: QLabel) -> QLabel:
-        """A masked identifier with its "show" button; returns the value's label."""
-        value = QLabel()
-        value.setObjectName(f"{field}_value")
-        value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        button = self._reveal_button(f"reveal_{field}")
-        button.clicked.connect(
-            lambda: self.reveal(self._id_field() if field == "id_number" else field)
-        )
-        row = QWidget()
-        line = QHBoxLayout(row)
-        line.setContentsMargins(0, 0, 0, 0)
-        line.addWidget(value)
-        line.addWidget(button)
-        line.addStretch(1)
-        self.profile_form.addRow(title, row)
-        self.value_labels[field] = value
-        self.reveal_buttons[field] = button
-        return value
-
-    def _reveal_button(self, name: str) -> QPushButton:
-        button = QPushButton(self.tr("Show"))
-        button.setObjectName(name)
-        button.setToolTip(self.tr("Show the full value (recorded in the audit log)"))
-        button.setFlat(True)
-        button.setStyleSheet("color: #1d4ed8; text-decoration: underline; padding: 0 4px;")
-        button.setCursor(Qt.CursorShape.PointingHandCursor)
-        return button
-
-    def _warnings_box(self) -> QGroupBox:
-        self.warnings_box = QGroupBox(self.tr("Data quality"))
-        self.warnings_layout = QVBoxLayout(self.warnings_box)
-        self.warning_labels: list[QLabel] = []
-        return self.warnings_box
-
-    def _members_box(self) -> QGroupBox:
-        box = QGroupBox(self.tr("Household and group members"))
-        self.members_model = MembersModel(self)
-        self.members_table = _table("members_table", self.members_model)
-        self.members_table.activated.connect(self._member_activated)
-        self.members_empty = QLabel(self.tr("Not in any household or group."))
-        self.members_empty.setStyleSheet("color: #6b7280;")
-        layout = QVBoxLayout(box)
-        layout.addWidget(self.members_table)
-        layout.addWidget(self.members_empty)
-        self.members_table.setMinimumHeight(120)
-        return box
-
-    def _holdings_box(self) -> QGroupBox:
-        box = QGroupBox(self.tr("Holdings"))
-        self.totals_label = QLabel()
-        self.totals_label.setObjectName("holdings_totals")
-        font = self.totals_label.font()
-        font.setBold(True)
-        self.totals_label.setFont(font)
-        self.holdings_model = HoldingsModel(self)
-        self.holdings_table = _table("holdings_table", self.holdings_model)
-        self.chart = PortfolioChart()
-        row = QSplitter(Qt.Orientation.Horizontal)
-        row.addWidget(self.holdings_table)
-        row.addWidget(self.chart)
-        row.setStretchFactor(0, 3)
-        row.setStretchFactor(1, 2)
-        row.setSizes([500, 400])
-        layout = QVBoxLayout(box)
-        layout.addWidget(self.totals_label)
-        layout.addWidget(row, 1)
-        return box
-
-    def _activity_tabs(self) -> QTabWidget:
-        self.activity_tabs = QTabWidget()
-        self.activity_tabs.setObjectName("activity_tabs")
-
-        self.timeline_model = TimelineModel(self)
-        self.timeline_table = _table("timeline_table", self.timeline_model)
-        self.timeline_table.activated.connect(self._timeline_activated)
-        self.empty_lists: dict[QTableView, QStackedWidget] = {}
-        self.activity_tabs.addTab(
-            self._or_empty(
-                self.timeline_table,
-                self.tr("No visit, contact, need or opportunity recorded yet."),
-            ),
-            self.tr("Timeline"),
-        )
-
-        self.needs_model = NeedsModel(self)
-        self.needs_table = _table("needs_table", self.needs_model)
-        self.needs_table.activated.connect(lambda _index: self.edit_need())
-        self.edit_need_button = QPushButton(self.tr("Edit need…"))
-        self.edit_need_button.setObjectName("edit_need_button")
-        self.edit_need_button.clicked.connect(self.edit_need)
-        self.close_need_button = QPushButton(self.tr("Close need…"))
-        self.close_need_button.setObjectName("close_need_button")
-        self.close_need_button.clicked.connect(self.close_need)
-        add_need = QPushButton(self.tr("New need…"))
-        add_need.clicked.connect(self.new_need)
-        self._or_empty(self.needs_table, self.tr("No need recorded yet."))
-        self.activity_tabs.addTab(
-            self._list_page(
-                self.needs_table, add_need, self.edit_need_button, self.close_need_button
-            ),
-            self.tr("Needs"),
-        )
-
-        self.opportunities_model = OpportunitiesModel(self)
-        self.opportunities_table = _table("opportunities_table", self.opportunities_model)
-        self.opportunities_table.activated.connect(lambda _index: self.edit_opportunity())
-        self.edit_opportunity_button = QPushButton(self.tr("Edit opportunity…"))
-        self.edit_opportunity_button.setObjectName("edit_opportunity_button")
-        self.edit_opportunity_button.clicked.connect(self.edit_opportunity)
-        self.close_opportunity_button = QPushButton(self.tr("Won / lost…"))
-        self.close_opportunity_button.setObjectName("close_opportunity_button")
-        self.close_opportunity_button.clicked.connect(self.close_opportunity)
-        add_opportunity = QPushButton(self.tr("New opportunity…"))
-        add_opportunity.clicked.connect(self.new_opportunity)
-        self._or_empty(self.opportunities_table, self.tr("No opportunity recorded yet."))
-        self.activity_tabs.addTab(
-            self._list_page(
-                self.opportunities_table,
-                add_opportunity,
-                self.edit_opportunity_button,
-                self.close_opportunity_button,
-            ),
-            self.tr("Opportunities"),
-        )
-        self.proposals_model = ProposalsModel(self)
-        self.proposals_table = _table("proposals_table", self.proposals_model)
-        self.accept_proposal_button = QPushButton(self.tr("Accepted"))
-        self.accept_proposal_button.setObjectName("accept_proposal_button")
-        self.accept_proposal_button.setToolTip(
-            self.tr("The customer accepted: record it and open an opportunity")
-        )
-        self.accept_proposal_button.clicked.connect(self.accept_proposal)
-        self.decline_proposal_button = QPushButton(self.tr("Declined"))
-        self.decline_proposal_button.setObjectName("decline_proposal_button")
-        self.decline_proposal_button.clicked.connect(self.decline_proposal)
-        self.print_proposal_button = QPushButton(self.tr("Print…"))
-        self.print_proposal_button.setObjectName("print_proposal_button")
-        self.print_proposal_button.clicked.connect(self.print_proposal)
-        add_proposal = QPushButton(self.tr("New proposal…"))
-        add_proposal.clicked.connect(self.new_proposal)
-        self._or_empty(self.proposals_table, self.tr("No proposal recorded yet."))
-        self.activity_tabs.addTab(
-            self._list_page(
-                self.proposals_table,
-                add_proposal,
-                self.print_proposal_button,
-                self.accept_proposal_button,
-                self.decline_proposal_button,
-            ),
-            self.tr("Proposals"),
-        )
-        for table in (self.needs_table, self.opportunities_table, self.proposals_table):
+    def _connect(self) -> None:
+        """What the panels' buttons and lists ask for, to the actions below."""
+        self.profile.reveal_requested.connect(self._reveal_requested)
+        self.profile.edit_contact_button.clicked.connect(self.edit_contact_details)
+        self.members.member_activated.connect(self.customer_activated)
+        tabs = self.activity_tabs
+        tabs.timeline_table.activated.connect(self._timeline_activated)
+        tabs.needs_table.activated.connect(lambda _index: self.edit_need())
+        tabs.edit_need_button.clicked.connect(self.edit_need)
+        tabs.close_need_button.clicked.connect(self.close_need)
+        tabs.add_need_button.clicked.connect(self.new_need)
+        tabs.opportunities_table.activated.connect(lambda _index: self.edit_opportunity())
+        tabs.edit_opportunity_button.clicked.connect(self.edit_opportunity)
+        tabs.close_opportunity_button.clicked.connect(self.close_opportunity)
+        tabs.add_opportunity_button.clicked.connect(self.new_opportunity)
+        self.proposals.accept_proposal_button.clicked.connect(self.accept_proposal)
+        self.proposals.decline_proposal_button.clicked.connect(self.decline_proposal)
+        self.proposals.print_proposal_button.clicked.connect(self.print_proposal)
+        self.proposals.add_proposal_button.clicked.connect(self.new_proposal)
+        for table in (tabs.needs_table, tabs.opportunities_table, self.proposals.proposals_table):
             table.selectionModel().selectionChanged.connect(lambda *_: self._enable_actions())
-        return self.activity_tabs
-
-    def _or_empty(self, table: QTableView, message: str) -> QStackedWidget:
-        """The table, or a line saying the list is empty (not a blank white box)."""
-        label = QLabel(message)
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        label.setStyleSheet("color: #6b7280;")
-        stack = QStackedWidget()
-        stack.addWidget(table)
-        stack.addWidget(label)
-        self.empty_lists[table] = stack
-        return stack
-
-    def _show_empty_lists(self) -> None:
-        for table, stack in self.empty_lists.items():
-            stack.setCurrentIndex(0 if table.model().rowCount() else 1)
-
-    def _list_page(self, table: QTableView, *buttons: QPushButton) -> QWidget:
-        page = QWidget()
-        row = QHBoxLayout()
-        for button in buttons:
-            row.addWidget(button)
-        row.addStretch(1)
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 4, 0, 0)
-        layout.addLayout(row)
-        layout.addWidget(self.empty_lists.get(table, table), 1)
-        return page
 
     def _shortcuts(self) -> None:
         context = Qt.ShortcutContext.WidgetWithChildrenShortcut
@@ -628,45 +375,27 @@ class Customer360View(QWidget):
         first = self.data is None
         self.data = data
         c = data.customer
-        self._show_profile(c.profile)
-        self._show_warnings(c)
-        self.members_model.set_groups(c.groups)
-        self.members_table.setVisible(bool(c.groups))
-        self.members_empty.setVisible(not c.groups)
+        self._show_badges(c.profile)
+        self.profile.show_profile(c.profile, self._revealed, self._id_field())
+        self.data_quality.show_warnings(c.warnings)
+        self.members.show_groups(c.groups)
         # An empty members box stays small; the space goes below it.
         self.left_layout.setStretch(2, 1 if c.groups else 0)
         self.left_layout.setStretch(3, 0 if c.groups else 1)
-        self.holdings_model.set_holdings(c.holdings)
-        self.chart.set_holdings(c.holdings)
-        self.totals_label.setText(
-            self.tr("Assets {assets} · Liabilities {liabilities}").format(
-                assets=c.holdings.assets_text, liabilities=c.holdings.liabilities_text
-            )
+        self.holdings.show_holdings(c.holdings)
+        self.activity_tabs.show_activities(
+            c.timeline,
+            data.needs,
+            data.opportunities,
+            data.proposals,
+            open_needs=c.open_needs,
+            open_opportunities=c.open_opportunities,
         )
-        self.timeline_model.set_rows(c.timeline)
-        self.needs_model.set_rows(data.needs)
-        self.opportunities_model.set_rows(data.opportunities)
-        self.proposals_model.set_rows(data.proposals)
-        self.activity_tabs.setTabText(0, self.tr("Timeline ({n})").format(n=len(c.timeline)))
-        self.activity_tabs.setTabText(1, self.tr("Needs ({open} open)").format(open=c.open_needs))
-        self.activity_tabs.setTabText(
-            2, self.tr("Opportunities ({open} open)").format(open=c.open_opportunities)
-        )
-        self.activity_tabs.setTabText(3, self.tr("Proposals ({n})").format(n=len(data.proposals)))
         if first:
-            for table in (
-                self.members_table,
-                self.holdings_table,
-                self.timeline_table,
-                self.needs_table,
-                self.opportunities_table,
-                self.proposals_table,
-            ):
-                _fit(table)
-            self.holdings_table.setColumnWidth(
-                HoldingColumn.PRODUCT, max(self.holdings_table.columnWidth(0), 160)
-            )
-        self._show_empty_lists()
+            self.members.fit()
+            self.holdings.fit()
+            self.activity_tabs.fit()
+        self.activity_tabs.show_empty_lists()
         self._enable_actions()
         self._show_page(READY)
         # The profile column never scrolls sideways: it is as wide as its rows need.
@@ -707,7 +436,16 @@ class Customer360View(QWidget):
             if index >= 0:
                 parent.setTabText(index, self.title())
 
-    # --- profile and warnings ---------------------------------------------------------
+    def _show_badges(self, p: Profile) -> None:
+        badges = [p.customer_no, p.category_label]
+        badges += [b for b in (p.tier, p.lifecycle_label, p.life_stage) if b]
+        self.badges_label.setText("  ·  ".join(badges))
+
+    def warnings(self) -> list[str]:
+        """The warnings shown (for tests and the status bar)."""
+        return self.data_quality.warnings()
+
+    # --- revealing an identifier ------------------------------------------------------
 
     def _id_field(self) -> str:
         profile = self.data.customer.profile if self.data else None
@@ -715,105 +453,8 @@ class Customer360View(QWidget):
             return "credit_code"
         return "id_number"
 
-    def _show_profile(self, p: Profile) -> None:
-        badges = [p.customer_no, p.category_label]
-        badges += [b for b in (p.tier, p.lifecycle_label, p.life_stage) if b]
-        self.badges_label.setText("  ·  ".join(badges))
-        self.id_kind_label.setText(p.id_type_label or self.tr("ID number"))
-        masked = {
-            "id_number": p.masked_id_number or p.masked_credit_code,
-            "mobile_phone": p.masked_mobile_phone,
-            "other_phone": p.masked_other_phone,
-        }
-        for field, value in masked.items():
-            shown = self._revealed.get(self._id_field() if field == "id_number" else field)
-            self.value_labels[field].setText(shown or value or self.tr("not recorded"))
-            button = self.reveal_buttons[field]
-            button.setVisible(bool(value))
-            button.setEnabled(shown is None)
-            button.setText(self.tr("Shown") if shown else self.tr("Show"))
-        self._row_visible(self.other_phone_label, bool(p.masked_other_phone))
-
-        risk = p.risk_tolerance
-        if risk and p.risk_expires_on is not None:
-            risk = (
-                self.tr("{level} (expired {date})")
-                if p.risk_expired
-                else self.tr("{level} (valid until {date})")
-            ).format(level=risk, date=format_date(p.risk_expires_on))
-        age = None if p.age is None else self.tr("{age} years").format(age=p.age)
-        individual = p.category == "individual"
-        values: dict[str, object] = {
-            "gender_age": " ".join(t for t in (p.gender_label, age) if t),
-            "birth_date": None if p.birth_date is None else format_date(p.birth_date),
-            "life_stage": p.life_stage,
-            "marital": p.marital_label,
-            "children": p.children_count,
-            "education": p.education_label,
-            "occupation": p.occupation,
-            "employer": p.employer,
-            "income": p.income_band,
-            "risk": risk,
-            "address": p.address,
-            "email": p.email,
-            "aum": p.aum_text,
-            "contribution": p.contribution_text,
-            "since": None if p.customer_since is None else format_date(p.customer_since),
-            "last_transaction": None
-            if p.last_transaction_on is None
-            else format_date(p.last_transaction_on),
-            "rm": p.rm_name,
-            "branch": p.branch_name,
-            "notes": p.notes,
-        }
-        personal = {
-            "gender_age",
-            "birth_date",
-            "life_stage",
-            "marital",
-            "children",
-            "education",
-            "occupation",
-            "employer",
-            "income",
-            "risk",
-        }
-        for key, shown_value in values.items():
-            label = self.profile_labels[key]
-            empty = shown_value is None or shown_value == ""
-            label.setText(self.tr("—") if empty else str(shown_value))
-            self._row_visible(
-                label, (individual or key not in personal) and (key != "notes" or bool(p.notes))
-            )
-
-    def _row_visible(self, field: QWidget, visible: bool) -> None:
-        # The identifier labels sit in a row widget; the form row is the holder's.
-        holder = field if self.profile_form.indexOf(field) >= 0 else field.parentWidget()
-        if holder is not None:
-            self.profile_form.setRowVisible(holder, visible)
-
-    def _show_warnings(self, c: Customer360) -> None:
-        for label in self.warning_labels:
-            label.deleteLater()
-        self.warning_labels = []
-        if not c.warnings:
-            label = QLabel(self.tr("No problem found in this record."))
-            label.setStyleSheet("color: #047857;")
-            self.warning_labels.append(label)
-        for warning in c.warnings:
-            label = QLabel("⚠ " + warning.message)
-            label.setObjectName(f"warning_{warning.kind}")
-            label.setWordWrap(True)
-            label.setStyleSheet(f"color: {WARNING_COLORS.get(warning.kind, '#b91c1c')};")
-            self.warning_labels.append(label)
-        for label in self.warning_labels:
-            self.warnings_layout.addWidget(label)
-
-    def warnings(self) -> list[str]:
-        """The warnings shown (for tests and the status bar)."""
-        return [label.text() for label in self.warning_labels]
-
-    # --- revealing an identifier ------------------------------------------------------
+    def _reveal_requested(self, field: str) -> None:
+        self.reveal(self._id_field() if field == "id_number" else field)
 
     def reveal(self, field: str) -> None:
         """Show one identifier in clear, after the RM confirms; the service writes the
@@ -838,7 +479,7 @@ class Customer360View(QWidget):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        button = self.reveal_buttons[field]
+        button = self.profile.reveal_buttons[field]
         button.setEnabled(False)
         service, customer_id = self.workbench.customer360, self.customer_id
         user = self.workbench.rm.user_name or ""
@@ -854,10 +495,7 @@ class Customer360View(QWidget):
 
     def _revealed_value(self, revealed: Revealed) -> None:
         self._revealed[revealed.field] = revealed.value
-        self.value_labels[revealed.field].setText(revealed.value)
-        button = self.reveal_buttons[revealed.field]
-        button.setEnabled(False)
-        button.setText(self.tr("Shown"))
+        self.profile.show_revealed(revealed.field, revealed.value)
         self.identifier_revealed.emit(revealed.field, revealed.value)
 
     # --- dialogs ----------------------------------------------------------------------
@@ -927,16 +565,10 @@ class Customer360View(QWidget):
         self._tasks.append(task)
 
     def selected_need(self) -> NeedItem | None:
-        index = self.needs_table.currentIndex()
-        selected = self.needs_table.selectionModel().hasSelection()
-        return self.needs_model.row_at(index.row()) if index.isValid() and selected else None
+        return self.activity_tabs.selected_need()
 
     def selected_opportunity(self) -> OpportunityItem | None:
-        index = self.opportunities_table.currentIndex()
-        selected = self.opportunities_table.selectionModel().hasSelection()
-        return (
-            self.opportunities_model.row_at(index.row()) if index.isValid() and selected else None
-        )
+        return self.activity_tabs.selected_opportunity()
 
     def edit_need(self, need: NeedItem | None = None) -> None:
         need = need or self.selected_need()
@@ -977,17 +609,7 @@ class Customer360View(QWidget):
         )
 
     def _enable_actions(self) -> None:
-        need = self.selected_need()
-        self.edit_need_button.setEnabled(need is not None)
-        self.close_need_button.setEnabled(need is not None and need.is_open)
-        opportunity = self.selected_opportunity()
-        self.edit_opportunity_button.setEnabled(opportunity is not None)
-        self.close_opportunity_button.setEnabled(opportunity is not None and opportunity.is_open)
-        proposal = self.selected_proposal()
-        open_proposal = proposal is not None and proposal.status in ("draft", "recorded")
-        self.print_proposal_button.setEnabled(proposal is not None)
-        self.accept_proposal_button.setEnabled(open_proposal)
-        self.decline_proposal_button.setEnabled(open_proposal)
+        self.activity_tabs.enable_actions()
 
     # --- documents and proposals ---------------------------------------------------------
 
@@ -1015,9 +637,7 @@ class Customer360View(QWidget):
         )
 
     def selected_proposal(self) -> ProposalSummary | None:
-        index = self.proposals_table.currentIndex()
-        selected = self.proposals_table.selectionModel().hasSelection()
-        return self.proposals_model.row_at(index.row()) if index.isValid() and selected else None
+        return self.proposals.selected_proposal()
 
     def print_proposal(self) -> None:
         proposal = self.selected_proposal()
@@ -1040,7 +660,7 @@ class Customer360View(QWidget):
 
     def _settle_proposal(self, *, accept: bool) -> None:
         proposal = self.selected_proposal()
-        if proposal is None or proposal.status not in ("draft", "recorded"):
+        if proposal is None or proposal.status not in SETTLEABLE:
             return
         question = (
             self.tr("Record that the customer accepted “{title}”? An opportunity is opened.")
@@ -1056,18 +676,11 @@ class Customer360View(QWidget):
 
     # --- opening related records --------------------------------------------------------
 
-    def _member_activated(self, index: QModelIndex) -> None:
-        if not index.isValid():
-            return
-        _group, member = self.members_model.row_at(index.row())
-        if not member.is_self:
-            self.customer_activated.emit(member.customer_id)
-
     def _timeline_activated(self, index: QModelIndex) -> None:
         """Enter on a need or an opportunity of the timeline edits it."""
         if not index.isValid() or self.data is None:
             return
-        entry = self.timeline_model.row_at(index.row())
+        entry = self.activity_tabs.timeline_model.row_at(index.row())
         if entry.kind == "need":
             need = next((n for n in self.data.needs if n.id == entry.id), None)
             if need is not None:
