@@ -23,6 +23,7 @@ a refusal's message shown inside the dialog, which stays open with what was type
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -111,36 +112,60 @@ class DialogSave:
     error dialog."""
 
     def __init__(self, dialog: QWidget, buttons: QDialogButtonBox, error: QLabel) -> None:
-        self.dialog = dialog
-        self.buttons = buttons
-        self.error = error
+        # Weak: the dialog keeps its DialogSave; strong references back made a cycle
+        # of Qt wrappers that the collector broke on the GUI thread while the save ran
+        # on the writer lane, and the process crashed (tests/ui/test_activity_dialogs.py).
+        self._dialog = weakref.ref(dialog)
+        self._buttons = weakref.ref(buttons)
+        self._error = weakref.ref(error)
         self.task: Task | None = None
         self.change: Change | None = None
+
+    @property
+    def dialog(self) -> QWidget | None:
+        return self._dialog()
+
+    @property
+    def buttons(self) -> QDialogButtonBox | None:
+        return self._buttons()
+
+    @property
+    def error(self) -> QLabel | None:
+        return self._error()
 
     @property
     def running(self) -> bool:
         return self.task is not None and self.task.running
 
     def show(self, message: str) -> None:
-        self.error.setText(message)
-        self.error.show()
+        error = self.error
+        if error is not None and alive(error):
+            error.setText(message)
+            error.show()
 
     def start(self, fn: Callable[[], Change], on_saved: Callable[[Change], None]) -> None:
         if self.running:
             return
-        self.buttons.setEnabled(False)
-        self.error.hide()
+        self._enable(False)
+        error = self.error
+        if error is not None and alive(error):
+            error.hide()
 
         def saved(change: Change) -> None:
             self.change = change
-            self.buttons.setEnabled(True)
+            self._enable(True)
             on_saved(change)
 
         self.task = WriteOp(self.dialog, fn).success(saved).failure(self.failed).run_in_background()
 
+    def _enable(self, enabled: bool) -> None:
+        buttons = self.buttons
+        if buttons is not None and alive(buttons):
+            buttons.setEnabled(enabled)
+
     def failed(self, exc: BaseException) -> None:
         """The message of a WorkbenchError in the dialog, any other in the error dialog."""
-        self.buttons.setEnabled(True)
+        self._enable(True)
         if isinstance(exc, WorkbenchError):
             self.show(exc.user_message)
         else:
