@@ -351,7 +351,7 @@ class PlanVisitDialog(QDialog):
             self.tr("Visit for: {name}  {details}").format(name=name, details=details)
         )
         self.chosen_label.setStyleSheet("color: #15803d; font-weight: bold;")
-        self._saving.error.hide()
+        self.error_label.hide()
 
     def _preselect(self, customer_id: str) -> None:
         service = self.workbench.visits
